@@ -1,0 +1,13 @@
+"""alliance-sim: a game-theory scenario simulator of the Russia–North Korea alignment."""
+
+from .actions import ACTION_COLUMNS, DIMENSIONS, Actor
+from .kernels import STATE_COLUMNS
+from .model import AllianceModel
+from .scenario import Scenario, ScenarioError, available_scenarios, load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTION_COLUMNS", "DIMENSIONS", "Actor", "STATE_COLUMNS", "AllianceModel", "Scenario",
+    "ScenarioError", "available_scenarios", "load_scenario", "__version__",
+]

@@ -1,0 +1,171 @@
+"""The ensemble driver: N runs of a scenario at once, as arrays over a run axis.
+
+The monthly step calls the same kernels as the Mesa agents (``model.kernels``) with a
+run axis of length N — there is no Python loop over runs inside a month. Each run draws
+from its own ``numpy.random.default_rng(seed)`` in the layout of ``model.sampling``, so
+run i equals ``AllianceModel(scenario, seed=seeds[i])`` by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY, DIMENSIONS, Actor
+from .kernels import (
+    STATE_COLUMNS,
+    ActorPolicy,
+    advance,
+    decide,
+    initial_beliefs,
+    initial_state,
+    kernel_params,
+    state_columns,
+    update_beliefs,
+)
+from .model import posture_indices
+from .sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, derive_seeds, draw_parameters
+from .scenario import Scenario
+
+#: Runs simulated together; bounds the memory of the pre-drawn uniforms.
+CHUNK_RUNS = 20_000
+SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass
+class EnsembleArrays:
+    """Raw ensemble output: ``state[col]`` and ``choice[key]`` shaped ``(months+1, runs)``."""
+
+    seeds: np.ndarray
+    state: dict[str, np.ndarray]
+    choice: dict[str, np.ndarray]
+    drawn: dict[str, np.ndarray]
+
+    @property
+    def months(self) -> int:
+        return next(iter(self.state.values())).shape[0] - 1
+
+
+def _streams(seeds: np.ndarray, n_dists: int, months: int):
+    """Each run's draws, taken from its own generator in the documented layout."""
+    runs = len(seeds)
+    params = np.empty((runs, n_dists))
+    monthly = np.empty((months, runs, DRAWS_PER_MONTH))
+    for i, seed in enumerate(seeds):
+        rng = np.random.default_rng(int(seed))
+        if n_dists:
+            params[i] = rng.random(n_dists)
+        monthly[:, i, :] = rng.random((months, DRAWS_PER_MONTH))
+    return params, monthly
+
+
+def simulate(scenario: Scenario, seeds: np.ndarray, months: int) -> EnsembleArrays:
+    """Simulate one run per seed for ``months`` months, all runs at once."""
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    runs = len(seeds)
+    n_dists = len(scenario.distributions())
+    param_draws, monthly = _streams(seeds, n_dists, months)
+    drawn = draw_parameters(scenario, param_draws) if n_dists else {}
+    params = kernel_params(scenario, drawn)
+    params_view = params.as_columns()
+    policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
+
+    choice = posture_indices(scenario, runs)
+    state = initial_state(params, choice, runs)
+    beliefs = initial_beliefs(choice)
+    out_state = {c: np.empty((months + 1, runs), dtype=np.int8 if c == "alliance_level"
+                             else np.float64) for c in STATE_COLUMNS}
+    out_choice = {k: np.empty((months + 1, runs), dtype=np.int8) for k in ACTION_COLUMNS}
+
+    def record(month: int) -> None:
+        for c in STATE_COLUMNS:
+            out_state[c][month] = state[c]
+        for k in ACTION_COLUMNS:
+            out_choice[k][month] = choice[k]
+
+    record(0)
+    for month in range(1, months + 1):
+        uniforms = monthly[month - 1]
+        draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
+        view = state_columns(state)
+        choice = {}
+        for policy in policies:
+            choice.update(decide(policy, beliefs, view, params_view, draws))
+        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month)
+        beliefs = update_beliefs(beliefs, choice, params)
+        record(month)
+    return EnsembleArrays(seeds, out_state, out_choice, drawn)
+
+
+def to_table(arrays: EnsembleArrays, first_run: int = 0) -> pd.DataFrame:
+    """The long result table: one row per (run, month), options as categoricals."""
+    months1, runs = arrays.state[STATE_COLUMNS[0]].shape
+    columns: dict[str, object] = {
+        "run": np.repeat(np.arange(first_run, first_run + runs, dtype=np.int32), months1),
+        "month": np.tile(np.arange(months1, dtype=np.int16), runs),
+        "seed": np.repeat(arrays.seeds, months1),
+    }
+    for c in STATE_COLUMNS:
+        columns[c] = arrays.state[c].T.reshape(-1)
+    for key in ACTION_COLUMNS:
+        options = DIMENSION_BY_KEY[key].options
+        codes = arrays.choice[key].T.reshape(-1)
+        columns[key] = pd.Categorical.from_codes(codes, categories=list(options))
+    for key, values in arrays.drawn.items():
+        columns[key] = np.repeat(values, months1)
+    return pd.DataFrame(columns)
+
+
+def summarize_arrays(arrays: EnsembleArrays) -> pd.DataFrame:
+    """Per-month summary: quantiles of every state column and option shares."""
+    rows: dict[str, np.ndarray] = {}
+    for c in STATE_COLUMNS:
+        qs = np.quantile(arrays.state[c], SUMMARY_QUANTILES, axis=1)
+        for q, values in zip(SUMMARY_QUANTILES, qs):
+            rows[f"{c}.q{int(q * 100):02d}"] = values
+        rows[f"{c}.mean"] = arrays.state[c].mean(axis=1)
+    for dim in DIMENSIONS:
+        counts = arrays.choice[dim.key]
+        for j, option in enumerate(dim.options):
+            rows[f"{dim.key}={option}"] = (counts == j).mean(axis=1)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "month", np.arange(len(frame)))
+    frame.insert(1, "runs", len(arrays.seeds))
+    return frame
+
+
+def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                 months: int | None = None, seeds=None, summary: bool = False) -> pd.DataFrame:
+    """Run ``runs`` replicates of ``scenario`` and return the long result table.
+
+    Per-run seeds are ``seeds`` when given (run i then equals
+    ``AllianceModel(scenario, seed=seeds[i])`` exactly), else derived from ``seed`` with
+    :func:`model.sampling.derive_seeds`; the ``seed`` column records each run's seed.
+    ``months`` defaults to the scenario's horizon. With ``summary=True`` only per-month
+    quantiles and option shares are kept, in memory bounded by ``CHUNK_RUNS`` runs.
+    """
+    if seeds is None:
+        if runs is None or runs < 1:
+            raise ValueError(f"runs must be a positive integer, got {runs!r}")
+        seeds = derive_seeds(seed, runs)
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if runs is not None and runs != len(seeds):
+        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
+    months = scenario.horizon if months is None else int(months)
+    if months < 0:
+        raise ValueError(f"months must be ≥ 0, got {months}")
+    parts = []
+    for start in range(0, len(seeds), CHUNK_RUNS):
+        arrays = simulate(scenario, seeds[start:start + CHUNK_RUNS], months)
+        parts.append(arrays if summary else to_table(arrays, first_run=start))
+    if not summary:
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    merged = EnsembleArrays(
+        seeds,
+        {c: np.concatenate([p.state[c] for p in parts], axis=1) for c in STATE_COLUMNS},
+        {k: np.concatenate([p.choice[k] for p in parts], axis=1) for k in ACTION_COLUMNS},
+        {},
+    )
+    return summarize_arrays(merged)

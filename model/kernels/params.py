@@ -1,0 +1,81 @@
+"""The numbers the kernels read, taken out of a validated scenario.
+
+Each value is a float, or an array with one entry per run when the scenario gives the
+parameter a distribution (every run draws its own value; see ``model.sampling``).
+Kernels read them by section, e.g. ``params.russia.munitions_value``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..parameters import SPECS
+from ..scenario import Distribution, Scenario
+
+
+SECTIONS = ("levers", "russia", "north_korea", "united_states", "china", "dynamics", "initial")
+
+
+@dataclass(frozen=True)
+class KernelParams:
+    """Flat parameter values by section, plus the war-demand schedule if any."""
+
+    levers: SimpleNamespace
+    russia: SimpleNamespace
+    north_korea: SimpleNamespace
+    united_states: SimpleNamespace
+    china: SimpleNamespace
+    dynamics: SimpleNamespace
+    initial: SimpleNamespace
+    lam: dict[str, float | np.ndarray]
+    schedule_months: np.ndarray | None
+    schedule_values: np.ndarray | None
+
+    def war_demand(self, month: int) -> float | np.ndarray:
+        """War demand in force at ``month`` (a step schedule, or the lever's value)."""
+        if self.schedule_months is None:
+            return self.levers.war_demand
+        i = int(np.searchsorted(self.schedule_months, month, side="right")) - 1
+        return float(self.schedule_values[i])
+
+    def as_columns(self) -> KernelParams:
+        """Per-run arrays reshaped to ``(runs, 1)``, to broadcast against option axes."""
+        def reshape(ns: SimpleNamespace) -> SimpleNamespace:
+            return SimpleNamespace(**{k: (v[:, None] if isinstance(v, np.ndarray) else v)
+                                      for k, v in vars(ns).items()})
+        lam = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in self.lam.items()}
+        return replace(self, lam=lam,
+                       **{name: reshape(getattr(self, name)) for name in SECTIONS})
+
+
+def kernel_params(scenario: Scenario,
+                  drawn: dict[str, np.ndarray] | None = None) -> KernelParams:
+    """Collect the scenario's values; ``drawn`` supplies per-run draws by dotted key."""
+    drawn = drawn or {}
+    sections: dict[str, dict] = {name: {} for name in SECTIONS}
+    lam: dict[str, float | np.ndarray] = {}
+    schedule = scenario.war_demand_schedule()
+    for key in SPECS:
+        parts = key.split(".")
+        if key in drawn:
+            value = drawn[key]
+        else:
+            value = scenario.param(key).value
+            if key == "levers.war_demand" and schedule is not None:
+                value = float(schedule[0][1])
+            elif isinstance(value, Distribution):
+                raise ValueError(f"{key} is a distribution but no per-run draws were given")
+            value = float(value)
+        if parts[-1] == "lam":
+            lam[parts[0]] = value
+        else:
+            sections[parts[0]][parts[-1]] = value
+    months = values = None
+    if schedule is not None:
+        months = np.array([m for m, _ in schedule], dtype=int)
+        values = np.array([v for _, v in schedule], dtype=float)
+    return KernelParams(**{k: SimpleNamespace(**v) for k, v in sections.items()}, lam=lam,
+                        schedule_months=months, schedule_values=values)

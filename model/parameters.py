@@ -1,0 +1,187 @@
+"""What every scenario parameter means: its range, unit and one-line description.
+
+Values and provenance live in the scenario files (``experiments/scenarios/*.toml``),
+next to each other; this table holds what does not change between scenarios — the
+allowed range and the meaning — so validation, the ``params`` command and the
+sensitivity ranges all read one definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Article locators (see DESIGN.md): paragraphs of the source article in reading order.
+LOCATORS: dict[str, str] = {
+    "lede": "opening summary: pressure mounts, both sides seek to fortify the alliance",
+    "intro.1": "both leaders reclusive, both states sanctioned and opposed to US dominance",
+    "intro.2": "a pragmatic, low-key affinity rather than a theatrical one",
+    "mba.1": "Russia's war needs North Korean munitions such as artillery shells",
+    "mba.2": "Shoigu's July 2023 visit and hints of joint exercises",
+    "mba.3": "Kozyrev: buying arms from North Korea undermines the 'great power' claim",
+    "sa.1": "Russia backed UN sanctions but now questions abiding by them",
+    "nk.1": "North Korea could gain food aid and satellite/submarine technology",
+    "lt.1": "Russia explores alternative alliances and learns to circumvent sanctions",
+    "lt.2": "growing isolation may turn the alliance into long-term cooperation",
+}
+ASSUMPTION = "assumption"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """Allowed range, unit and meaning of one scalar parameter."""
+
+    low: float
+    high: float
+    unit: str
+    meaning: str
+
+    def allowed(self) -> str:
+        high = "∞" if self.high == float("inf") else f"{self.high:g}"
+        return f"{self.low:g} ≤ value ≤ {high}"
+
+
+INF = float("inf")
+W = (0.0, 50.0)  # payoff weights: utility units per unit of the state × action product
+
+LEVERS: dict[str, ParamSpec] = {
+    "war_demand": ParamSpec(0, 1, "index 0–1 (or schedule)",
+                            "Russia's need for munitions for the war in Ukraine"),
+    "international_pressure": ParamSpec(0, 1, "index 0–1",
+                                        "outside pressure and isolation on Russia and North Korea"),
+    "nk_food_crisis": ParamSpec(0, 1, "index 0–1",
+                                "severity of North Korea's structural food gap (month 0)"),
+    "nk_tech_appetite": ParamSpec(0, INF, "utility per unit tech × remaining gap",
+                                  "weight North Korea puts on Russian technology"),
+    "russia_reputation_cost": ParamSpec(0, INF, "utility per unit arms × reputation",
+                                        "weight of the 'great power' reputational cost"),
+    "circumvention_learning": ParamSpec(0, INF, "per month",
+                                        "how fast Russia learns to get round sanctions"),
+}
+
+ACTOR_RULE: dict[str, ParamSpec] = {
+    "lam": ParamSpec(0, 100, "1 / utility unit",
+                     "rationality of the logit choice (0 = uniform random, large = best reply)"),
+}
+
+WEIGHTS: dict[str, dict[str, ParamSpec]] = {
+    "russia": {
+        "munitions_value": ParamSpec(*W, "utility per unit delivered × war demand",
+                                     "value of delivered munitions to the war effort"),
+        "aid_cost": ParamSpec(*W, "utility per month of food aid", "cost of food and energy aid"),
+        "tech_cost": ParamSpec(*W, "utility per unit tech", "cost of transferring technology"),
+        "proliferation_risk": ParamSpec(*W, "utility per unit tech²",
+                                        "extra risk of strategic (satellite, submarine) transfers"),
+        "partnership_value": ParamSpec(*W, "utility per unit payment × isolation",
+                                       "value of the partnership as an alternative alliance"),
+        "continuation_value": ParamSpec(*W, "utility per unit payment × war demand × strength × "
+                                        "value to North Korea",
+                                        "discounted value of future deliveries that paying secures"),
+        "evasion_gain": ParamSpec(*W, "utility per month of evasion × isolation",
+                                  "value of no longer abiding by the UN sanctions regime"),
+        "sanctions_exposure": ParamSpec(*W, "utility per unit violation × pressure × integrity",
+                                        "cost of being caught violating sanctions"),
+    },
+    "north_korea": {
+        "food_value": ParamSpec(*W, "utility per month of aid × food gap",
+                                "value of Russian food aid given the food gap"),
+        "production_cost": ParamSpec(*W, "utility per unit supply²",
+                                     "cost of producing munitions (rising marginal cost)"),
+        "exchange_share": ParamSpec(0, 1, "share",
+                                    "share of Russia's recent payments North Korea credits to "
+                                    "its deliveries"),
+        "sanctions_exposure": ParamSpec(*W, "utility per unit supply × pressure × integrity",
+                                        "cost of sanctions exposure from arms sales"),
+        "china_shield": ParamSpec(0, 1, "share", "share of that exposure China's enabling removes"),
+        "partnership_value": ParamSpec(*W, "utility per unit supply × isolation",
+                                       "value of the partnership to an isolated North Korea"),
+    },
+    "united_states": {
+        "munitions_harm": ParamSpec(*W, "utility per unit delivered",
+                                    "harm of Russia's munitions gains to US interests"),
+        "tech_harm": ParamSpec(*W, "utility per unit tech", "harm of North Korea's tech gains"),
+        "pressure_cost": ParamSpec(*W, "utility per unit pressure", "economic and diplomatic cost"),
+        "standing_loss": ParamSpec(*W, "utility per unit pressure × strength",
+                                   "standing lost as pressure consolidates the anti-US bloc"),
+        "regime_defence": ParamSpec(*W, "utility per unit pressure × (1 − integrity)",
+                                    "value of shoring up an eroding sanctions regime"),
+    },
+    "china": {
+        "rivalry": ParamSpec(*W, "utility per unit stance", "baseline counter-US value of enabling"),
+        "counter_us": ParamSpec(*W, "utility per unit stance × US pressure",
+                                "counter-US value of enabling when Washington presses"),
+        "instability_cost": ParamSpec(*W, "utility per unit stance × NK tech level",
+                                      "instability on the peninsula from a more capable North Korea"),
+        "secondary_sanctions_risk": ParamSpec(*W, "utility per unit US pressure",
+                                              "risk to Chinese firms when enabling"),
+        "influence_loss": ParamSpec(*W, "utility per unit strength",
+                                    "influence over Pyongyang lost by restraining it"),
+    },
+}
+
+RATE = (0.0, 1.0)
+DYNAMICS: dict[str, ParamSpec] = {
+    "belief_weight": ParamSpec(*RATE, "share per month",
+                               "weight of last month's play in the public beliefs (fictitious play)"),
+    "alliance_growth": ParamSpec(*RATE, "per month", "growth of alliance strength under cooperation"),
+    "alliance_decay": ParamSpec(*RATE, "per month", "decay of alliance strength without cooperation"),
+    "coop_munitions": ParamSpec(0, 10, "weight", "weight of munitions deliveries in cooperation"),
+    "coop_aid": ParamSpec(0, 10, "weight", "weight of food aid in cooperation"),
+    "coop_tech": ParamSpec(0, 10, "weight", "weight of technology transfer in cooperation"),
+    "coop_evasion": ParamSpec(0, 10, "weight", "weight of Russia's open sanctions evasion"),
+    "coop_isolation": ParamSpec(0, 10, "weight", "weight of shared isolation (both isolated)"),
+    "level_diplomatic": ParamSpec(*RATE, "strength", "strength at which ties are 'diplomatic'"),
+    "level_arms_trade": ParamSpec(*RATE, "strength", "strength at which ties are an 'arms trade'"),
+    "level_tech_transfer": ParamSpec(*RATE, "strength", "strength of a 'tech transfer' relation"),
+    "level_treaty": ParamSpec(*RATE, "strength", "strength at which a treaty is signed"),
+    "treaty_dissolve": ParamSpec(*RATE, "strength", "strength below which a treaty lapses"),
+    "food_reversion": ParamSpec(*RATE, "per month",
+                                "pull of the food gap back to its structural level"),
+    "aid_relief": ParamSpec(*RATE, "gap per month of aid", "food gap closed by a month of aid"),
+    "tech_absorption": ParamSpec(*RATE, "share per unit tech",
+                                 "share of the remaining tech gap a unit transfer closes"),
+    "erosion_by_evasion": ParamSpec(*RATE, "share per month",
+                                    "sanctions integrity lost per month of Russian evasion"),
+    "erosion_by_china": ParamSpec(*RATE, "share per month",
+                                  "sanctions integrity lost per month of Chinese enabling"),
+    "repair_by_pressure": ParamSpec(*RATE, "share per unit pressure",
+                                    "integrity restored per month of US pressure"),
+    "repair_by_china": ParamSpec(*RATE, "share per month",
+                                 "integrity restored per month of Chinese restraint"),
+    "circumvention_baseline": ParamSpec(0, 10, "relative to a month of evasion",
+                                        "learning from everyday evasion of Western sanctions"),
+    "circumvention_via_china": ParamSpec(0, 10, "relative to a month of evasion",
+                                         "learning from cooperation with an enabling China"),
+    "reputation_loss": ParamSpec(*RATE, "per unit delivered",
+                                 "reputation lost per month of large visible arms buying"),
+    "reputation_recovery": ParamSpec(*RATE, "per month", "recovery of reputation toward 1"),
+    "isolation_adjust": ParamSpec(*RATE, "per month", "speed at which isolation tracks pressure"),
+    "russia_isolation_base": ParamSpec(*RATE, "index 0–1", "Russia's isolation without pressure"),
+    "nk_isolation_base": ParamSpec(*RATE, "index 0–1", "North Korea's isolation without pressure"),
+    "isolation_per_pressure": ParamSpec(*RATE, "per unit lever",
+                                        "isolation added by international pressure"),
+    "isolation_per_us_pressure": ParamSpec(*RATE, "per unit US pressure",
+                                           "isolation added by US pressure"),
+    "sanctions_base": ParamSpec(0, 10, "pressure units",
+                                "bite of the existing sanctions regime when the US holds course"),
+    "interdiction": ParamSpec(*RATE, "share per unit pressure",
+                              "mean share of deliveries interdicted per unit US pressure"),
+}
+
+INITIAL: dict[str, ParamSpec] = {
+    "alliance_strength": ParamSpec(*RATE, "index 0–1", "strength of ties in July 2023"),
+    "nk_tech_level": ParamSpec(*RATE, "index 0–1", "North Korea's satellite/submarine tech"),
+    "sanctions_integrity": ParamSpec(*RATE, "index 0–1", "integrity of the UN sanctions regime"),
+    "russia_circumvention": ParamSpec(*RATE, "index 0–1", "Russia's skill at circumvention"),
+    "russia_reputation": ParamSpec(*RATE, "index 0–1", "Russia's standing as a 'great power'"),
+    "isolation_russia": ParamSpec(*RATE, "index 0–1", "Russia's isolation"),
+    "isolation_north_korea": ParamSpec(*RATE, "index 0–1", "North Korea's isolation"),
+}
+
+#: Every scalar parameter by its dotted key, for validation messages and the params table.
+SPECS: dict[str, ParamSpec] = {
+    **{f"levers.{k}": v for k, v in LEVERS.items()},
+    **{f"{actor}.{k}": v for actor in WEIGHTS for k, v in ACTOR_RULE.items()},
+    **{f"{actor}.weights.{k}": v for actor, ws in WEIGHTS.items() for k, v in ws.items()},
+    **{f"dynamics.{k}": v for k, v in DYNAMICS.items()},
+    **{f"initial.{k}": v for k, v in INITIAL.items()},
+}

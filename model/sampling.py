@@ -1,0 +1,58 @@
+"""Random streams: what each run draws from its own seeded generator, in what order.
+
+A run's generator (``numpy.random.default_rng(seed)``, the one ``mesa.Model`` makes)
+is consumed in a fixed layout, identical in both drivers:
+
+1. at construction, one uniform per parameter given as a distribution (in parameter
+   table order), turned into the run's value by the inverse CDF;
+2. every month, ``DRAWS_PER_MONTH`` uniforms: one per action dimension (in
+   ``DIMENSIONS`` order; rules that need no randomness still consume theirs) and one for
+   interdiction.
+
+Because the layout never depends on the batch size, on the rules or on other runs,
+run i of an ensemble equals a Mesa run with the same seed by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+
+from .actions import ACTION_COLUMNS
+from .parameters import SPECS
+from .scenario import Distribution, Scenario
+
+DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 1
+INTERDICTION_SLOT = len(ACTION_COLUMNS)
+
+
+def derive_seeds(seed: int, runs: int) -> np.ndarray:
+    """Per-run seeds from one ensemble seed: ``SeedSequence(seed).generate_state(runs)``.
+
+    64-bit words, so collisions are negligible; the first ``k`` seeds do not depend on
+    ``runs``, so run i is the same run in an ensemble of any size.
+    """
+    return np.random.SeedSequence(seed).generate_state(runs, dtype=np.uint64)
+
+
+def draw_from_uniform(dist: Distribution, u: np.ndarray, key: str) -> np.ndarray:
+    """Inverse-CDF transform of uniforms ``u`` into draws of ``dist``.
+
+    Normal draws are clipped into the parameter's allowed range.
+    """
+    if dist.dist == "uniform":
+        return dist.low + u * (dist.high - dist.low)
+    if dist.dist == "triangular":
+        low, mode, high = dist.low, dist.mode, dist.high
+        cut = (mode - low) / (high - low)
+        left = low + np.sqrt(u * (high - low) * (mode - low))
+        right = high - np.sqrt((1.0 - u) * (high - low) * (high - mode))
+        return np.where(u < cut, left, right)
+    spec = SPECS[key]
+    return np.clip(dist.mean + dist.sd * ndtri(u), spec.low, spec.high)
+
+
+def draw_parameters(scenario: Scenario, uniforms: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-run parameter values from ``uniforms`` shaped ``(runs, n_distributions)``."""
+    return {key: draw_from_uniform(dist, uniforms[:, i], key)
+            for i, (key, dist) in enumerate(scenario.distributions().items())}
