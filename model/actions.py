@@ -9,12 +9,12 @@ model's vocabulary, not tunable parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
 
-class Actor(str, Enum):
+class Actor(StrEnum):
     """The four state actors, in the fixed order used everywhere (tables, arrays)."""
 
     RUSSIA = "russia"

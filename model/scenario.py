@@ -20,7 +20,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
     ValidationError,
     create_model,
     field_validator,
@@ -86,6 +85,11 @@ class Param(BaseModel):
     source: str | list[str]
     why: str | None = None
 
+    @field_validator("value", mode="plain")
+    @classmethod
+    def _number_or_distribution(cls, value: Any) -> float | Distribution:
+        return _number_or_distribution(value)
+
     @field_validator("source")
     @classmethod
     def _known_sources(cls, source: str | list[str]) -> list[str]:
@@ -110,9 +114,33 @@ class Param(BaseModel):
         return f"{text}: {self.why}" if self.why else text
 
 
+def _finite_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return float(value)
+
+
+def _number_or_distribution(value: Any) -> float | Distribution:
+    if isinstance(value, dict):
+        try:
+            return Distribution.model_validate(value)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"bad distribution ({where + ': ' if where else ''}"
+                             f"{err['msg'].removeprefix('Value error, ')}); allowed: "
+                             "{dist = 'uniform', low, high}, {dist = 'triangular', low, mode, "
+                             "high} or {dist = 'normal', mean, sd}") from None
+    return _finite_number(value)
+
+
 def _within(spec: ParamSpec):
     def check(param: Param) -> Param:
         value = param.value
+        if isinstance(value, list):  # a war-demand schedule, checked entry by entry
+            return param
         low, high = value.support() if isinstance(value, Distribution) else (value, value)
         if isinstance(value, Distribution) and value.dist == "normal":
             return param  # draws are clipped into the allowed range (model.sampling)
@@ -134,24 +162,27 @@ class WarDemand(Param):
     listed value until the next entry. It must start at month 0 and increase strictly.
     """
 
-    value: float | list[tuple[StrictInt, float]] | Distribution
-
-    @field_validator("value")
+    @field_validator("value", mode="plain")
     @classmethod
-    def _schedule(cls, value: Any) -> Any:
+    def _number_or_distribution(cls, value: Any) -> Any:
         if not isinstance(value, list):
-            return value
+            return _number_or_distribution(value)
         if not value:
             raise ValueError("schedule is empty; give [[0, value], [month, value], ...]")
+        for entry in value:
+            if (not isinstance(entry, list) or len(entry) != 2 or isinstance(entry[0], bool)
+                    or not isinstance(entry[0], int)):
+                raise ValueError(f"schedule entry {entry!r} is not [month, value]; give "
+                                 "[[0, value], [month, value], ...] with integer months")
+            level = _finite_number(entry[1])
+            if not 0.0 <= level <= 1.0:
+                raise ValueError(f"schedule value {level:g} out of range; allowed 0 ≤ value ≤ 1")
         months = [m for m, _ in value]
         if months[0] != 0:
             raise ValueError("schedule must start at month 0")
         if any(b <= a for a, b in zip(months, months[1:])):
             raise ValueError("schedule months must increase strictly")
-        for _, level in value:
-            if not (0.0 <= level <= 1.0) or math.isnan(level):
-                raise ValueError(f"schedule value {level} out of range; allowed 0 ≤ value ≤ 1")
-        return value
+        return [(int(m), float(v)) for m, v in value]
 
 
 _lever_fields: dict[str, Any] = {
@@ -226,11 +257,10 @@ class Posture(BaseModel):
     united_states: dict[str, str]
     china: dict[str, str]
 
-    @model_validator(mode="after")
-    def _valid(self) -> Posture:
-        for actor in Actor:
-            _check_posture(dimensions_of(actor), getattr(self, actor.value))
-        return self
+    @field_validator("russia", "north_korea", "united_states", "china")
+    @classmethod
+    def _valid(cls, options: dict[str, str], info) -> dict[str, str]:
+        return _check_posture(dimensions_of(Actor(info.field_name)), options)
 
 
 _ActorModels = {actor: _actor_model(actor) for actor in Actor}
@@ -254,6 +284,22 @@ class Scenario(BaseModel):
     # Where the scenario came from, and what was overridden (recorded in manifests).
     path: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered_levels(self) -> Scenario:
+        d = self.dynamics
+        names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer", "level_treaty")
+        values = [getattr(d, n).value for n in names]
+        if any(isinstance(v, Distribution) for v in values):
+            raise ValueError("alliance level thresholds must be numbers, not distributions")
+        if any(b <= a for a, b in zip(values, values[1:])):
+            raise ValueError("alliance level thresholds must increase: "
+                             + " < ".join(f"dynamics.{n}" for n in names)
+                             + f" (got {', '.join(f'{v:g}' for v in values)})")
+        dissolve = d.treaty_dissolve.value
+        if isinstance(dissolve, Distribution) or dissolve > values[-1]:
+            raise ValueError("dynamics.treaty_dissolve must be a number ≤ dynamics.level_treaty")
+        return self
 
     def actor(self, actor: Actor | str):
         """The configuration table of one actor."""
@@ -378,7 +424,7 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, origin: str) -> N
     optional = {"action", "rule"}  # actor keys that may be absent from a file
     if leaf not in node and not (leaf in optional and len(parts) == 2):
         _unknown_key(origin, key, value, node)
-    if isinstance(target, dict) and not isinstance(value, dict):
+    if isinstance(target, dict):
         allowed = ", ".join(f"{key}.{k}" for k in target)
         raise ScenarioError(f"{origin}: key {key}: is a table, not a value (got {value!r}); "
                             f"set one of: {allowed}")
@@ -390,46 +436,42 @@ def _unknown_key(origin: str, key: str, value: Any, node: Any) -> None:
     raise ScenarioError(f"{origin}: unknown key {key} (got {value!r}); allowed here: {allowed}")
 
 
-def _describe_error(err: dict[str, Any], raw: dict[str, Any]) -> str:
-    loc = [str(p) for p in err["loc"] if not isinstance(p, int) or True]
-    # Drop pydantic's union-branch labels such as 'float' or 'list[tuple[int,float]]'.
-    loc = [p for p in loc if p.split("[")[0] not in {"float", "list", "tuple", "Distribution",
-                                                      "str", "dict", "function-after"}]
-    while loc and loc[-1] in {"value"} and len(loc) > 1 and loc[-2] == "value":
+def _shown(value: Any) -> str:
+    """The offending value, short: a parameter table shows its value only."""
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe_error(err: dict[str, Any]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    if len(loc) > 1 and loc[-1] == "value":
         loc.pop()
     key = ".".join(loc) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        parent = raw
-        for part in loc[:-1]:
-            parent = parent.get(part, {}) if isinstance(parent, dict) else {}
-        allowed = _allowed_keys(loc[:-1])
-        return f"key {key}: unknown key (got {err['input']!r}); allowed here: {allowed}"
+        return (f"key {key}: unknown key (got {_shown(err['input'])}); allowed here: "
+                f"{_allowed_keys(loc[:-1])}")
     if err["type"] == "missing":
         return f"key {key}: missing; every scenario must set it (see baseline.toml)"
     value = err.get("input")
-    shown = value if not isinstance(value, dict) else value.get("value", value)
-    spec = SPECS.get(key.removesuffix(".value"))
+    got = "" if isinstance(value, dict) and "value" not in value else f" (got {_shown(value)})"
+    spec = SPECS.get(key)
     allowed = f"; allowed {spec.allowed()}" if spec and "allowed" not in msg else ""
-    return f"key {key}: {msg} (got {shown!r}){allowed}"
+    return f"key {key}: {msg}{got}{allowed}"
 
 
 def _allowed_keys(loc: list[str]) -> str:
+    """The keys a scenario table at ``loc`` accepts, for 'unknown key' messages."""
     model: Any = Scenario
     for part in loc:
         field = model.model_fields.get(part)
-        if field is None:
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return "see baseline.toml"
-        model = field.annotation
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            continue
-        args = getattr(model, "__metadata__", None)
-        model = getattr(model, "__origin__", model)
-        if args is None and not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return "see baseline.toml"
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return ", ".join(k for k in model.model_fields if k not in {"path", "overrides"})
-    return "see baseline.toml"
+        model = annotation
+    return ", ".join(k for k in model.model_fields if k not in {"path", "overrides"})
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -451,5 +493,5 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         scenario = Scenario.model_validate({**raw, "path": str(path), "overrides": overrides})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise ScenarioError(f"{origin}: {_describe_error(first, raw)}") from None
+        raise ScenarioError(f"{origin}: {_describe_error(first)}") from None
     return scenario

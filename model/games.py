@@ -1,0 +1,859 @@
+"""Equilibria of finite normal-form games, as small pure functions over numpy arrays.
+
+Every function takes a payoff array shaped ``(n_players, *action_counts)``:
+``payoffs[i][a_0, ..., a_{n-1}]`` is the payoff to player ``i`` when each player ``k``
+plays pure action ``a_k``. A mixed strategy of player ``k`` is a probability vector of
+length ``action_counts[k]``; a strategy profile is a sequence of these, one per player.
+
+Contents
+--------
+- ``validate_payoffs``      check and convert a payoff array.
+- ``pure_nash_equilibria``  every pure Nash equilibrium (Nash 1951), vectorized.
+- ``best_responses``        each player's pure best responses to a pure profile.
+- ``expected_payoffs``      each pure action's expected payoff against mixed play.
+- ``regret``                the smallest epsilon making a profile an epsilon-equilibrium.
+- ``logit_response``        the logit (softmax) quantal response.
+- ``logit_qre``             a logit quantal response equilibrium on the principal branch
+                            (McKelvey & Palfrey 1995), traced by pseudo-arclength
+                            continuation (Turocy 2005; Allgower & Georg 1990).
+- ``qre_branch``            the principal branch at many values of ``lam`` in one trace.
+- ``Game``                  a thin nashpy-style wrapper delegating to the functions.
+
+References
+----------
+- Allgower, E. L. & Georg, K. (1990). *Numerical Continuation Methods: An
+  Introduction*. Springer. (Predictor-corrector path following, step-length control.)
+- Eibelshäuser, S. & Poensgen, D. (2019). Markov quantal response equilibrium and a
+  homotopy method for computing and selecting Markov perfect equilibria of dynamic
+  stochastic games. Working paper. (The QRE homotopy in log-strategy coordinates.)
+- Fudenberg, D. & Levine, D. K. (1998). *The Theory of Learning in Games*. MIT Press.
+- Keller, H. B. (1977). Numerical solution of bifurcation and nonlinear eigenvalue
+  problems. In P. H. Rabinowitz (ed.), *Applications of Bifurcation Theory*, 359-384.
+- McKelvey, R. D. & Palfrey, T. R. (1995). Quantal response equilibria for normal form
+  games. *Games and Economic Behavior* 10(1), 6-38.
+- Nash, J. (1951). Non-cooperative games. *Annals of Mathematics* 54(2), 286-295.
+- Radner, R. (1980). Collusive behavior in noncooperative epsilon-equilibria of
+  oligopolies with long but finite lives. *Journal of Economic Theory* 22(2), 136-154.
+- Turocy, T. L. (2005). A dynamic homotopy interpretation of the logistic quantal
+  response equilibrium correspondence. *Games and Economic Behavior* 51(2), 243-263.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "Game",
+    "best_responses",
+    "expected_payoffs",
+    "logit_qre",
+    "logit_response",
+    "pure_nash_equilibria",
+    "qre_branch",
+    "regret",
+    "validate_payoffs",
+]
+
+# Path-following constants (Allgower & Georg 1990, ch. 6). They act on payoffs rescaled
+# so that the largest payoff range over players is 1; see ``logit_qre``.
+_H_START = 0.1  # first arc-length step
+_H_MIN = 1e-9  # below this step length the tracer gives up and falls back
+_MAX_DIST = 0.25  # largest first Newton correction accepted (distance to the branch)
+_MAX_CONTRACTION = 0.5  # largest ratio of successive Newton corrections accepted
+_MAX_GROWTH = 2.0  # the step grows at most by this factor per accepted step
+_CORRECTOR_ITERATIONS = 8  # Newton iterations per predictor-corrector step
+_PATH_TOL = 1e-6  # corrector tolerance between requested values of lam
+_MAX_STEPS = 100_000  # accepted plus rejected steps before the tracer gives up
+_FALLBACK_ITERATIONS = 20_000  # damped fixed-point iterations in the fallback
+_STRATEGY_SUM_ATOL = 1e-6  # how far a strategy's sum may be from 1
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+
+def validate_payoffs(payoffs) -> np.ndarray:
+    """Check a payoff array and return it as a float array.
+
+    A finite game with players ``0..n-1``, where player ``k`` has ``m_k >= 1`` pure
+    actions, is given by payoff functions ``u_i : A_0 x ... x A_{n-1} -> R`` (Nash 1951).
+    Here they are stored as one array ``U`` of shape ``(n, m_0, ..., m_{n-1})`` with
+    ``U[i][a] = u_i(a)``, so ``U.shape[0] == U.ndim - 1``.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        The payoff array.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``payoffs`` as a float array (not copied when it already is one).
+
+    Raises
+    ------
+    ValueError
+        If the array is not numeric, has fewer than 2 dimensions, its first axis does not
+        count its remaining axes, an action count is below 1, or an entry is NaN or inf.
+
+    Examples
+    --------
+    >>> validate_payoffs([[[1, 0], [0, 1]], [[1, 0], [0, 1]]]).shape
+    (2, 2, 2)
+    >>> validate_payoffs([[1, 2], [3, 4]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: payoffs must have shape (n_players, *action_counts) with ...; got shape (2, 2)
+    """
+    try:
+        array = np.asarray(payoffs)
+        if np.iscomplexobj(array):
+            raise TypeError("complex payoffs")
+        array = array.astype(float, copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"payoffs must be a numeric array; could not convert ({error})") from None
+    if array.ndim < 2:
+        raise ValueError(
+            "payoffs must have shape (n_players, *action_counts) with ndim >= 2; "
+            f"got shape {array.shape}"
+        )
+    if array.shape[0] != array.ndim - 1:
+        raise ValueError(
+            "payoffs must have shape (n_players, *action_counts) with "
+            f"shape[0] == ndim - 1 == n_players; got shape {array.shape}"
+        )
+    if min(array.shape[1:]) < 1:
+        raise ValueError(f"every player needs at least one action; got shape {array.shape}")
+    if not np.isfinite(array).all():
+        where = tuple(int(k) for k in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"payoffs must be finite; found {array[where]} at index {where} "
+            "(player, *profile)"
+        )
+    return array
+
+
+def _validate_tol(tol) -> float:
+    tol = float(tol)
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0; got {tol}")
+    return tol
+
+
+def _validate_lam(lam) -> float:
+    try:
+        value = float(lam)
+    except (TypeError, ValueError):
+        raise ValueError(f"lam must be a finite number >= 0; got {lam!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"lam must be a finite number >= 0; got {lam!r}")
+    return value
+
+
+def _validate_strategies(strategies, action_counts) -> list[np.ndarray]:
+    n_players = len(action_counts)
+    if len(strategies) != n_players:
+        raise ValueError(
+            f"need one strategy per player ({n_players}); got {len(strategies)}"
+        )
+    out = []
+    for i, (sigma, count) in enumerate(zip(strategies, action_counts, strict=True)):
+        sigma = np.asarray(sigma, dtype=float)
+        if sigma.shape != (count,):
+            raise ValueError(
+                f"strategy of player {i} must have shape ({count},); got {sigma.shape}"
+            )
+        if not np.isfinite(sigma).all() or (sigma < 0).any():
+            raise ValueError(f"strategy of player {i} must be finite and >= 0; got {sigma}")
+        if abs(sigma.sum() - 1.0) > _STRATEGY_SUM_ATOL:
+            raise ValueError(f"strategy of player {i} must sum to 1; sums to {sigma.sum()}")
+        out.append(sigma)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Pure strategies
+# ---------------------------------------------------------------------------------------
+
+
+def pure_nash_equilibria(payoffs, tol: float = 1e-9) -> list[tuple[int, ...]]:
+    """Return every pure Nash equilibrium, sorted lexicographically.
+
+    A pure profile ``a`` is a Nash equilibrium (Nash 1951) when no player gains by a
+    unilateral deviation. With an explicit tolerance ``tol >= 0`` the test is
+
+        u_i(a) >= max_{b in A_i} u_i(b, a_{-i}) - tol   for every player i,
+
+    so payoff differences within ``tol`` count as ties. The computation is vectorized:
+    for each player ``i`` the maximum of ``payoffs[i]`` over axis ``i`` (its own action)
+    is compared with ``payoffs[i]``; the boolean arrays are and-ed across players and the
+    ``True`` profiles are read off with ``numpy.argwhere`` (row-major, i.e. lexicographic
+    order). Cost: O(n * prod(m_k)) time and memory.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``; see ``validate_payoffs``.
+    tol : float
+        Non-negative tolerance for ties.
+
+    Returns
+    -------
+    list of tuple of int
+        The equilibrium profiles; empty when there is none.
+
+    Examples
+    --------
+    Prisoner's dilemma (action 0 = cooperate, 1 = defect):
+
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> pure_nash_equilibria(pd)
+    [(1, 1)]
+    """
+    payoffs = validate_payoffs(payoffs)
+    tol = _validate_tol(tol)
+    equilibrium = np.ones(payoffs.shape[1:], dtype=bool)
+    for i, u in enumerate(payoffs):
+        equilibrium &= u >= u.max(axis=i, keepdims=True) - tol
+    return [tuple(int(k) for k in row) for row in np.argwhere(equilibrium)]
+
+
+def best_responses(payoffs, profile: Sequence[int], tol: float = 1e-9) -> list[list[int]]:
+    """Return each player's pure best responses to the others' actions in ``profile``.
+
+    For player ``i`` this is ``B_i(a_{-i}) = {b in A_i : u_i(b, a_{-i}) >=
+    max_c u_i(c, a_{-i}) - tol}`` (Nash 1951; the tolerance treats near-ties as ties).
+    ``profile[i]`` itself plays no part in ``B_i``. A pure profile is a Nash equilibrium
+    exactly when ``profile[i] in B_i`` for every ``i``.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    profile : sequence of int
+        One pure action index per player.
+    tol : float
+        Non-negative tolerance for ties.
+
+    Returns
+    -------
+    list of list of int
+        ``result[i]`` is the sorted list of player ``i``'s best responses.
+
+    Examples
+    --------
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> best_responses(pd, (0, 0))
+    [[1], [1]]
+    """
+    payoffs = validate_payoffs(payoffs)
+    tol = _validate_tol(tol)
+    counts = payoffs.shape[1:]
+    profile = tuple(profile)
+    if len(profile) != len(counts) or not all(
+        isinstance(a, (int, np.integer)) and 0 <= a < m
+        for a, m in zip(profile, counts, strict=False)
+    ):
+        raise ValueError(
+            f"profile must hold one action index per player within {counts}; got {profile}"
+        )
+    out = []
+    for i, u in enumerate(payoffs):
+        index = list(profile)
+        index[i] = slice(None)
+        row = u[tuple(index)]
+        out.append([int(k) for k in np.flatnonzero(row >= row.max() - tol)])
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Mixed strategies
+# ---------------------------------------------------------------------------------------
+
+
+def _contract_others(u: np.ndarray, i: int, strategies: Sequence[np.ndarray]) -> np.ndarray:
+    """Contract every axis of ``u`` except axis ``i`` with the matching strategy."""
+    for k in range(u.ndim - 1, -1, -1):  # last axis first, so lower axes keep their index
+        if k != i:
+            u = np.tensordot(u, strategies[k], axes=([k], [0]))
+    return u
+
+
+def expected_payoffs(payoffs, strategies: Sequence) -> list[np.ndarray]:
+    """Return, for each player, the expected payoff of each pure action against the others.
+
+    For player ``i`` and pure action ``b``,
+
+        v_i(b) = sum_{a_{-i}} u_i(b, a_{-i}) * prod_{k != i} sigma_k(a_k),
+
+    the multilinear extension of ``u_i`` (Nash 1951); player ``i``'s own strategy plays
+    no part. It is computed by contracting each opponent's axis with ``numpy.tensordot``.
+    Player ``i``'s expected payoff from its own mixed strategy is ``sigma_i @ v_i``.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    strategies : sequence of array_like
+        One probability vector per player (non-negative, summing to 1 within 1e-6).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``result[i]`` has shape ``(action_counts[i],)``.
+
+    Examples
+    --------
+    >>> pennies = [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]
+    >>> [v.tolist() for v in expected_payoffs(pennies, [[0.5, 0.5], [1.0, 0.0]])]
+    [[1.0, -1.0], [0.0, 0.0]]
+    """
+    payoffs = validate_payoffs(payoffs)
+    strategies = _validate_strategies(strategies, payoffs.shape[1:])
+    return [_contract_others(u, i, strategies) for i, u in enumerate(payoffs)]
+
+
+def regret(payoffs, strategies: Sequence) -> float:
+    """Return the largest gain any player could make by deviating to a pure action.
+
+        regret(sigma) = max_i [ max_b v_i(b) - sigma_i . v_i ] >= 0,
+
+    with ``v_i`` from ``expected_payoffs``. It is the smallest ``epsilon`` for which
+    ``sigma`` is an epsilon-equilibrium (Radner 1980), and it is 0 exactly at a Nash
+    equilibrium (Nash 1951): a mixed deviation can never beat the best pure one.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    strategies : sequence of array_like
+        One probability vector per player.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> regret(pd, [[1, 0], [1, 0]])  # both cooperate; each gains 2 by defecting
+    2.0
+    >>> regret(pd, [[0, 1], [0, 1]])
+    0.0
+    """
+    payoffs = validate_payoffs(payoffs)
+    strategies = _validate_strategies(strategies, payoffs.shape[1:])
+    gains = [
+        float(v.max() - sigma @ v)
+        for sigma, v in zip(strategies, expected_payoffs(payoffs, strategies), strict=True)
+    ]
+    return max(0.0, *gains)
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    shifted = np.exp(values - values.max())
+    return shifted / shifted.sum()
+
+
+def logit_response(payoffs, strategies: Sequence, lam: float) -> list[np.ndarray]:
+    """Return each player's logit quantal response to ``strategies``.
+
+        L_i(sigma)(b) = exp(lam * v_i(b)) / sum_c exp(lam * v_i(c)),
+
+    the softmax of ``lam`` times the expected payoffs ``v_i`` of ``expected_payoffs``
+    (McKelvey & Palfrey 1995, sec. 3; the smoothed best response of Fudenberg & Levine
+    1998, ch. 4). ``lam = 0`` gives uniform play; ``lam -> inf`` approaches a best
+    response. Computed stably by subtracting ``max(lam * v_i)`` before exponentiating.
+    A profile with ``logit_response(payoffs, sigma, lam) == sigma`` is a logit QRE.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    strategies : sequence of array_like
+        One probability vector per player.
+    lam : float
+        Precision (rationality), finite and ``>= 0``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One probability vector per player.
+
+    Examples
+    --------
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> [p.round(3).tolist() for p in logit_response(pd, [[0.5, 0.5], [0.5, 0.5]], 1.0)]
+    [[0.182, 0.818], [0.182, 0.818]]
+    """
+    lam = _validate_lam(lam)
+    return [_softmax(lam * v) for v in expected_payoffs(payoffs, strategies)]
+
+
+# ---------------------------------------------------------------------------------------
+# Logit quantal response equilibrium: the homotopy system and its path tracer
+# ---------------------------------------------------------------------------------------
+
+
+class _LogitSystem:
+    """The logit-QRE equations in log-probability coordinates.
+
+    Unknowns: ``x`` (all players' log-probabilities, stacked) and ``lam``. Equations:
+
+        H_i(x, lam) = x_i - log softmax(lam * v_i(exp x)) = 0      for every player i,
+
+    i.e. ``x_ib - x_ic = lam * (v_ib - v_ic)`` together with ``sum_b exp(x_ib) = 1``.
+    Derivatives (``s_i = softmax(lam v_i)``, ``p_j = exp(x_j)``,
+    ``M_ij = d v_i / d p_j``, the bilinear contraction of ``u_i`` with all strategies but
+    those of ``i`` and ``j``):
+
+        dH_i/dx_i = I,   dH_i/dx_j = -lam (I - 1 s_i^T) M_ij diag(p_j)   (j != i),
+        dH_i/dlam = -(v_i - s_i . v_i).
+    """
+
+    def __init__(self, payoffs: np.ndarray):
+        self.n_players = payoffs.shape[0]
+        self.counts = payoffs.shape[1:]
+        self.tensors = [np.ascontiguousarray(u) for u in payoffs]
+        bounds = np.cumsum([0, *self.counts])
+        self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        self.size = int(bounds[-1])
+        # For each ordered pair i != j: u_i with axes reordered to (i, j, others...) and
+        # flattened to (m_i * m_j, prod of the others' counts), so that d v_i / d p_j is one
+        # matrix-vector product with the outer product of the others' strategies.
+        self.pair_tensors = {}
+        if self.n_players >= 3:
+            for i, u in enumerate(self.tensors):
+                for j in range(self.n_players):
+                    if j != i:
+                        rest = [k for k in range(self.n_players) if k not in (i, j)]
+                        flat = np.transpose(u, [i, j, *rest]).reshape(
+                            self.counts[i] * self.counts[j], -1
+                        )
+                        self.pair_tensors[i, j] = (np.ascontiguousarray(flat), rest)
+
+    def uniform(self) -> np.ndarray:
+        return np.concatenate([np.full(m, -math.log(m)) for m in self.counts])
+
+    def probabilities(self, x: np.ndarray) -> list[np.ndarray]:
+        return [np.exp(x[s]) for s in self.slices]
+
+    def pair_matrices(self, p: list[np.ndarray]) -> dict:
+        """M[i, j] = d v_i / d p_j, shape (m_i, m_j), for every ordered pair i != j."""
+        if self.n_players == 2:
+            return {(0, 1): self.tensors[0], (1, 0): self.tensors[1].T}
+        out = {}
+        for (i, j), (flat, rest) in self.pair_tensors.items():
+            weights = p[rest[0]]
+            for k in rest[1:]:
+                weights = np.multiply.outer(weights, p[k]).ravel()
+            out[i, j] = (flat @ weights).reshape(self.counts[i], self.counts[j])
+        return out
+
+    def evaluate(self, x: np.ndarray, lam: float, jacobian: bool = True):
+        """Return ``H``, and if asked ``dH/dx`` and ``dH/dlam``, at ``(x, lam)``."""
+        p = self.probabilities(x)
+        n = self.n_players
+        pairs = self.pair_matrices(p) if n >= 2 else {}
+        residual = np.empty(self.size)
+        d_lam = np.empty(self.size)
+        d_x = np.zeros((self.size, self.size)) if jacobian else None
+        for i, si in enumerate(self.slices):
+            if n == 1:
+                v = self.tensors[0]
+            else:
+                j = 1 if i == 0 else 0
+                v = pairs[i, j] @ p[j]
+            z = lam * v
+            top = z.max()
+            e = np.exp(z - top)
+            total = e.sum()
+            s = e / total
+            residual[si] = x[si] - (z - top - math.log(total))
+            d_lam[si] = -(v - s @ v)
+            if jacobian and n >= 2:
+                block = d_x[si]  # a view: player i's rows
+                for j, sj in enumerate(self.slices):
+                    if j != i:
+                        block[:, sj] = pairs[i, j]
+                block -= s @ block  # (I - 1 s_i^T) applied to the rows of player i
+        if jacobian:
+            d_x *= (-lam) * np.concatenate(p)  # scale column (j, c) by -lam * p_j(c)
+            d_x[np.diag_indices(self.size)] += 1.0
+        return residual, d_x, d_lam
+
+    def response_gap(self, x: np.ndarray, lam: float) -> float:
+        """max |p - softmax(lam v(p))| with p = softmax(x_i) per player."""
+        p = [_softmax(x[s]) for s in self.slices]
+        gaps = [
+            np.abs(_softmax(lam * _contract_others(u, i, p)) - p[i]).max()
+            for i, u in enumerate(self.tensors)
+        ]
+        return float(max(gaps))
+
+
+def _bordered_solve(d_x, d_lam, tangent, residual):
+    """Solve [[dH/dx, dH/dlam], [t^T]] [delta, z] = [[-H, 0], [0, 1]] (Keller 1977)."""
+    size = d_x.shape[0]
+    a = np.empty((size + 1, size + 1))
+    a[:size, :size] = d_x
+    a[:size, size] = d_lam
+    a[size] = tangent
+    rhs = np.zeros((size + 1, 2))
+    rhs[:size, 0] = -residual
+    rhs[size, 1] = 1.0
+    try:
+        solution = np.linalg.solve(a, rhs)
+    except np.linalg.LinAlgError:
+        return None, None
+    if not np.isfinite(solution).all():
+        return None, None
+    z = solution[:, 1]
+    return solution[:, 0], z / np.linalg.norm(z)
+
+
+def _arclength_step(system: _LogitSystem, y: np.ndarray, tangent: np.ndarray, h: float):
+    """One predictor-corrector step along the branch (Allgower & Georg 1990, ch. 6).
+
+    Predictor: ``y + h t``. Corrector: Newton on ``H = 0`` restricted to the hyperplane
+    through the predictor orthogonal to ``t`` (pseudo-arclength, Keller 1977). Returns
+    ``(y_new, t_new, growth)`` or ``None`` when the step must be shortened.
+    """
+    point = y + h * tangent
+    first = None
+    previous = None
+    worst = 0.0
+    new_tangent = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(_CORRECTOR_ITERATIONS):
+            residual, d_x, d_lam = system.evaluate(point[:-1], point[-1])
+            if not np.isfinite(residual).all():
+                return None
+            delta, new_tangent = _bordered_solve(d_x, d_lam, tangent, residual)
+            if delta is None:
+                return None
+            dist = float(np.linalg.norm(delta))
+            if first is None:
+                first = dist
+                if dist > _MAX_DIST:
+                    return None
+                worst = math.sqrt(dist / _MAX_DIST)
+            else:
+                contraction = dist / (previous + 1e-12)
+                if contraction > _MAX_CONTRACTION:
+                    return None
+                worst = max(worst, math.sqrt(contraction / _MAX_CONTRACTION))
+            point = point + delta
+            if dist <= _PATH_TOL:
+                growth = min(_MAX_GROWTH, 0.7 / max(worst, 1e-12))
+                return point, new_tangent, max(growth, 0.5)
+            previous = dist
+    return None
+
+
+def _newton_fixed_lam(system, x, lam, tol, prediction_step=None, orient=None):
+    """Newton's method on ``H(., lam) = 0`` from ``x``.
+
+    Stops when ``max |H| <= tol``. When ``prediction_step`` is given the same distance
+    and contraction safeguards as the path corrector apply, so that a landing on the
+    requested ``lam`` cannot jump to another part of the branch. Returns
+    ``(x, tangent)`` (the tangent oriented along ``orient``) or ``None``.
+    """
+    previous = None
+    max_iterations = _CORRECTOR_ITERATIONS + 4 if prediction_step is not None else 100
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max_iterations):
+            residual, d_x, d_lam = system.evaluate(x, lam)
+            if not np.isfinite(residual).all():
+                return None
+            if np.abs(residual).max() <= tol:
+                tangent = None
+                if orient is not None:
+                    _, tangent = _bordered_solve(d_x, d_lam, orient, residual)
+                return x, tangent
+            try:
+                delta = np.linalg.solve(d_x, -residual)
+            except np.linalg.LinAlgError:
+                return None
+            dist = float(np.linalg.norm(delta))
+            if prediction_step is not None:
+                if previous is None and dist > _MAX_DIST:
+                    return None
+                if previous is not None and dist > _MAX_CONTRACTION * previous + 1e-14:
+                    return None
+            previous = dist
+            x = x + delta
+    return None
+
+
+def _fallback(system: _LogitSystem, x: np.ndarray, lam: float, tol: float):
+    """Damped fixed-point iteration p <- (p + L(p)) / 2 at ``lam``, then Newton polish."""
+    p = [_softmax(x[s]) for s in system.slices]
+    for _ in range(_FALLBACK_ITERATIONS):
+        response = [
+            _softmax(lam * _contract_others(u, i, p)) for i, u in enumerate(system.tensors)
+        ]
+        gap = max(float(np.abs(r - q).max()) for r, q in zip(response, p, strict=True))
+        p = [0.5 * (r + q) for r, q in zip(response, p, strict=True)]
+        if gap <= 1e-6:
+            break
+    with np.errstate(divide="ignore"):
+        x = np.concatenate([np.log(q) for q in p])
+    x = np.maximum(x, -700.0)
+    polished = _newton_fixed_lam(system, x, lam, tol)
+    if polished is not None:
+        return polished[0], True
+    return x, system.response_gap(x, lam) <= tol
+
+
+def _initial_tangent(system: _LogitSystem) -> np.ndarray:
+    """Tangent at (uniform, 0): dH/dx = I there, so dx/dlam = v - mean(v) per player."""
+    _, _, d_lam = system.evaluate(system.uniform(), 0.0)
+    tangent = np.append(-d_lam, 1.0)
+    return tangent / np.linalg.norm(tangent)
+
+
+def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> list:
+    """Trace the principal branch; return the log-probabilities at each lam in ``lams``.
+
+    ``payoffs`` and ``lams`` are the rescaled ones (see ``_scaled``); ``lams`` is sorted.
+    ``scale`` only converts ``lam`` back to the caller's units in warnings.
+    """
+    system = _LogitSystem(payoffs)
+    x = system.uniform()
+    lam = 0.0
+    tangent = _initial_tangent(system)
+    h = _H_START
+    steps = 0
+    off_branch = False  # True once the tracer has given up: later targets use the fallback
+    out = []
+    for target in lams:
+        while lam < target:
+            if off_branch or h < _H_MIN or steps >= _MAX_STEPS:
+                start_lam = lam
+                x, converged = _fallback(system, x, target, tol)
+                lam = target
+                if not off_branch:
+                    warnings.warn(
+                        f"logit_qre: continuation stalled at lam={start_lam / scale:.6g} "
+                        f"before reaching lam={target / scale:.6g}; used damped fixed-point "
+                        "iteration from the last point on the branch, which may land on another "
+                        "branch"
+                        + ("" if converged else " and did NOT converge"),
+                        RuntimeWarning,
+                        stacklevel=4,
+                    )
+                elif not converged:
+                    warnings.warn(
+                        f"logit_qre: damped fixed-point iteration did not converge at "
+                        f"lam={target / scale:.6g}",
+                        RuntimeWarning,
+                        stacklevel=4,
+                    )
+                off_branch = True
+                break
+            steps += 1
+            if tangent[-1] > 0 and lam + h * tangent[-1] >= target:
+                reach = (target - lam) / tangent[-1]
+                landed = _newton_fixed_lam(
+                    system, x + reach * tangent[:-1], target, tol, reach, tangent
+                )
+                if landed is None:
+                    h = 0.5 * min(h, reach)
+                    continue
+                x = landed[0]
+                if landed[1] is not None:  # else singular (a bifurcation): keep the old one
+                    tangent = landed[1]
+                lam = target
+                break
+            step = _arclength_step(system, np.append(x, lam), tangent, h)
+            if step is None or step[0][-1] >= target:
+                h *= 0.5
+                continue
+            y, tangent, growth = step
+            x, lam = y[:-1], float(y[-1])
+            h *= growth
+        out.append(x.copy())
+    return out
+
+
+def _scaled(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
+    """Shift each player's payoffs to minimum 0 and divide all by the largest range.
+
+    Neither changes the QRE correspondence except for rescaling ``lam``: a per-player
+    constant cancels in the softmax, and ``QRE(c U, lam) = QRE(U, c lam)`` for ``c > 0``.
+    """
+    axes = tuple(range(1, payoffs.ndim))
+    shifted = payoffs - payoffs.min(axis=axes, keepdims=True)
+    scale = float(shifted.max())
+    return (shifted / scale if scale > 0 else shifted), scale
+
+
+def qre_branch(payoffs, lams: Sequence[float], tol: float = 1e-10) -> list[np.ndarray]:
+    """Return the principal branch of the logit QRE at each value in ``lams``.
+
+    One continuation run from ``lam = 0`` visits the values in order, so the whole
+    branch costs about as much as its last point; see ``logit_qre`` for the mathematics,
+    the method and what happens at turning points.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    lams : sequence of float
+        Non-decreasing, finite, ``>= 0``.
+    tol : float
+        Newton tolerance on the log-probability equations at each returned point.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array per player; ``result[i][k]`` (shape ``(action_counts[i],)``) is player
+        ``i``'s strategy at ``lams[k]``, so ``result[i]`` has shape
+        ``(len(lams), action_counts[i])``.
+
+    Examples
+    --------
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> path = qre_branch(pd, [0.0, 1.0, 10.0])
+    >>> path[0].round(4).tolist()
+    [[0.5, 0.5], [0.2268, 0.7732], [0.0, 1.0]]
+    """
+    payoffs = validate_payoffs(payoffs)
+    tol = _validate_tol(tol)
+    try:
+        lams = np.asarray(lams, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"lams must be a sequence of numbers; got {lams!r}") from None
+    if lams.ndim != 1:
+        raise ValueError(f"lams must be one-dimensional; got shape {lams.shape}")
+    for lam in lams:
+        _validate_lam(lam)
+    if (np.diff(lams) < 0).any():
+        raise ValueError("lams must be non-decreasing")
+    counts = payoffs.shape[1:]
+    scaled, scale = _scaled(payoffs)
+    if scale == 0.0 or len(lams) == 0:  # every player indifferent everywhere: uniform play
+        return [np.full((len(lams), m), 1.0 / m) for m in counts]
+    points = _trace(scaled, lams * scale, tol, scale)
+    bounds = np.cumsum([0, *counts])
+    return [np.array([_softmax(x[a:b]) for x in points]) for a, b in itertools.pairwise(bounds)]
+
+
+def logit_qre(payoffs, lam: float, tol: float = 1e-10) -> list[np.ndarray]:
+    """Return the logit quantal response equilibrium at ``lam`` on the principal branch.
+
+    A logit QRE (McKelvey & Palfrey 1995) is a profile ``sigma`` with
+
+        sigma_i(b) = exp(lam v_i(b; sigma)) / sum_c exp(lam v_i(c; sigma))   for all i, b,
+
+    where ``v_i(.; sigma)`` are the expected payoffs of ``expected_payoffs``. At
+    ``lam = 0`` the unique QRE is uniform play; for almost every game the QRE set
+    contains a unique smooth branch starting there (the principal branch) that converges
+    to a Nash equilibrium as ``lam -> inf`` (McKelvey & Palfrey 1995, Theorem 3;
+    Turocy 2005). This function follows that branch.
+
+    Method (Turocy 2005; Eibelshäuser & Poensgen 2019 for the log coordinates). Payoffs
+    are first shifted per player and divided by the largest payoff range ``c`` (the
+    equilibrium at ``lam`` for ``U`` is the one at ``c * lam`` for ``U / c``). Unknowns are
+    the log-probabilities ``x_ib = log sigma_i(b)`` and the equations are
+
+        x_i - log softmax(lam v_i(exp x)) = 0,
+
+    equivalent to ``x_ib - x_i0 - lam (v_ib - v_i0) = 0`` and ``sum_b sigma_i(b) = 1``.
+    Their Jacobian is analytic: ``v`` is multilinear, and ``d v_i / d sigma_j`` is an
+    einsum contraction of ``u_i`` with every strategy but those of ``i`` and ``j``. The
+    curve of solutions in ``(x, lam)`` space is followed from ``(uniform, 0)`` by
+    pseudo-arclength continuation (Keller 1977; Allgower & Georg 1990): a tangent
+    predictor, then Newton's method on the hyperplane orthogonal to the tangent. A step is
+    halved when Newton's first correction exceeds 0.25 or fails to contract by half per
+    iteration, and grows (by up to 2x) after easy steps. When the next step would pass
+    ``lam``, the tracer lands on it with Newton's method at fixed ``lam`` from the tangent
+    prediction, iterating until ``max |x - log softmax(lam v)| <= tol``.
+
+    Turning points. The principal branch need not be monotone in ``lam``: it can bend back
+    and forth (Turocy 2005). Because the curve is parametrized by arc length, not by
+    ``lam``, the tracer passes such turning points. If the branch crosses the requested
+    ``lam`` more than once, the first crossing along the branch from ``lam = 0`` is
+    returned. If the step length falls below 1e-9 (which can happen at a bifurcation in a
+    non-generic game, e.g. one with exact payoff symmetries), the tracer stops and falls
+    back to a damped fixed-point iteration ``sigma <- (sigma + L(sigma)) / 2`` at ``lam``
+    from the last point reached, polished by Newton's method, and issues a
+    ``RuntimeWarning`` - saying also when that did not converge. The result then solves
+    the QRE equations (if converged) but may not lie on the principal branch.
+
+    Parameters
+    ----------
+    payoffs : array_like
+        Shape ``(n_players, *action_counts)``.
+    lam : float
+        Precision, finite and ``>= 0``.
+    tol : float
+        Newton tolerance on the log-probability equations at the returned point; the
+        probabilities then satisfy ``|sigma - L(sigma)| <= tol`` up to rounding.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One probability vector per player. Every entry is positive in exact arithmetic
+        but underflows to 0.0 when ``lam`` times the payoff gap exceeds about 745.
+
+    Examples
+    --------
+    >>> pennies = [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]
+    >>> [p.tolist() for p in logit_qre(pennies, 7.0)]
+    [[0.5, 0.5], [0.5, 0.5]]
+    >>> pd = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]
+    >>> [p.round(4).tolist() for p in logit_qre(pd, 1.0)]
+    [[0.2268, 0.7732], [0.2268, 0.7732]]
+    """
+    lam = _validate_lam(lam)
+    return [path[0] for path in qre_branch(payoffs, [lam], tol)]
+
+
+# ---------------------------------------------------------------------------------------
+# Thin wrapper
+# ---------------------------------------------------------------------------------------
+
+
+class Game:
+    """A normal-form game: validated payoffs plus methods delegating to this module.
+
+    >>> Game([[[3, 0], [5, 1]], [[3, 5], [0, 1]]]).pure_nash_equilibria()
+    [(1, 1)]
+    """
+
+    def __init__(self, payoffs):
+        self.payoffs = validate_payoffs(payoffs).copy()
+        self.payoffs.flags.writeable = False
+
+    @property
+    def action_counts(self) -> tuple[int, ...]:
+        return self.payoffs.shape[1:]
+
+    def __repr__(self) -> str:
+        return f"Game(action_counts={self.action_counts})"
+
+    def pure_nash_equilibria(self, tol: float = 1e-9) -> list[tuple[int, ...]]:
+        return pure_nash_equilibria(self.payoffs, tol)
+
+    def best_responses(self, profile: Sequence[int], tol: float = 1e-9) -> list[list[int]]:
+        return best_responses(self.payoffs, profile, tol)
+
+    def expected_payoffs(self, strategies: Sequence) -> list[np.ndarray]:
+        return expected_payoffs(self.payoffs, strategies)
+
+    def regret(self, strategies: Sequence) -> float:
+        return regret(self.payoffs, strategies)
+
+    def logit_qre(self, lam: float, tol: float = 1e-10) -> list[np.ndarray]:
+        return logit_qre(self.payoffs, lam, tol)
+
+    def qre_branch(self, lams: Sequence[float], tol: float = 1e-10) -> list[np.ndarray]:
+        return qre_branch(self.payoffs, lams, tol)
