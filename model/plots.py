@@ -78,12 +78,18 @@ ACTOR_COLORMAPS = {
     "china": "Greens",
 }
 
+FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
+#: Flows are discrete month to month (an option is played or not), so each run's flows
+#: are averaged over a trailing window before taking quantiles across runs.
+FLOW_WINDOW = 6
+
+
 # Panels of plot_trajectories: (title, unit, [(column, colour), ...]).
 _TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("Alliance strength", UNIT_INDEX, (("alliance_strength", "tab:red"),)),
     ("Alliance level (share of runs at each level)", "share of runs", ()),
     (
-        "Flows: munitions to Russia, aid and technology to North Korea",
+        f"Flows to Russia and North Korea ({FLOW_WINDOW}-month moving average per run)",
         UNIT_INDEX,
         (("munitions_flow", "tab:red"), ("aid_flow", "tab:green"), ("tech_flow", "tab:blue")),
     ),
@@ -107,6 +113,17 @@ _TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
 )
+
+def moving_average(table: pd.DataFrame, columns: Sequence[str], window: int) -> pd.DataFrame:
+    """``table`` with ``columns`` replaced by each run's trailing ``window``-month mean."""
+    present = [c for c in columns if c in table]
+    if not present:
+        return table
+    ordered = table.sort_values(["run", "month"])
+    smoothed = ordered.groupby("run", sort=False)[present].transform(
+        lambda s: s.rolling(window, min_periods=1).mean())
+    return ordered.assign(**{c: smoothed[c] for c in present})
+
 
 _QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 _BAND_ALPHA_50 = 0.30
@@ -262,11 +279,12 @@ def plot_trajectories(
     months = np.sort(pd.unique(table["month"].to_numpy()))
     n_runs = int(table["run"].nunique())
     fig, axes = _new_figure(3, 2, (13, 11))
+    smoothed = moving_average(table, FLOW_COLUMNS, FLOW_WINDOW)
     for i, (ax, (panel_title, unit, series)) in enumerate(
         zip(axes, _TRAJECTORY_PANELS, strict=True)
     ):
         if series:
-            _band_panel(ax, table, series)
+            _band_panel(ax, smoothed if series[0][0] in FLOW_COLUMNS else table, series)
         elif "alliance_level" in table:
             names = (
                 table["alliance_level"]
