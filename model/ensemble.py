@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY, DIMENSIONS, Actor
+from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
 from .kernels import (
     STATE_COLUMNS,
     ActorPolicy,
@@ -28,10 +28,10 @@ from .kernels import (
 from .model import posture_indices
 from .sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, derive_seeds, draw_parameters
 from .scenario import Scenario
+from .streaming import MonthlySummary
 
 #: Runs simulated together; bounds the memory of the pre-drawn uniforms.
 CHUNK_RUNS = 20_000
-SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 @dataclass
@@ -118,24 +118,6 @@ def to_table(arrays: EnsembleArrays, first_run: int = 0) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def summarize_arrays(arrays: EnsembleArrays) -> pd.DataFrame:
-    """Per-month summary: quantiles of every state column and option shares."""
-    rows: dict[str, np.ndarray] = {}
-    for c in STATE_COLUMNS:
-        qs = np.quantile(arrays.state[c], SUMMARY_QUANTILES, axis=1)
-        for q, values in zip(SUMMARY_QUANTILES, qs):
-            rows[f"{c}.q{int(q * 100):02d}"] = values
-        rows[f"{c}.mean"] = arrays.state[c].mean(axis=1)
-    for dim in DIMENSIONS:
-        counts = arrays.choice[dim.key]
-        for j, option in enumerate(dim.options):
-            rows[f"{dim.key}={option}"] = (counts == j).mean(axis=1)
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "month", np.arange(len(frame)))
-    frame.insert(1, "runs", len(arrays.seeds))
-    return frame
-
-
 def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
                  months: int | None = None, seeds=None, summary: bool = False) -> pd.DataFrame:
     """Run ``runs`` replicates of ``scenario`` and return the long result table.
@@ -144,7 +126,8 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
     ``AllianceModel(scenario, seed=seeds[i])`` exactly), else derived from ``seed`` with
     :func:`model.sampling.derive_seeds`; the ``seed`` column records each run's seed.
     ``months`` defaults to the scenario's horizon. With ``summary=True`` only per-month
-    quantiles and option shares are kept, in memory bounded by ``CHUNK_RUNS`` runs.
+    quantiles, means and option shares are kept (``model.streaming``), in memory bounded
+    by ``CHUNK_RUNS`` runs whatever ``runs`` is.
     """
     if seeds is None:
         if runs is None or runs < 1:
@@ -156,16 +139,14 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
     months = scenario.horizon if months is None else int(months)
     if months < 0:
         raise ValueError(f"months must be ≥ 0, got {months}")
+    stats = MonthlySummary(months) if summary else None
     parts = []
     for start in range(0, len(seeds), CHUNK_RUNS):
         arrays = simulate(scenario, seeds[start:start + CHUNK_RUNS], months)
-        parts.append(arrays if summary else to_table(arrays, first_run=start))
-    if not summary:
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    merged = EnsembleArrays(
-        seeds,
-        {c: np.concatenate([p.state[c] for p in parts], axis=1) for c in STATE_COLUMNS},
-        {k: np.concatenate([p.choice[k] for p in parts], axis=1) for k in ACTION_COLUMNS},
-        {},
-    )
-    return summarize_arrays(merged)
+        if stats is not None:
+            stats.add(arrays.state, arrays.choice)
+        else:
+            parts.append(to_table(arrays, first_run=start))
+    if stats is not None:
+        return stats.frame()
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
