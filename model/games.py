@@ -65,9 +65,12 @@ _H_START = 0.1  # first arc-length step
 _H_MIN = 1e-9  # below this step length the tracer gives up and falls back
 _MAX_DIST = 0.25  # largest first Newton correction accepted (distance to the branch)
 _MAX_CONTRACTION = 0.5  # largest ratio of successive Newton corrections accepted
+_MAX_TURN = 0.35  # largest change |t_new - t_old| of the unit tangent in one step (~20 deg)
+_CURVATURE_CHECK = 0.0
+_CURVATURE_FLOOR = 1e-3
 _MAX_GROWTH = 2.0  # the step grows at most by this factor per accepted step
 _CORRECTOR_ITERATIONS = 8  # Newton iterations per predictor-corrector step
-_PATH_TOL = 1e-6  # corrector tolerance between requested values of lam
+_PATH_TOL = 1e-4  # corrector tolerance between requested values of lam
 _MAX_STEPS = 100_000  # accepted plus rejected steps before the tracer gives up
 _FALLBACK_ITERATIONS = 20_000  # damped fixed-point iterations in the fallback
 _STRATEGY_SUM_ATOL = 1e-6  # how far a strategy's sum may be from 1
@@ -424,19 +427,17 @@ class _LogitSystem:
         bounds = np.cumsum([0, *self.counts])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         self.size = int(bounds[-1])
-        # For each ordered pair i != j: u_i with axes reordered to (i, j, others...) and
-        # flattened to (m_i * m_j, prod of the others' counts), so that d v_i / d p_j is one
-        # matrix-vector product with the outer product of the others' strategies.
-        self.pair_tensors = {}
+        # For each ordered pair i != j: u_i with axes reordered to (i, j, others...), so
+        # that d v_i / d p_j is a chain of matrix-vector products with the others'
+        # strategies, last axis first.
+        self.pair_tensors = []
         if self.n_players >= 3:
             for i, u in enumerate(self.tensors):
                 for j in range(self.n_players):
                     if j != i:
                         rest = [k for k in range(self.n_players) if k not in (i, j)]
-                        flat = np.transpose(u, [i, j, *rest]).reshape(
-                            self.counts[i] * self.counts[j], -1
-                        )
-                        self.pair_tensors[i, j] = (np.ascontiguousarray(flat), rest)
+                        ordered = np.ascontiguousarray(np.transpose(u, [i, j, *rest]))
+                        self.pair_tensors.append((i, j, ordered, rest[::-1]))
 
     def uniform(self) -> np.ndarray:
         return np.concatenate([np.full(m, -math.log(m)) for m in self.counts])
@@ -449,11 +450,10 @@ class _LogitSystem:
         if self.n_players == 2:
             return {(0, 1): self.tensors[0], (1, 0): self.tensors[1].T}
         out = {}
-        for (i, j), (flat, rest) in self.pair_tensors.items():
-            weights = p[rest[0]]
-            for k in rest[1:]:
-                weights = np.multiply.outer(weights, p[k]).ravel()
-            out[i, j] = (flat @ weights).reshape(self.counts[i], self.counts[j])
+        for i, j, m, contract in self.pair_tensors:
+            for k in contract:
+                m = m @ p[k]
+            out[i, j] = m
         return out
 
     def evaluate(self, x: np.ndarray, lam: float, jacobian: bool = True):
@@ -551,10 +551,18 @@ def _arclength_step(system: _LogitSystem, y: np.ndarray, tangent: np.ndarray, h:
                 worst = max(worst, math.sqrt(contraction / _MAX_CONTRACTION))
             point = point + delta
             if dist <= _PATH_TOL:
-                growth = min(_MAX_GROWTH, 0.7 / max(worst, 1e-12))
-                return point, new_tangent, max(growth, 0.5)
+                break
             previous = dist
-    return None
+        else:
+            return None
+    turn = float(np.linalg.norm(new_tangent - tangent))  # ~ curvature * h
+    if turn > _MAX_TURN:
+        return None
+    if _CURVATURE_CHECK and first > _CURVATURE_CHECK * 0.5 * h * turn + _CURVATURE_FLOOR:
+        return None
+    worst = max(worst, turn / _MAX_TURN)
+    growth = min(_MAX_GROWTH, 0.7 / max(worst, 1e-12))
+    return point, new_tangent, max(growth, 0.5)
 
 
 def _newton_fixed_lam(system, x, lam, tol, prediction_step=None, orient=None):

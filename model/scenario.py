@@ -162,6 +162,8 @@ class WarDemand(Param):
     listed value until the next entry. It must start at month 0 and increase strictly.
     """
 
+    value: Any  # a number, a Distribution or a schedule; checked by the validator below
+
     @field_validator("value", mode="plain")
     @classmethod
     def _number_or_distribution(cls, value: Any) -> Any:
@@ -224,25 +226,36 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                     raise ValueError(f"{actor.value} has several dimensions; give a table "
                                      f"with {names}")
                 action = {dims[0].name: action}
-            return _check_posture(dims, action)
+            return _check_posture(dims, action, partial=True)
 
         @model_validator(mode="after")
         def _fixed_needs_action(self):
-            if self.rule == "fixed" and self.action is None:
-                raise ValueError("rule 'fixed' needs an 'action'")
+            if self.rule == "fixed":
+                if self.action is None:
+                    raise ValueError("rule 'fixed' needs an 'action'")
+                _check_posture(dims, self.action)
             return self
 
     ActorConfig.__name__ = f"{actor.value}_config"
     return ActorConfig
 
 
-def _check_posture(dims, options: dict[str, str]) -> dict[str, str]:
+def _check_posture(dims, options: dict[str, str], partial: bool = False) -> dict[str, str]:
+    """Every key a dimension of the actor, every value one of its options.
+
+    ``partial`` allows leaving dimensions out (an ``action`` that pins only some of
+    Russia's dimensions while its rule decides the rest).
+    """
+    if not isinstance(options, dict):
+        raise ValueError(f"expected a table of dimension = option, got {options!r}")
     names = [d.name for d in dims]
     for key in options:
         if key not in names:
             raise ValueError(f"unknown dimension {key!r}; allowed: {', '.join(names)}")
     for dim in dims:
         if dim.name not in options:
+            if partial:
+                continue
             raise ValueError(f"missing dimension {dim.name!r} (options: {', '.join(dim.options)})")
         dim.index(options[dim.name])
     return dict(options)

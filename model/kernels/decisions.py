@@ -102,7 +102,11 @@ RULES: dict[str, DecisionRule] = {rule.name: rule for rule in (Logit(), BestResp
 
 @dataclass(frozen=True)
 class ActorPolicy:
-    """An actor's rule and, for ``fixed``, the option index of each dimension."""
+    """An actor's rule and the dimensions pinned to one option (all of them for ``fixed``).
+
+    A scenario's ``action`` may pin only some dimensions (e.g. Russia openly evading
+    sanctions while still choosing arms, aid and technology by its rule).
+    """
 
     actor: Actor
     rule: DecisionRule
@@ -113,7 +117,8 @@ class ActorPolicy:
         config = scenario.actor(actor)
         fixed = {}
         if config.action is not None:
-            fixed = {d.key: d.index(config.action[d.name]) for d in dimensions_of(actor)}
+            fixed = {d.key: d.index(config.action[d.name]) for d in dimensions_of(actor)
+                     if d.name in config.action}
         return cls(Actor(actor), RULES[config.rule], fixed)
 
 
@@ -126,8 +131,12 @@ def decide(policy: ActorPolicy, beliefs: dict[str, np.ndarray], S, K: KernelPara
     dimension key. Returns option indices ``(runs,)`` by dimension key.
     """
     lam = K.lam[policy.actor.value]
-    payoffs = (option_payoffs(policy.actor, beliefs, S, K) if policy.rule.needs_payoffs
-               else {})
-    return {dim.key: policy.rule.choose(payoffs.get(dim.key), uniforms[dim.key], lam,
-                                        policy.fixed.get(dim.key))
-            for dim in dimensions_of(policy.actor)}
+    dims = dimensions_of(policy.actor)
+    free = [d for d in dims if d.key not in policy.fixed]
+    payoffs = (option_payoffs(policy.actor, beliefs, S, K)
+               if policy.rule.needs_payoffs and free else {})
+    fixed = RULES["fixed"]
+    return {d.key: (fixed.choose(None, uniforms[d.key], lam, policy.fixed[d.key])
+                    if d.key in policy.fixed
+                    else policy.rule.choose(payoffs[d.key], uniforms[d.key], lam))
+            for d in dims}
