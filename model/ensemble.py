@@ -48,8 +48,28 @@ class EnsembleArrays:
         return next(iter(self.state.values())).shape[0] - 1
 
 
-def _streams(seeds: np.ndarray, n_dists: int, months: int):
-    """Each run's draws, taken from its own generator in the documented layout."""
+@dataclass(frozen=True)
+class Streams:
+    """Each run's uniforms in the layout of ``model.sampling``.
+
+    ``params`` is ``(runs, n_distributions)`` (drawn at construction), ``monthly`` is
+    ``(months, runs, DRAWS_PER_MONTH)``.
+    """
+
+    seeds: np.ndarray
+    params: np.ndarray
+    monthly: np.ndarray
+
+    def tile(self, points: int) -> Streams:
+        """The same runs repeated for ``points`` parameter points (point-major order):
+        common random numbers across the points of a sweep or sensitivity sample."""
+        return Streams(np.tile(self.seeds, points), np.tile(self.params, (points, 1)),
+                       np.tile(self.monthly, (1, points, 1)))
+
+
+def make_streams(seeds: np.ndarray, n_dists: int, months: int) -> Streams:
+    """Draw each run's uniforms from its own generator, ``default_rng(seed)``."""
+    seeds = np.asarray(seeds, dtype=np.uint64)
     runs = len(seeds)
     params = np.empty((runs, n_dists))
     monthly = np.empty((months, runs, DRAWS_PER_MONTH))
@@ -58,17 +78,26 @@ def _streams(seeds: np.ndarray, n_dists: int, months: int):
         if n_dists:
             params[i] = rng.random(n_dists)
         monthly[:, i, :] = rng.random((months, DRAWS_PER_MONTH))
-    return params, monthly
+    return Streams(seeds, params, monthly)
 
 
-def simulate(scenario: Scenario, seeds: np.ndarray, months: int) -> EnsembleArrays:
-    """Simulate one run per seed for ``months`` months, all runs at once."""
-    seeds = np.asarray(seeds, dtype=np.uint64)
-    runs = len(seeds)
+def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | None = None,
+             *, streams: Streams | None = None,
+             values: dict[str, np.ndarray] | None = None) -> EnsembleArrays:
+    """Simulate one run per seed for ``months`` months, all runs at once.
+
+    ``streams`` may be given instead of ``seeds`` (to reuse draws across sweep cells).
+    ``values`` sets parameters per run by dotted key (arrays of length runs), over the
+    scenario's values and draws — how sweeps and sensitivity samples vary parameters.
+    """
+    months = scenario.horizon if months is None else months
     n_dists = len(scenario.distributions())
-    param_draws, monthly = _streams(seeds, n_dists, months)
-    drawn = draw_parameters(scenario, param_draws) if n_dists else {}
-    params = kernel_params(scenario, drawn)
+    if streams is None:
+        streams = make_streams(seeds, n_dists, months)
+    seeds, monthly = streams.seeds, streams.monthly
+    runs = len(seeds)
+    drawn = draw_parameters(scenario, streams.params) if n_dists else {}
+    params = kernel_params(scenario, {**drawn, **(values or {})})
     params_view = params.as_columns()
     policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
 

@@ -508,3 +508,20 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         first = exc.errors(include_url=False)[0]
         raise ScenarioError(f"{origin}: {_describe_error(first)}") from None
     return scenario
+
+
+def validated(scenario: Scenario, overrides: dict[str, Any], origin: str) -> Scenario:
+    """A copy of ``scenario`` with ``overrides`` (dotted keys) applied and re-validated.
+
+    Used where a scenario is varied programmatically (sweeps, claims); errors are
+    ``ScenarioError`` messages that start with ``origin``.
+    """
+    raw = scenario.model_dump(mode="python", exclude={"path", "overrides"})
+    for key, value in overrides.items():
+        _apply_override(raw, key, value, origin=origin)
+    try:
+        return Scenario.model_validate({**raw, "path": scenario.path,
+                                        "overrides": {**scenario.overrides, **overrides}})
+    except ValidationError as exc:
+        raise ScenarioError(f"{origin}: {_describe_error(exc.errors(include_url=False)[0])}"
+                            ) from None

@@ -74,7 +74,7 @@ def kernel_params(scenario: Scenario,
         else:
             sections[parts[0]][parts[-1]] = value
     months = values = None
-    if schedule is not None:
+    if schedule is not None and "levers.war_demand" not in drawn:
         months = np.array([m for m, _ in schedule], dtype=int)
         values = np.array([v for _, v in schedule], dtype=float)
     return KernelParams(**{k: SimpleNamespace(**v) for k, v in sections.items()}, lam=lam,
