@@ -48,7 +48,8 @@ class Dimension:
             return self.options.index(option)
         except ValueError:
             allowed = ", ".join(self.options)
-            raise ValueError(f"unknown option {option!r} for {self.key}; allowed: {allowed}") from None
+            raise ValueError(
+                f"unknown option {option!r} for {self.key}; allowed: {allowed}") from None
 
     def values(self) -> np.ndarray:
         return np.asarray(self.intensity, dtype=float)

@@ -18,7 +18,7 @@ from .ensemble import CHUNK_RUNS, make_streams, simulate
 from .metrics import Metric
 from .parameters import SPECS
 from .sampling import derive_seeds
-from .scenario import Scenario, ScenarioError, validated
+from .scenario import Scenario, ScenarioError
 
 
 def check_keys(scenario: Scenario, keys: Sequence[str], origin: str) -> None:
@@ -27,12 +27,6 @@ def check_keys(scenario: Scenario, keys: Sequence[str], origin: str) -> None:
         if key not in SPECS:
             raise ScenarioError(f"{origin}: unknown parameter {key!r}; allowed: any key of "
                                 "`python run.py params`, e.g. levers.war_demand")
-
-
-def check_values(scenario: Scenario, key: str, values: Sequence[float], origin: str) -> None:
-    """Each value must be valid for ``key`` in this scenario (range, level ordering)."""
-    for value in values:
-        validated(scenario, {key: float(value)}, origin)
 
 
 def evaluate_points(scenario: Scenario, keys: Sequence[str], points: np.ndarray,

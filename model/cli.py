@@ -68,20 +68,20 @@ def key_value(text: str) -> tuple[str, Any]:
     return key.strip(), parse_override_value(value.strip())
 
 
-def add_common(parser: argparse.ArgumentParser, *, runs: bool = True, out: bool = True) -> None:
-    """The flags every command shares: --runs --seed --set --out."""
-    if runs:
-        parser.add_argument("--runs", type=positive_int, default=DEFAULT_RUNS,
-                            help=f"Monte Carlo runs (default {DEFAULT_RUNS})")
+def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
+               runs_help: str = "Monte Carlo runs") -> None:
+    """The flags every experiment shares: --runs --seed --set --out."""
+    parser.add_argument("--runs", type=positive_int, default=runs,
+                        help=f"{runs_help} (default {runs})")
     parser.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
                         help="ensemble seed; per-run seeds derive from it (default 0)")
     parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value,
                         action="append", default=[],
                         help="override a scenario value by dotted key, e.g. "
                              "levers.war_demand=0.9 or china.rule=fixed (repeatable)")
-    if out:
-        parser.add_argument("--out", type=Path, default=None,
-                            help="output folder (default results/SCENARIO)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: a folder named after the command or "
+                             "scenario under results/)")
 
 
 def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:
@@ -194,6 +194,75 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- experiments
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", disable=None, leave=False)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare scenarios on the same seeds: trajectories and outcomes with 95% intervals."""
+    from .compare import compare
+    from .reports import write_comparison
+
+    started = time.perf_counter()
+    scenarios = [scenario_from(args, name) for name in args.scenarios]
+    out = args.out or RESULTS_DIR / "compare"
+    with progress_bar(len(scenarios), "scenarios") as bar:
+        result = compare(scenarios, args.runs, args.seed, args.months, progress=bar.update)
+    print(write_comparison(result, out, scenarios, started))
+    print(f"\nwrote {out}/ (report.md, compare_trajectories.png, compare_outcomes.png, "
+          f"outcomes.csv) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Sweep one or two parameters over a grid; map an outcome metric."""
+    from .metrics import get_metric
+    from .reports import write_sweep
+    from .sweep import parse_axis, sweep
+
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    x = parse_axis(args.x, "--x")
+    y = parse_axis(args.y, "--y") if args.y else None
+    try:
+        metric = get_metric(args.metric)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
+    cells = len(x.values) * (len(y.values) if y else 1)
+    out = args.out or RESULTS_DIR / f"sweep_{metric.name}"
+    with progress_bar(cells, "cells") as bar:
+        result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months, bar.update)
+    print(write_sweep(result, out, scenario, started))
+    print(f"\nwrote {out}/ (report.md, sweep.png, sweep.csv) in "
+          f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    """Check the article's causal claims C1–C8; exit 1 if any fails."""
+    from .claims import CLAIMS, check_claims
+    from .reports import write_claims
+
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    out = args.out or RESULTS_DIR / "claims"
+    with progress_bar(len(CLAIMS), "claims") as bar:
+        table = check_claims(scenario, args.runs, args.seed, progress=bar.update)
+    verdict = write_claims(table, out, scenario, args.runs, args.seed, started)
+    for r in table.itertuples():
+        mark = "holds" if r.holds else "FAILS"
+        print(f"{r.id:<4} {mark:<6} {r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}]  "
+              f"{r.claim} ({r.locator}); {r.compared}; {r.outcome}")
+    print(f"\n{verdict}\nwrote {out}/ (report.md, claims.csv, claims.md)")
+    return 0 if table.holds.all() else 1
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -218,6 +287,37 @@ def build_parser() -> Parser:
     params.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value,
                         action="append", default=[], help="override a value (repeatable)")
     params.set_defaults(func=cmd_params)
+
+    compare = commands.add_parser("compare", help="compare scenarios on the same seeds",
+                                  description=cmd_compare.__doc__)
+    compare.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                         help="scenario names or .toml paths; the first is the reference")
+    compare.add_argument("--months", type=positive_int, default=None)
+    add_common(compare)
+    compare.set_defaults(func=cmd_compare)
+
+    from .metrics import METRICS
+
+    sweep = commands.add_parser(
+        "sweep", help="sweep one or two parameters; heatmap or line of a metric",
+        description=cmd_sweep.__doc__ + " Metrics: " + "; ".join(
+            f"{m.name} = {m.description}" for m in METRICS.values()) + ".")
+    sweep.add_argument("scenario", nargs="?", default="baseline")
+    sweep.add_argument("--x", required=True, metavar="KEY=LO:HI:N",
+                       help="parameter on the x axis, e.g. levers.international_pressure=0:1:11")
+    sweep.add_argument("--y", default=None, metavar="KEY=LO:HI:N",
+                       help="optional parameter on the y axis (2-D heatmap)")
+    sweep.add_argument("--metric", default="treaty_by_24", help="outcome to map "
+                       f"(default treaty_by_24; one of {', '.join(METRICS)})")
+    sweep.add_argument("--months", type=positive_int, default=None)
+    add_common(sweep, runs=200, runs_help="runs per cell")
+    sweep.set_defaults(func=cmd_sweep)
+
+    claims = commands.add_parser("claims", help="check the article's causal claims C1–C8",
+                                 description=cmd_claims.__doc__)
+    claims.add_argument("scenario", nargs="?", default="baseline")
+    add_common(claims)
+    claims.set_defaults(func=cmd_claims)
 
     scenarios = commands.add_parser("scenarios", help="list the scenario files",
                                     description=cmd_scenarios.__doc__)

@@ -63,7 +63,7 @@ __all__ = [
 # so that the largest payoff range over players is 1; see ``logit_qre``.
 _H_START = 0.1  # first arc-length step
 _H_MIN = 1e-9  # below this step length the tracer gives up and falls back
-_MAX_DIST = 0.25  # largest first Newton correction accepted (distance to the branch)
+_MAX_DIST = 0.05  # largest first Newton correction accepted (distance to the branch)
 _MAX_CONTRACTION = 0.5  # largest ratio of successive Newton corrections accepted
 _MAX_TURN = 0.35  # largest change |t_new - t_old| of the unit tangent in one step (~20 deg)
 _CURVATURE_CHECK = 0.0
@@ -74,6 +74,7 @@ _PATH_TOL = 1e-4  # corrector tolerance between requested values of lam
 _MAX_STEPS = 100_000  # accepted plus rejected steps before the tracer gives up
 _FALLBACK_ITERATIONS = 20_000  # damped fixed-point iterations in the fallback
 _STRATEGY_SUM_ATOL = 1e-6  # how far a strategy's sum may be from 1
+_ROUNDING = 100 * np.finfo(float).eps  # relative rounding floor of the QRE residual
 
 
 # ---------------------------------------------------------------------------------------
@@ -418,6 +419,10 @@ class _LogitSystem:
 
         dH_i/dx_i = I,   dH_i/dx_j = -lam (I - 1 s_i^T) M_ij diag(p_j)   (j != i),
         dH_i/dlam = -(v_i - s_i . v_i).
+
+    The blocks ``M_ij`` are stored in one matrix ``G`` (zero diagonal blocks). Since
+    ``v_i`` is multilinear, ``M_ij p_j = v_i`` for every ``j != i``, so the stacked
+    expected payoffs are ``G p / (n - 1)``.
     """
 
     def __init__(self, payoffs: np.ndarray):
@@ -426,67 +431,55 @@ class _LogitSystem:
         self.tensors = [np.ascontiguousarray(u) for u in payoffs]
         bounds = np.cumsum([0, *self.counts])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        self.starts = bounds[:-1]
         self.size = int(bounds[-1])
+        self.repeats = np.asarray(self.counts)
         # For each ordered pair i != j: u_i with axes reordered to (i, j, others...), so
-        # that d v_i / d p_j is a chain of matrix-vector products with the others'
-        # strategies, last axis first.
+        # that M_ij is a chain of matrix-vector products with the others' strategies.
         self.pair_tensors = []
-        if self.n_players >= 3:
-            for i, u in enumerate(self.tensors):
-                for j in range(self.n_players):
-                    if j != i:
-                        rest = [k for k in range(self.n_players) if k not in (i, j)]
-                        ordered = np.ascontiguousarray(np.transpose(u, [i, j, *rest]))
-                        self.pair_tensors.append((i, j, ordered, rest[::-1]))
+        for i, u in enumerate(self.tensors):
+            for j in range(self.n_players):
+                if j != i:
+                    rest = [k for k in range(self.n_players) if k not in (i, j)]
+                    ordered = np.ascontiguousarray(np.transpose(u, [i, j, *rest]))
+                    block = (self.slices[i], self.slices[j])
+                    self.pair_tensors.append((block, ordered, rest[::-1]))
 
     def uniform(self) -> np.ndarray:
         return np.concatenate([np.full(m, -math.log(m)) for m in self.counts])
 
-    def probabilities(self, x: np.ndarray) -> list[np.ndarray]:
-        return [np.exp(x[s]) for s in self.slices]
-
-    def pair_matrices(self, p: list[np.ndarray]) -> dict:
-        """M[i, j] = d v_i / d p_j, shape (m_i, m_j), for every ordered pair i != j."""
-        if self.n_players == 2:
-            return {(0, 1): self.tensors[0], (1, 0): self.tensors[1].T}
-        out = {}
-        for i, j, m, contract in self.pair_tensors:
+    def coupling(self, p: np.ndarray) -> np.ndarray:
+        """The matrix G with blocks G[i, j] = M_ij = d v_i / d p_j (zero when i == j)."""
+        g = np.zeros((self.size, self.size))
+        for block, m, contract in self.pair_tensors:
             for k in contract:
-                m = m @ p[k]
-            out[i, j] = m
-        return out
+                m = m @ p[self.slices[k]]
+            g[block] = m
+        return g
 
     def evaluate(self, x: np.ndarray, lam: float, jacobian: bool = True):
-        """Return ``H``, and if asked ``dH/dx`` and ``dH/dlam``, at ``(x, lam)``."""
-        p = self.probabilities(x)
-        n = self.n_players
-        pairs = self.pair_matrices(p) if n >= 2 else {}
-        residual = np.empty(self.size)
-        d_lam = np.empty(self.size)
-        d_x = np.zeros((self.size, self.size)) if jacobian else None
-        for i, si in enumerate(self.slices):
-            if n == 1:
-                v = self.tensors[0]
-            else:
-                j = 1 if i == 0 else 0
-                v = pairs[i, j] @ p[j]
-            z = lam * v
-            top = z.max()
-            e = np.exp(z - top)
-            total = e.sum()
-            s = e / total
-            residual[si] = x[si] - (z - top - math.log(total))
-            d_lam[si] = -(v - s @ v)
-            if jacobian and n >= 2:
-                block = d_x[si]  # a view: player i's rows
-                for j, sj in enumerate(self.slices):
-                    if j != i:
-                        block[:, sj] = pairs[i, j]
-                block -= s @ block  # (I - 1 s_i^T) applied to the rows of player i
-        if jacobian:
-            d_x *= (-lam) * np.concatenate(p)  # scale column (j, c) by -lam * p_j(c)
-            d_x[np.diag_indices(self.size)] += 1.0
-        return residual, d_x, d_lam
+        """Return ``H``, ``dH/dx`` (or None) and ``dH/dlam`` at ``(x, lam)``."""
+        p = np.exp(x)
+        if self.n_players == 1:
+            g = np.zeros((self.size, self.size))
+            v = self.tensors[0]
+        else:
+            g = self.coupling(p)
+            v = (g @ p) / (self.n_players - 1)
+        z = lam * v
+        top = np.maximum.reduceat(z, self.starts)
+        e = np.exp(z - np.repeat(top, self.repeats))
+        total = np.add.reduceat(e, self.starts)
+        s = e / np.repeat(total, self.repeats)
+        residual = x - z + np.repeat(top + np.log(total), self.repeats)
+        d_lam = np.repeat(np.add.reduceat(s * v, self.starts), self.repeats) - v
+        if not jacobian:
+            return residual, None, d_lam
+        # (I - 1 s_i^T) applied to player i's rows, then columns scaled by -lam p.
+        g -= np.repeat(np.add.reduceat(s[:, None] * g, self.starts, axis=0), self.repeats, axis=0)
+        g *= -lam * p
+        g[np.diag_indices(self.size)] += 1.0
+        return residual, g, d_lam
 
     def response_gap(self, x: np.ndarray, lam: float) -> float:
         """max |p - softmax(lam v(p))| with p = softmax(x_i) per player."""
@@ -565,16 +558,19 @@ def _arclength_step(system: _LogitSystem, y: np.ndarray, tangent: np.ndarray, h:
     return point, new_tangent, max(growth, 0.5)
 
 
-def _newton_fixed_lam(system, x, lam, tol, prediction_step=None, orient=None):
+def _newton_fixed_lam(system, x, lam, tol, guarded=False, orient=None):
     """Newton's method on ``H(., lam) = 0`` from ``x``.
 
-    Stops when ``max |H| <= tol``. When ``prediction_step`` is given the same distance
-    and contraction safeguards as the path corrector apply, so that a landing on the
-    requested ``lam`` cannot jump to another part of the branch. Returns
-    ``(x, tangent)`` (the tangent oriented along ``orient``) or ``None``.
+    Stops when ``max |H| <= max(tol, rounding floor)``; the floor, ``100 eps (1 + lam)``
+    on payoffs of range 1, is what the log-domain residual can resolve. When ``guarded``
+    the distance and contraction safeguards of the path corrector apply, so that landing
+    on a requested ``lam`` cannot jump to another part of the branch. Returns ``(x,
+    tangent)`` (the tangent oriented along ``orient``, None if not asked or singular) or
+    ``None`` on failure.
     """
+    tol = max(tol, _ROUNDING * (1.0 + lam))
     previous = None
-    max_iterations = _CORRECTOR_ITERATIONS + 4 if prediction_step is not None else 100
+    max_iterations = _CORRECTOR_ITERATIONS + 4 if guarded else 100
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(max_iterations):
             residual, d_x, d_lam = system.evaluate(x, lam)
@@ -590,10 +586,10 @@ def _newton_fixed_lam(system, x, lam, tol, prediction_step=None, orient=None):
             except np.linalg.LinAlgError:
                 return None
             dist = float(np.linalg.norm(delta))
-            if prediction_step is not None:
+            if guarded:
                 if previous is None and dist > _MAX_DIST:
                     return None
-                if previous is not None and dist > _MAX_CONTRACTION * previous + 1e-14:
+                if previous is not None and dist > _MAX_CONTRACTION * previous:
                     return None
             previous = dist
             x = x + delta
@@ -670,7 +666,7 @@ def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> l
             if tangent[-1] > 0 and lam + h * tangent[-1] >= target:
                 reach = (target - lam) / tangent[-1]
                 landed = _newton_fixed_lam(
-                    system, x + reach * tangent[:-1], target, tol, reach, tangent
+                    system, x + reach * tangent[:-1], target, tol, True, tangent
                 )
                 if landed is None:
                     h = 0.5 * min(h, reach)

@@ -75,7 +75,7 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                        "value of the partnership as an alternative alliance"),
         "continuation_value": ParamSpec(*W, "utility per unit payment × war demand × strength × "
                                         "value to North Korea",
-                                        "discounted value of future deliveries that paying secures"),
+                                        "discounted value of future deliveries paying secures"),
         "evasion_gain": ParamSpec(*W, "utility per month of evasion × isolation",
                                   "value of no longer abiding by the UN sanctions regime"),
         "sanctions_exposure": ParamSpec(*W, "utility per unit violation × pressure × integrity",
@@ -106,11 +106,12 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                     "value of shoring up an eroding sanctions regime"),
     },
     "china": {
-        "rivalry": ParamSpec(*W, "utility per unit stance", "baseline counter-US value of enabling"),
+        "rivalry": ParamSpec(*W, "utility per unit stance", "baseline counter-US value of enabling"
+                             ),
         "counter_us": ParamSpec(*W, "utility per unit stance × US pressure",
                                 "counter-US value of enabling when Washington presses"),
         "instability_cost": ParamSpec(*W, "utility per unit stance × NK tech level",
-                                      "instability on the peninsula from a more capable North Korea"),
+                                      "instability on the peninsula from a more capable NK"),
         "secondary_sanctions_risk": ParamSpec(*W, "utility per unit US pressure",
                                               "risk to Chinese firms when enabling"),
         "influence_loss": ParamSpec(*W, "utility per unit strength",
@@ -121,9 +122,9 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
 RATE = (0.0, 1.0)
 DYNAMICS: dict[str, ParamSpec] = {
     "belief_weight": ParamSpec(*RATE, "share per month",
-                               "weight of last month's play in the public beliefs (fictitious play)"),
-    "alliance_growth": ParamSpec(*RATE, "per month", "growth of alliance strength under cooperation"),
-    "alliance_decay": ParamSpec(*RATE, "per month", "decay of alliance strength without cooperation"),
+                               "weight of last month's play in public beliefs (fictitious play)"),
+    "alliance_growth": ParamSpec(*RATE, "per month", "growth of strength under cooperation"),
+    "alliance_decay": ParamSpec(*RATE, "per month", "decay of strength without cooperation"),
     "coop_munitions": ParamSpec(0, 10, "weight", "weight of munitions deliveries in cooperation"),
     "coop_aid": ParamSpec(0, 10, "weight", "weight of food aid in cooperation"),
     "coop_tech": ParamSpec(0, 10, "weight", "weight of technology transfer in cooperation"),

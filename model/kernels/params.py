@@ -15,7 +15,6 @@ import numpy as np
 from ..parameters import SPECS
 from ..scenario import Distribution, Scenario
 
-
 SECTIONS = ("levers", "russia", "north_korea", "united_states", "china", "dynamics", "initial")
 
 

@@ -1,0 +1,130 @@
+"""Write each experiment's folder: figures, the data behind them, manifest and report.md.
+
+The command line (``run.py compare|sweep|sensitivity|claims``) and the scripts in
+``experiments/`` both call these functions, so a script and a command given the same
+inputs write the same outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import claims as claims_module
+from . import compare as compare_module
+from .results import manifest, output_folder
+from .scenario import Scenario
+from .sweep import SweepResult, plot_sweep
+
+
+def _header(title: str, scenario: Scenario | None, runs: int, seed: int, extra: str = "") -> str:
+    lines = [f"# {title}", ""]
+    if scenario is not None:
+        lines.append(f"Scenario `{scenario.name}` — {scenario.description}.")
+        if scenario.overrides:
+            lines.append("Overrides: " + ", ".join(f"`{k}={v!r}`"
+                                                  for k, v in scenario.overrides.items()) + ".")
+    lines.append(f"Runs: {runs} per arm or cell, seed {seed} (per-run seeds derived with "
+                 "`numpy.random.SeedSequence`; every arm uses the same seeds).")
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(result: compare_module.Comparison, out: Path, scenarios: list[Scenario],
+                     started: float) -> str:
+    """Figures, outcome table (CSV, Markdown), manifest and report of a comparison."""
+    reference = result.names[0]
+    md_table = compare_module.markdown_table(result.outcomes, reference)
+    findings = []
+    for outcome in ("treaty_by_24", "treaty_by_36", "munitions_total",
+                    "sanctions_integrity_final"):
+        rows = result.outcomes[result.outcomes.outcome == outcome].set_index("scenario")
+        best, worst = rows["estimate"].idxmax(), rows["estimate"].idxmin()
+        findings.append(f"- `{outcome}`: highest in **{best}** ({rows.loc[best, 'estimate']:.3g}, "
+                        f"95% CI {rows.loc[best, 'ci_low']:.3g}–{rows.loc[best, 'ci_high']:.3g}),"
+                        f" lowest in **{worst}** ({rows.loc[worst, 'estimate']:.3g}, 95% CI "
+                        f"{rows.loc[worst, 'ci_low']:.3g}–{rows.loc[worst, 'ci_high']:.3g}).")
+    report = (_header("Scenario comparison", None, result.runs, result.seed)
+              + "\nScenarios: " + ", ".join(f"`{n}`" for n in result.names) + ".\n\n"
+              + "## Findings\n\n" + "\n".join(findings) + "\n\n"
+              + "![trajectories](compare_trajectories.png)\n\n"
+              + "Medians across runs with 50% bands; flows are 6-month moving averages.\n\n"
+              + "![outcomes](compare_outcomes.png)\n\n## Outcomes\n\n"
+              + "Probabilities carry Wilson 95% intervals, means normal-approximation ones; "
+              + f"differences are paired (same seeds) against `{reference}`.\n\n"
+              + md_table + "\n")
+    with output_folder(out) as folder:
+        folder.save_figure("compare_trajectories.png",
+                           lambda p: compare_module.plot_trajectories(result, p))
+        folder.save_figure("compare_outcomes.png",
+                           lambda p: compare_module.plot_outcomes(result, p))
+        result.outcomes.to_csv(folder.path("outcomes.csv"), index=False)
+        folder.write_text("outcomes.md", md_table + "\n")
+        folder.write_text("report.md", report)
+        folder.write_json("manifest.json", manifest(
+            scenarios[0], command="compare", seed=result.seed, runs=result.runs,
+            months=result.arrays[reference].months, wall_time=time.perf_counter() - started,
+            files=[*folder.files, "manifest.json"],
+            extra={"scenarios": result.names,
+                   "all_overrides": {n: s.overrides for n, s in zip(result.names, scenarios)}}))
+    return md_table
+
+
+def write_sweep(result: SweepResult, out: Path, scenario: Scenario, started: float,
+                title: str | None = None) -> str:
+    """Figure, grid table, manifest and report of a sweep."""
+    title = title or (f"Sweep of {result.x.key}" + (f" × {result.y.key}" if result.y else ""))
+    table = result.table
+    best, worst = table.loc[table["mean"].idxmax()], table.loc[table["mean"].idxmin()]
+    keys = [result.x.key] + ([result.y.key] if result.y else [])
+
+    def where(row: pd.Series) -> str:
+        return ", ".join(f"{k}={row[k]:.3g}" for k in keys)
+
+    summary = (f"`{result.metric.name}` ({result.metric.description}) ranges from "
+               f"{worst['mean']:.3g} (95% CI {worst['ci_low']:.3g}–{worst['ci_high']:.3g}) at "
+               f"{where(worst)} to {best['mean']:.3g} (95% CI {best['ci_low']:.3g}–"
+               f"{best['ci_high']:.3g}) at {where(best)}.")
+    report = (_header(title, scenario, result.runs, result.seed) + "\n## Finding\n\n" + summary
+              + "\n\n![sweep](sweep.png)\n\nThe data behind the figure: `sweep.csv` (one row per "
+              "cell: parameter values, mean, 95% interval, runs).\n")
+    with output_folder(out) as folder:
+        folder.save_figure("sweep.png", lambda p: plot_sweep(result, title, p))
+        table.to_csv(folder.path("sweep.csv"), index=False)
+        folder.write_text("report.md", report)
+        folder.write_json("manifest.json", manifest(
+            scenario, command="sweep", seed=result.seed, runs=result.runs,
+            months=scenario.horizon, wall_time=time.perf_counter() - started,
+            files=[*folder.files, "manifest.json"],
+            extra={"x": {"key": result.x.key, "values": result.x.values.tolist()},
+                   "y": ({"key": result.y.key, "values": result.y.values.tolist()}
+                         if result.y else None),
+                   "metric": result.metric.name}))
+    return summary
+
+
+def write_claims(table: pd.DataFrame, out: Path, scenario: Scenario, runs: int, seed: int,
+                 started: float) -> str:
+    """Claims table (CSV, Markdown), manifest and report."""
+    md = claims_module.markdown_table(table)
+    failing = table[~table.holds]
+    verdict = (f"All {len(table)} checks hold." if failing.empty else
+               f"{len(failing)} of {len(table)} checks fail: "
+               + ", ".join(failing["id"]) + ".")
+    report = (_header("The article's causal claims, checked", scenario, runs, seed)
+              + "\nEach claim is tested by a paired comparison: the same seeds, one lever or "
+              "policy moved (C6 and C8 compare two windows of the same runs). The effect is "
+              "the mean per-run difference (second arm minus first) with a 95% interval.\n\n"
+              f"**{verdict}**\n\n" + md + "\n")
+    with output_folder(out) as folder:
+        table.to_csv(folder.path("claims.csv"), index=False)
+        folder.write_text("claims.md", md + "\n")
+        folder.write_text("report.md", report)
+        folder.write_json("manifest.json", manifest(
+            scenario, command="claims", seed=seed, runs=runs, months=scenario.horizon,
+            wall_time=time.perf_counter() - started, files=[*folder.files, "manifest.json"],
+            extra={"holds": {r.id: bool(r.holds) for r in table.itertuples()}}))
+    return verdict
