@@ -1,6 +1,7 @@
 """alliance-sim: a game-theory scenario simulator of the Russia–North Korea alignment."""
 
 from .actions import ACTION_COLUMNS, DIMENSIONS, Actor
+from .ensemble import run_ensemble
 from .kernels import STATE_COLUMNS
 from .model import AllianceModel
 from .scenario import Scenario, ScenarioError, available_scenarios, load_scenario
@@ -9,5 +10,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTION_COLUMNS", "DIMENSIONS", "Actor", "STATE_COLUMNS", "AllianceModel", "Scenario",
-    "ScenarioError", "available_scenarios", "load_scenario", "__version__",
+    "ScenarioError", "available_scenarios", "load_scenario", "run_ensemble", "__version__",
 ]

@@ -163,6 +163,8 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
             raise ValueError(f"runs must be a positive integer, got {runs!r}")
         seeds = derive_seeds(seed, runs)
     seeds = np.asarray(seeds, dtype=np.uint64)
+    if seeds.ndim != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
     if runs is not None and runs != len(seeds):
         raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
     months = scenario.horizon if months is None else int(months)

@@ -63,11 +63,10 @@ __all__ = [
 # so that the largest payoff range over players is 1; see ``logit_qre``.
 _H_START = 0.1  # first arc-length step
 _H_MIN = 1e-9  # below this step length the tracer gives up and falls back
+_H_BIFURCATION = 1e-3  # a step this short that changes orientation crosses a bifurcation
 _MAX_DIST = 0.05  # largest first Newton correction accepted (distance to the branch)
 _MAX_CONTRACTION = 0.5  # largest ratio of successive Newton corrections accepted
 _MAX_TURN = 0.35  # largest change |t_new - t_old| of the unit tangent in one step (~20 deg)
-_CURVATURE_CHECK = 0.0
-_CURVATURE_FLOOR = 1e-3
 _MAX_GROWTH = 2.0  # the step grows at most by this factor per accepted step
 _CORRECTOR_ITERATIONS = 8  # Newton iterations per predictor-corrector step
 _PATH_TOL = 1e-4  # corrector tolerance between requested values of lam
@@ -481,18 +480,15 @@ class _LogitSystem:
         g[np.diag_indices(self.size)] += 1.0
         return residual, g, d_lam
 
-    def response_gap(self, x: np.ndarray, lam: float) -> float:
-        """max |p - softmax(lam v(p))| with p = softmax(x_i) per player."""
-        p = [_softmax(x[s]) for s in self.slices]
-        gaps = [
-            np.abs(_softmax(lam * _contract_others(u, i, p)) - p[i]).max()
-            for i, u in enumerate(self.tensors)
-        ]
-        return float(max(gaps))
 
 
 def _bordered_solve(d_x, d_lam, tangent, residual):
-    """Solve [[dH/dx, dH/dlam], [t^T]] [delta, z] = [[-H, 0], [0, 1]] (Keller 1977)."""
+    """Solve ``[[dH/dx, dH/dlam], [t^T]] [delta, z] = [[-H, 0], [0, 1]]`` (Keller 1977).
+
+    ``delta`` is the pseudo-arclength Newton correction and ``z / |z|`` the unit tangent
+    at the point, oriented so that ``t . z > 0``. Returns ``(delta, z / |z|, matrix)``, or
+    ``None`` when the matrix is singular.
+    """
     size = d_x.shape[0]
     a = np.empty((size + 1, size + 1))
     a[:size, :size] = d_x
@@ -504,33 +500,47 @@ def _bordered_solve(d_x, d_lam, tangent, residual):
     try:
         solution = np.linalg.solve(a, rhs)
     except np.linalg.LinAlgError:
-        return None, None
+        return None
     if not np.isfinite(solution).all():
-        return None, None
+        return None
     z = solution[:, 1]
-    return solution[:, 0], z / np.linalg.norm(z)
+    return solution[:, 0], z / np.linalg.norm(z), a
+
+
+def _orientation(matrix: np.ndarray) -> float:
+    """Sign of ``det [[dH/dx, dH/dlam], [t^T]]``: constant along a regular branch.
+
+    With ``t . t_new > 0`` the sign is the same for the old and the new tangent, because
+    the determinant is linear in the last row and its cofactor vector is parallel to the
+    tangent (Allgower & Georg 1990, sec. 2.1 and ch. 8). A change of sign between two
+    points means a bifurcation point lies between them, or the corrector has jumped to
+    another branch.
+    """
+    return float(np.linalg.slogdet(matrix)[0])
 
 
 def _arclength_step(system: _LogitSystem, y: np.ndarray, tangent: np.ndarray, h: float):
     """One predictor-corrector step along the branch (Allgower & Georg 1990, ch. 6).
 
     Predictor: ``y + h t``. Corrector: Newton on ``H = 0`` restricted to the hyperplane
-    through the predictor orthogonal to ``t`` (pseudo-arclength, Keller 1977). Returns
-    ``(y_new, t_new, growth)`` or ``None`` when the step must be shortened.
+    through the predictor orthogonal to ``t`` (pseudo-arclength, Keller 1977). The step
+    is refused when the first correction exceeds ``_MAX_DIST``, Newton contracts by less
+    than ``_MAX_CONTRACTION`` per iteration, or the unit tangent turns by more than
+    ``_MAX_TURN``. Returns ``(y_new, t_new, growth, orientation)`` or ``None``.
     """
     point = y + h * tangent
     first = None
     previous = None
     worst = 0.0
-    new_tangent = None
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(_CORRECTOR_ITERATIONS):
             residual, d_x, d_lam = system.evaluate(point[:-1], point[-1])
             if not np.isfinite(residual).all():
                 return None
-            delta, new_tangent = _bordered_solve(d_x, d_lam, tangent, residual)
-            if delta is None:
+            solved = _bordered_solve(d_x, d_lam, tangent, residual)
+            if solved is None:
                 return None
+            delta, new_tangent, matrix = solved
             dist = float(np.linalg.norm(delta))
             if first is None:
                 first = dist
@@ -548,14 +558,12 @@ def _arclength_step(system: _LogitSystem, y: np.ndarray, tangent: np.ndarray, h:
             previous = dist
         else:
             return None
-    turn = float(np.linalg.norm(new_tangent - tangent))  # ~ curvature * h
+    turn = float(np.linalg.norm(new_tangent - tangent))  # about curvature * h
     if turn > _MAX_TURN:
         return None
-    if _CURVATURE_CHECK and first > _CURVATURE_CHECK * 0.5 * h * turn + _CURVATURE_FLOOR:
-        return None
     worst = max(worst, turn / _MAX_TURN)
-    growth = min(_MAX_GROWTH, 0.7 / max(worst, 1e-12))
-    return point, new_tangent, max(growth, 0.5)
+    growth = min(_MAX_GROWTH, max(0.5, 0.7 / max(worst, 1e-12)))
+    return point, new_tangent, growth, _orientation(matrix)
 
 
 def _newton_fixed_lam(system, x, lam, tol, guarded=False, orient=None):
@@ -565,8 +573,8 @@ def _newton_fixed_lam(system, x, lam, tol, guarded=False, orient=None):
     on payoffs of range 1, is what the log-domain residual can resolve. When ``guarded``
     the distance and contraction safeguards of the path corrector apply, so that landing
     on a requested ``lam`` cannot jump to another part of the branch. Returns ``(x,
-    tangent)`` (the tangent oriented along ``orient``, None if not asked or singular) or
-    ``None`` on failure.
+    tangent, orientation)`` (tangent oriented along ``orient``; tangent and orientation
+    are None if not asked for or singular) or ``None`` on failure.
     """
     tol = max(tol, _ROUNDING * (1.0 + lam))
     previous = None
@@ -577,10 +585,12 @@ def _newton_fixed_lam(system, x, lam, tol, guarded=False, orient=None):
             if not np.isfinite(residual).all():
                 return None
             if np.abs(residual).max() <= tol:
-                tangent = None
+                solved = None
                 if orient is not None:
-                    _, tangent = _bordered_solve(d_x, d_lam, orient, residual)
-                return x, tangent
+                    solved = _bordered_solve(d_x, d_lam, orient, residual)
+                if solved is None:
+                    return x, None, None
+                return x, solved[1], _orientation(solved[2])
             try:
                 delta = np.linalg.solve(d_x, -residual)
             except np.linalg.LinAlgError:
@@ -613,14 +623,35 @@ def _fallback(system: _LogitSystem, x: np.ndarray, lam: float, tol: float):
     polished = _newton_fixed_lam(system, x, lam, tol)
     if polished is not None:
         return polished[0], True
-    return x, system.response_gap(x, lam) <= tol
+    return x, _response_gap(system, x, lam) <= max(tol, _ROUNDING * (1.0 + lam))
 
 
-def _initial_tangent(system: _LogitSystem) -> np.ndarray:
-    """Tangent at (uniform, 0): dH/dx = I there, so dx/dlam = v - mean(v) per player."""
-    _, _, d_lam = system.evaluate(system.uniform(), 0.0)
+def _response_gap(system: _LogitSystem, x: np.ndarray, lam: float) -> float:
+    """max |p - softmax(lam v(p))| with p = softmax(x_i) per player."""
+    p = [_softmax(x[s]) for s in system.slices]
+    gaps = [
+        np.abs(_softmax(lam * _contract_others(u, i, p)) - p[i]).max()
+        for i, u in enumerate(system.tensors)
+    ]
+    return float(max(gaps))
+
+
+def _start(system: _LogitSystem) -> tuple[np.ndarray, np.ndarray, float]:
+    """The branch's start: uniform play at lam = 0, its tangent and orientation.
+
+    There ``dH/dx = I``, so the tangent is proportional to ``(v - s . v, 1)`` per player
+    with ``v`` the expected payoffs against uniform play.
+    """
+    x = system.uniform()
+    residual, d_x, d_lam = system.evaluate(x, 0.0)
     tangent = np.append(-d_lam, 1.0)
-    return tangent / np.linalg.norm(tangent)
+    tangent /= np.linalg.norm(tangent)
+    _, _, matrix = _bordered_solve(d_x, d_lam, tangent, residual)
+    return x, tangent, _orientation(matrix)
+
+
+def _warn(message: str) -> None:
+    warnings.warn("logit_qre: " + message, RuntimeWarning, stacklevel=5)
 
 
 def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> list:
@@ -630,59 +661,72 @@ def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> l
     ``scale`` only converts ``lam`` back to the caller's units in warnings.
     """
     system = _LogitSystem(payoffs)
-    x = system.uniform()
+    x, tangent, orientation = _start(system)
     lam = 0.0
-    tangent = _initial_tangent(system)
     h = _H_START
     steps = 0
     off_branch = False  # True once the tracer has given up: later targets use the fallback
+    warned_bifurcation = False
     out = []
     for target in lams:
         while lam < target:
             if off_branch or h < _H_MIN or steps >= _MAX_STEPS:
-                start_lam = lam
                 x, converged = _fallback(system, x, target, tol)
-                lam = target
                 if not off_branch:
-                    warnings.warn(
-                        f"logit_qre: continuation stalled at lam={start_lam / scale:.6g} "
-                        f"before reaching lam={target / scale:.6g}; used damped fixed-point "
-                        "iteration from the last point on the branch, which may land on another "
-                        "branch"
-                        + ("" if converged else " and did NOT converge"),
-                        RuntimeWarning,
-                        stacklevel=4,
+                    _warn(
+                        f"continuation stalled at lam={lam / scale:.6g} before reaching "
+                        f"lam={target / scale:.6g}; used damped fixed-point iteration from "
+                        "the last point on the branch, which may land on another branch"
+                        + ("" if converged else ", and it did NOT converge")
                     )
                 elif not converged:
-                    warnings.warn(
-                        f"logit_qre: damped fixed-point iteration did not converge at "
-                        f"lam={target / scale:.6g}",
-                        RuntimeWarning,
-                        stacklevel=4,
-                    )
+                    _warn(f"fixed-point iteration did not converge at lam={target / scale:.6g}")
+                lam = target
                 off_branch = True
                 break
             steps += 1
             if tangent[-1] > 0 and lam + h * tangent[-1] >= target:
+                # Land on the requested lam: Newton at fixed lam from the tangent prediction.
                 reach = (target - lam) / tangent[-1]
                 landed = _newton_fixed_lam(
                     system, x + reach * tangent[:-1], target, tol, True, tangent
                 )
-                if landed is None:
+                flipped = landed is not None and landed[2] not in (None, orientation)
+                if landed is None or (flipped and reach > _H_BIFURCATION):
                     h = 0.5 * min(h, reach)
                     continue
                 x = landed[0]
-                if landed[1] is not None:  # else singular (a bifurcation): keep the old one
-                    tangent = landed[1]
+                if landed[1] is not None:  # None: singular, i.e. exactly at a bifurcation
+                    tangent, orientation = landed[1], landed[2]
+                if flipped and not warned_bifurcation:
+                    warned_bifurcation = True
+                    _warn(f"passed a bifurcation point near lam={target / scale:.6g}")
                 lam = target
                 break
             step = _arclength_step(system, np.append(x, lam), tangent, h)
             if step is None or step[0][-1] >= target:
                 h *= 0.5
                 continue
-            y, tangent, growth = step
-            x, lam = y[:-1], float(y[-1])
-            h *= growth
+            y, new_tangent, growth, new_orientation = step
+            if new_orientation != orientation:
+                # A bifurcation point lies in this step, or the corrector jumped to another
+                # branch. Shorter steps cure the latter; at a genuine (non-generic)
+                # bifurcation the step shrinks to _H_BIFURCATION and the tracer continues
+                # straight through it, like Gambit's perturbation (Turocy 2005).
+                if h > _H_BIFURCATION:
+                    h *= 0.5
+                    continue
+                orientation = new_orientation
+                if not warned_bifurcation:
+                    warned_bifurcation = True
+                    _warn(
+                        f"passed a bifurcation point near lam={y[-1] / scale:.6g}; the branch "
+                        "beyond it was chosen by continuing straight through"
+                    )
+                h = _H_START
+            else:
+                h *= growth
+            x, lam, tangent = y[:-1], float(y[-1]), new_tangent
         out.append(x.copy())
     return out
 

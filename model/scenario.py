@@ -233,7 +233,11 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
             if self.rule == "fixed":
                 if self.action is None:
                     raise ValueError("rule 'fixed' needs an 'action'")
-                _check_posture(dims, self.action)
+                try:
+                    _check_posture(dims, self.action)
+                except ValueError as exc:
+                    raise ValueError(f"rule 'fixed' needs an option for every dimension in "
+                                     f"'action': {exc}") from None
             return self
 
     ActorConfig.__name__ = f"{actor.value}_config"
@@ -303,15 +307,20 @@ class Scenario(BaseModel):
         d = self.dynamics
         names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer", "level_treaty")
         values = [getattr(d, n).value for n in names]
-        if any(isinstance(v, Distribution) for v in values):
-            raise ValueError("alliance level thresholds must be numbers, not distributions")
-        if any(b <= a for a, b in zip(values, values[1:])):
-            raise ValueError("alliance level thresholds must increase: "
-                             + " < ".join(f"dynamics.{n}" for n in names)
-                             + f" (got {', '.join(f'{v:g}' for v in values)})")
+        for name in (*names, "treaty_dissolve"):
+            value = getattr(d, name).value
+            if isinstance(value, Distribution):
+                raise ValueError(f"key dynamics.{name}: alliance level thresholds must be "
+                                 f"numbers, not distributions (got {value.dist} distribution)")
+        for (lower, a), (name, b) in zip(zip(names, values), zip(names[1:], values[1:])):
+            if b <= a:
+                raise ValueError(f"key dynamics.{name}: level thresholds must increase, so it "
+                                 f"must exceed dynamics.{lower} ({a:g}) "
+                                 f"(got {b:g}); allowed: " + " < ".join(names))
         dissolve = d.treaty_dissolve.value
-        if isinstance(dissolve, Distribution) or dissolve > values[-1]:
-            raise ValueError("dynamics.treaty_dissolve must be a number ≤ dynamics.level_treaty")
+        if dissolve > values[-1]:
+            raise ValueError(f"key dynamics.treaty_dissolve: must be ≤ dynamics.level_treaty "
+                             f"({values[-1]:g}) (got {dissolve:g})")
         return self
 
     def actor(self, actor: Actor | str):
@@ -449,12 +458,12 @@ def _unknown_key(origin: str, key: str, value: Any, node: Any) -> None:
     raise ScenarioError(f"{origin}: unknown key {key} (got {value!r}); allowed here: {allowed}")
 
 
-def _shown(value: Any) -> str:
-    """The offending value, short: a parameter table shows its value only."""
+def _shown(value: Any) -> str | None:
+    """The offending value, short (a parameter table shows its value); None if too long."""
     if isinstance(value, dict) and "value" in value:
         value = value["value"]
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 100 else None
 
 
 def _describe_error(err: dict[str, Any]) -> str:
@@ -463,13 +472,17 @@ def _describe_error(err: dict[str, Any]) -> str:
         loc.pop()
     key = ".".join(loc) or "(top level)"
     msg = err["msg"].removeprefix("Value error, ")
+    if not loc and msg.startswith("key "):  # a cross-field check that names its own key
+        return msg
     if err["type"] == "extra_forbidden":
-        return (f"key {key}: unknown key (got {_shown(err['input'])}); allowed here: "
+        shown = _shown(err["input"]) or "a table"
+        return (f"key {key}: unknown key (got {shown}); allowed here: "
                 f"{_allowed_keys(loc[:-1])}")
     if err["type"] == "missing":
         return f"key {key}: missing; every scenario must set it (see baseline.toml)"
     value = err.get("input")
-    got = "" if isinstance(value, dict) and "value" not in value else f" (got {_shown(value)})"
+    shown = _shown(value)
+    got = "" if "(got " in msg or shown is None else f" (got {shown})"
     spec = SPECS.get(key)
     allowed = f"; allowed {spec.allowed()}" if spec and "allowed" not in msg else ""
     return f"key {key}: {msg}{got}{allowed}"

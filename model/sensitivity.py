@@ -230,8 +230,11 @@ def sobol_indices(problem: dict[str, Any], f: Callable[[np.ndarray], np.ndarray]
     y = _check_output(f(x), "the model output")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"f returned {y.shape[0]} values for {x.shape[0]} sample points")
+    # SALib 1.6 seeds the bootstrap only ``if seed:`` (seed=0 falls back to the global
+    # NumPy state); a Generator is always truthy, so every seed, 0 included, reproduces.
     si = sobol_analyze.analyze(dict(problem), y, calc_second_order=False,
-                               num_resamples=num_resamples, conf_level=conf_level, seed=seed)
+                               num_resamples=num_resamples, conf_level=conf_level,
+                               seed=np.random.default_rng(seed))
     table = pd.DataFrame({"parameter": list(problem["names"]),
                           **{c: np.asarray(si[c], dtype=float) for c in SOBOL_COLUMNS[1:]}})
     return table.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
@@ -434,7 +437,7 @@ def _morris_labels(table: pd.DataFrame, top: float,
         label_y = y
         while True:
             hits = [b for b in placed if b[0] < x0 + width and x0 < b[1]
-                    and abs(b[2] - label_y) < line_h]
+                    and abs(b[2] - label_y) < 0.999 * line_h]
             if not hits:
                 break
             label_y = max(b[2] for b in hits) + line_h
@@ -456,7 +459,8 @@ def plot_morris(result: SensitivityResult, title: str,
     fig = Figure(figsize=(9.0, 6.5), dpi=DPI)
     ax = fig.add_subplot()
     ax.errorbar(table["mu_star"], table["sigma"], xerr=table["mu_star_conf"], fmt="o",
-                color=S1_COLOR, ecolor="#777777", capsize=3, label="parameter (95% CI of μ*)")
+                color=S1_COLOR, ecolor="#777777", capsize=3, label="parameter (95% CI of μ*)",
+                zorder=4)  # above the labels' backgrounds
     top = float(np.nanmax(np.r_[table["mu_star"] + table["mu_star_conf"], table["sigma"]]))
     top = top * 1.1 if np.isfinite(top) and top > 0 else 1.0
     ax.plot([0, top], [0, top], linestyle="--", color="grey",
@@ -466,7 +470,9 @@ def plot_morris(result: SensitivityResult, title: str,
         arrow = {"arrowstyle": "-", "color": "#999999", "lw": 0.6} if label_y != y else None
         ax.annotate(name, (x, y), xytext=(x + (0.012 if ha == "left" else -0.012) * top,
                                           label_y),
-                    fontsize=LABEL_SIZE, ha=ha, va="center", arrowprops=arrow)
+                    fontsize=LABEL_SIZE, ha=ha, va="center", arrowprops=arrow,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.75})
         label_top = max(label_top, label_y + 0.03 * top)
     ax.set_xlim(0, top)
     ax.set_ylim(0, label_top)
