@@ -7,6 +7,7 @@ wrong and what is allowed, and exit status 2; nothing already written is touched
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -244,6 +245,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Rank the levers and main weights by global sensitivity (SALib Sobol' or Morris)."""
+    from .metrics import get_metric
+    from .reports import write_sensitivity
+    from .sensitivity import run_morris, run_sobol, sample_size
+
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    try:
+        metric = get_metric(args.metric)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
+    n = args.n if args.n is not None else (512 if args.method == "sobol" else 64)
+    replicates = args.replicates if args.replicates is not None else args.runs
+    run = run_sobol if args.method == "sobol" else run_morris
+    out = args.out or RESULTS_DIR / f"sensitivity_{args.method}_{metric.name}"
+    try:
+        total = sample_size(args.method, n)
+        with progress_bar(total, "parameter points") as bar:
+            result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
+                         months=args.months, progress=bar.update)
+    except ScenarioError:
+        raise
+    except ValueError as exc:
+        raise UsageError(f"sensitivity: {exc}") from None
+    print(write_sensitivity(result, out, scenario, started))
+    print(result.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"\nwrote {out}/ (report.md, {args.method}.png, {args.method}.csv) in "
+          f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def cmd_claims(args: argparse.Namespace) -> int:
     """Check the article's causal claims C1–C8; exit 1 if any fails."""
     from .claims import CLAIMS, check_claims
@@ -313,6 +346,23 @@ def build_parser() -> Parser:
     add_common(sweep, runs=200, runs_help="runs per cell")
     sweep.set_defaults(func=cmd_sweep)
 
+    sens = commands.add_parser("sensitivity", help="rank parameters by global sensitivity",
+                               description=cmd_sensitivity.__doc__)
+    sens.add_argument("scenario", nargs="?", default="baseline")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    sens.add_argument("--n", type=positive_int, default=None,
+                      help="base sample size (Sobol': a power of 2, default 512; Morris: "
+                           "trajectories, default 64)")
+    sens.add_argument("--replicates", type=positive_int, default=None,
+                      help="runs averaged at each parameter point, same seeds everywhere "
+                           "(default: --runs)")
+    sens.add_argument("--metric", default="treaty_by_24",
+                      help="outcome to analyse (default treaty_by_24; one of "
+                           f"{', '.join(METRICS)})")
+    sens.add_argument("--months", type=positive_int, default=None)
+    add_common(sens, runs=16, runs_help="replicates per parameter point")
+    sens.set_defaults(func=cmd_sensitivity)
+
     claims = commands.add_parser("claims", help="check the article's causal claims C1–C8",
                                  description=cmd_claims.__doc__)
     claims.add_argument("scenario", nargs="?", default="baseline")
@@ -337,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)

@@ -196,3 +196,21 @@ def test_experiment_scripts_run_on_small_sizes(tmp_path):
     assert len(pd.read_csv(tmp_path / "p" / "sweep.csv")) == 4
     assert isinstance(_load_script("article_claims").main(runs=40, out=tmp_path / "a"), bool)
     assert (tmp_path / "a" / "claims.md").exists()
+
+
+@pytest.mark.parametrize("method, n", [("sobol", "4"), ("morris", "2")])
+def test_sensitivity_command_end_to_end(tmp_path, method, n):
+    out = tmp_path / method
+    result = cli("sensitivity", "--method", method, "--n", n, "--replicates", "3",
+                 "--months", "12", "--metric", "alliance_strength_final", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / f"{method}.csv")
+    assert len(table) == 12 and table.notna().all().all()
+    assert (out / f"{method}.png").stat().st_size > 0
+    assert f"![{method}]({method}.png)" in (out / "report.md").read_text()
+
+
+def test_sensitivity_bad_n_is_one_line():
+    result = cli("sensitivity", "--n", "100", "--replicates", "2")
+    assert result.returncode == 2 and "power of 2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
