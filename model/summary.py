@@ -159,7 +159,8 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    """Whole percent, but one decimal below 1% so a small upper bound does not read 0%."""
+    return f"{100 * x:.1f}%" if 0 < x < 0.01 else f"{100 * x:.0f}%"
 
 
 def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed: int) -> str:

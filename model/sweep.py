@@ -21,6 +21,7 @@ from .metrics import Metric
 from .parameters import SPECS
 from .plots import DPI
 from .scenario import Distribution, Scenario, ScenarioError, validated
+from .summary import wilson_interval
 
 AXIS_PATTERN = re.compile(r"^(?P<key>[\w.]+)=(?P<lo>[^:]+):(?P<hi>[^:]+):(?P<n>[^:]+)$")
 MAX_POINTS = 200
@@ -100,11 +101,16 @@ def sweep(scenario: Scenario, x: Axis, y: Axis | None, metric: Metric, runs: int
     values = evaluate_points(scenario, [a.key for a in axes], points, [metric], runs, seed,
                              months, progress)[metric.name]
     mean = values.mean(axis=1)
-    half = 1.96 * values.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else 0 * mean
+    if metric.is_probability:  # Wilson intervals: sensible at 0 and 1
+        bounds = np.array([wilson_interval(int(round(k)), runs) for k in values.sum(axis=1)])
+        low, high = bounds[:, 0], bounds[:, 1]
+    else:
+        half = 1.96 * values.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else 0 * mean
+        low, high = mean - half, mean + half
     table = pd.DataFrame({x.key: points[:, 0]})
     if y is not None:
         table[y.key] = points[:, 1]
-    table["mean"], table["ci_low"], table["ci_high"] = mean, mean - half, mean + half
+    table["mean"], table["ci_low"], table["ci_high"] = mean, low, high
     table["runs"] = runs
     marker = (scenario_value(scenario, x.key), scenario_value(scenario, y.key) if y else None)
     return SweepResult(x, y, metric, table, runs, seed, marker)
@@ -118,7 +124,7 @@ def plot_sweep(result: SweepResult, title: str, path: str | PathLike | None = No
     if result.y is None:
         x = result.x.values
         ax.fill_between(x, result.grid("ci_low"), result.grid("ci_high"), alpha=0.25,
-                        color="C0", lw=0, label="95% interval of the mean")
+                        color="C0", lw=0, label="95% interval")
         ax.plot(x, result.grid(), color="C0", lw=2, marker="o", ms=3, label="mean across runs")
         if result.marker[0] is not None:
             ax.axvline(result.marker[0], color="0.3", ls="--", lw=1, label="scenario value")
