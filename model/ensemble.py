@@ -128,22 +128,31 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     return EnsembleArrays(seeds, out_state, out_choice, drawn)
 
 
-def to_table(arrays: EnsembleArrays, first_run: int = 0) -> pd.DataFrame:
-    """The long result table: one row per (run, month), options as categoricals."""
-    months1, runs = arrays.state[STATE_COLUMNS[0]].shape
+def to_table(parts: EnsembleArrays | list[EnsembleArrays]) -> pd.DataFrame:
+    """The long result table: one row per (run, month), options as categoricals.
+
+    ``parts`` are consecutive chunks of runs; each column is assembled once from them.
+    """
+    parts = [parts] if isinstance(parts, EnsembleArrays) else parts
+    months1 = parts[0].months + 1
+    runs = sum(len(p.seeds) for p in parts)
+
+    def joined(get) -> np.ndarray:
+        return np.concatenate([get(p) for p in parts]) if len(parts) > 1 else get(parts[0])
+
     columns: dict[str, object] = {
-        "run": np.repeat(np.arange(first_run, first_run + runs, dtype=np.int32), months1),
+        "run": np.repeat(np.arange(runs, dtype=np.int32), months1),
         "month": np.tile(np.arange(months1, dtype=np.int16), runs),
-        "seed": np.repeat(arrays.seeds, months1),
+        "seed": np.repeat(joined(lambda p: p.seeds), months1),
     }
     for c in STATE_COLUMNS:
-        columns[c] = arrays.state[c].T.reshape(-1)
+        columns[c] = joined(lambda p, c=c: p.state[c].T.reshape(-1))
     for key in ACTION_COLUMNS:
-        options = DIMENSION_BY_KEY[key].options
-        codes = arrays.choice[key].T.reshape(-1)
-        columns[key] = pd.Categorical.from_codes(codes, categories=list(options))
-    for key, values in arrays.drawn.items():
-        columns[key] = np.repeat(values, months1)
+        codes = joined(lambda p, k=key: p.choice[k].T.reshape(-1))
+        options = list(DIMENSION_BY_KEY[key].options)
+        columns[key] = pd.Categorical.from_codes(codes, categories=options)
+    for key in parts[0].drawn:
+        columns[key] = np.repeat(joined(lambda p, k=key: p.drawn[k]), months1)
     return pd.DataFrame(columns)
 
 
@@ -177,7 +186,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
         if stats is not None:
             stats.add(arrays.state, arrays.choice)
         else:
-            parts.append(to_table(arrays, first_run=start))
+            parts.append(arrays)
     if stats is not None:
         return stats.frame()
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return to_table(parts)

@@ -136,8 +136,7 @@ def validate_payoffs(payoffs) -> np.ndarray:
     if not np.isfinite(array).all():
         where = tuple(int(k) for k in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
-            f"payoffs must be finite; found {array[where]} at index {where} "
-            "(player, *profile)"
+            f"payoffs must be finite; found {array[where]} at index {where} (player, *profile)"
         )
     return array
 
@@ -162,9 +161,7 @@ def _validate_lam(lam) -> float:
 def _validate_strategies(strategies, action_counts) -> list[np.ndarray]:
     n_players = len(action_counts)
     if len(strategies) != n_players:
-        raise ValueError(
-            f"need one strategy per player ({n_players}); got {len(strategies)}"
-        )
+        raise ValueError(f"need one strategy per player ({n_players}); got {len(strategies)}")
     out = []
     for i, (sigma, count) in enumerate(zip(strategies, action_counts, strict=True)):
         sigma = np.asarray(sigma, dtype=float)
@@ -456,8 +453,8 @@ class _LogitSystem:
             g[block] = m
         return g
 
-    def evaluate(self, x: np.ndarray, lam: float, jacobian: bool = True):
-        """Return ``H``, ``dH/dx`` (or None) and ``dH/dlam`` at ``(x, lam)``."""
+    def evaluate(self, x: np.ndarray, lam: float):
+        """Return ``H``, ``dH/dx`` and ``dH/dlam`` at ``(x, lam)``."""
         p = np.exp(x)
         if self.n_players == 1:
             g = np.zeros((self.size, self.size))
@@ -472,14 +469,11 @@ class _LogitSystem:
         s = e / np.repeat(total, self.repeats)
         residual = x - z + np.repeat(top + np.log(total), self.repeats)
         d_lam = np.repeat(np.add.reduceat(s * v, self.starts), self.repeats) - v
-        if not jacobian:
-            return residual, None, d_lam
         # (I - 1 s_i^T) applied to player i's rows, then columns scaled by -lam p.
         g -= np.repeat(np.add.reduceat(s[:, None] * g, self.starts, axis=0), self.repeats, axis=0)
         g *= -lam * p
         g[np.diag_indices(self.size)] += 1.0
         return residual, g, d_lam
-
 
 
 def _bordered_solve(d_x, d_lam, tangent, residual):
@@ -512,7 +506,7 @@ def _orientation(matrix: np.ndarray) -> float:
 
     With ``t . t_new > 0`` the sign is the same for the old and the new tangent, because
     the determinant is linear in the last row and its cofactor vector is parallel to the
-    tangent (Allgower & Georg 1990, sec. 2.1 and ch. 8). A change of sign between two
+    tangent (Allgower & Georg 1990, ch. 2 and 8). A change of sign between two
     points means a bifurcation point lies between them, or the corrector has jumped to
     another branch.
     """
@@ -610,9 +604,7 @@ def _fallback(system: _LogitSystem, x: np.ndarray, lam: float, tol: float):
     """Damped fixed-point iteration p <- (p + L(p)) / 2 at ``lam``, then Newton polish."""
     p = [_softmax(x[s]) for s in system.slices]
     for _ in range(_FALLBACK_ITERATIONS):
-        response = [
-            _softmax(lam * _contract_others(u, i, p)) for i, u in enumerate(system.tensors)
-        ]
+        response = [_softmax(lam * _contract_others(u, i, p)) for i, u in enumerate(system.tensors)]
         gap = max(float(np.abs(r - q).max()) for r, q in zip(response, p, strict=True))
         p = [0.5 * (r + q) for r, q in zip(response, p, strict=True)]
         if gap <= 1e-6:
@@ -650,16 +642,17 @@ def _start(system: _LogitSystem) -> tuple[np.ndarray, np.ndarray, float]:
     return x, tangent, _orientation(matrix)
 
 
-def _warn(message: str) -> None:
-    warnings.warn("logit_qre: " + message, RuntimeWarning, stacklevel=5)
-
-
-def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> list:
+def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float, depth: int) -> list:
     """Trace the principal branch; return the log-probabilities at each lam in ``lams``.
 
     ``payoffs`` and ``lams`` are the rescaled ones (see ``_scaled``); ``lams`` is sorted.
-    ``scale`` only converts ``lam`` back to the caller's units in warnings.
+    ``scale`` only converts ``lam`` back to the caller's units in warnings, and ``depth``
+    is the number of frames between this function and the caller's code.
     """
+
+    def _warn(message: str) -> None:
+        warnings.warn("logit_qre: " + message, RuntimeWarning, stacklevel=depth + 2)
+
     system = _LogitSystem(payoffs)
     x, tangent, orientation = _start(system)
     lam = 0.0
@@ -712,7 +705,7 @@ def _trace(payoffs: np.ndarray, lams: np.ndarray, tol: float, scale: float) -> l
                 # A bifurcation point lies in this step, or the corrector jumped to another
                 # branch. Shorter steps cure the latter; at a genuine (non-generic)
                 # bifurcation the step shrinks to _H_BIFURCATION and the tracer continues
-                # straight through it, like Gambit's perturbation (Turocy 2005).
+                # straight through it (Gambit's tracer perturbs the equations instead).
                 if h > _H_BIFURCATION:
                     h *= 0.5
                     continue
@@ -741,6 +734,29 @@ def _scaled(payoffs: np.ndarray) -> tuple[np.ndarray, float]:
     shifted = payoffs - payoffs.min(axis=axes, keepdims=True)
     scale = float(shifted.max())
     return (shifted / scale if scale > 0 else shifted), scale
+
+
+def _qre_path(payoffs, lams, tol: float, depth: int) -> list[np.ndarray]:
+    """``qre_branch`` itself; ``depth`` counts frames up to the caller (for warnings)."""
+    payoffs = validate_payoffs(payoffs)
+    tol = _validate_tol(tol)
+    try:
+        lams = np.asarray(lams, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"lams must be a sequence of numbers; got {lams!r}") from None
+    if lams.ndim != 1:
+        raise ValueError(f"lams must be one-dimensional; got shape {lams.shape}")
+    for lam in lams:
+        _validate_lam(lam)
+    if (np.diff(lams) < 0).any():
+        raise ValueError("lams must be non-decreasing")
+    counts = payoffs.shape[1:]
+    scaled, scale = _scaled(payoffs)
+    if scale == 0.0 or len(lams) == 0:  # every player indifferent everywhere: uniform play
+        return [np.full((len(lams), m), 1.0 / m) for m in counts]
+    points = _trace(scaled, lams * scale, tol, scale, depth + 1)
+    bounds = np.cumsum([0, *counts])
+    return [np.array([_softmax(x[a:b]) for x in points]) for a, b in itertools.pairwise(bounds)]
 
 
 def qre_branch(payoffs, lams: Sequence[float], tol: float = 1e-10) -> list[np.ndarray]:
@@ -773,25 +789,7 @@ def qre_branch(payoffs, lams: Sequence[float], tol: float = 1e-10) -> list[np.nd
     >>> path[0].round(4).tolist()
     [[0.5, 0.5], [0.2268, 0.7732], [0.0, 1.0]]
     """
-    payoffs = validate_payoffs(payoffs)
-    tol = _validate_tol(tol)
-    try:
-        lams = np.asarray(lams, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"lams must be a sequence of numbers; got {lams!r}") from None
-    if lams.ndim != 1:
-        raise ValueError(f"lams must be one-dimensional; got shape {lams.shape}")
-    for lam in lams:
-        _validate_lam(lam)
-    if (np.diff(lams) < 0).any():
-        raise ValueError("lams must be non-decreasing")
-    counts = payoffs.shape[1:]
-    scaled, scale = _scaled(payoffs)
-    if scale == 0.0 or len(lams) == 0:  # every player indifferent everywhere: uniform play
-        return [np.full((len(lams), m), 1.0 / m) for m in counts]
-    points = _trace(scaled, lams * scale, tol, scale)
-    bounds = np.cumsum([0, *counts])
-    return [np.array([_softmax(x[a:b]) for x in points]) for a, b in itertools.pairwise(bounds)]
+    return _qre_path(payoffs, lams, tol, depth=2)
 
 
 def logit_qre(payoffs, lam: float, tol: float = 1e-10) -> list[np.ndarray]:
@@ -803,38 +801,49 @@ def logit_qre(payoffs, lam: float, tol: float = 1e-10) -> list[np.ndarray]:
 
     where ``v_i(.; sigma)`` are the expected payoffs of ``expected_payoffs``. At
     ``lam = 0`` the unique QRE is uniform play; for almost every game the QRE set
-    contains a unique smooth branch starting there (the principal branch) that converges
-    to a Nash equilibrium as ``lam -> inf`` (McKelvey & Palfrey 1995, Theorem 3;
-    Turocy 2005). This function follows that branch.
+    contains a unique smooth branch starting there, the principal branch, that converges
+    to a Nash equilibrium as ``lam -> inf`` (McKelvey & Palfrey 1995; Turocy 2005). This
+    function follows that branch.
 
-    Method (Turocy 2005; Eibelshäuser & Poensgen 2019 for the log coordinates). Payoffs
-    are first shifted per player and divided by the largest payoff range ``c`` (the
-    equilibrium at ``lam`` for ``U`` is the one at ``c * lam`` for ``U / c``). Unknowns are
-    the log-probabilities ``x_ib = log sigma_i(b)`` and the equations are
+    Method. Payoffs are shifted per player and divided by the largest payoff range ``c``
+    (the QRE at ``lam`` for ``U`` is the one at ``c * lam`` for ``U / c``). The unknowns
+    are the log-probabilities ``x_ib = log sigma_i(b)`` (as in Eibelshäuser & Poensgen
+    2019) and the equations
 
-        x_i - log softmax(lam v_i(exp x)) = 0,
+        x_i - log softmax(lam v_i(exp x)) = 0   for every player i,
 
-    equivalent to ``x_ib - x_i0 - lam (v_ib - v_i0) = 0`` and ``sum_b sigma_i(b) = 1``.
-    Their Jacobian is analytic: ``v`` is multilinear, and ``d v_i / d sigma_j`` is an
-    einsum contraction of ``u_i`` with every strategy but those of ``i`` and ``j``. The
-    curve of solutions in ``(x, lam)`` space is followed from ``(uniform, 0)`` by
-    pseudo-arclength continuation (Keller 1977; Allgower & Georg 1990): a tangent
-    predictor, then Newton's method on the hyperplane orthogonal to the tangent. A step is
-    halved when Newton's first correction exceeds 0.25 or fails to contract by half per
-    iteration, and grows (by up to 2x) after easy steps. When the next step would pass
-    ``lam``, the tracer lands on it with Newton's method at fixed ``lam`` from the tangent
-    prediction, iterating until ``max |x - log softmax(lam v)| <= tol``.
+    which say ``x_ib - x_i0 - lam (v_ib - v_i0) = 0`` and ``sum_b sigma_i(b) = 1``. Their
+    Jacobian is analytic: ``v`` is multilinear, and ``d v_i / d sigma_j`` is the
+    contraction of ``u_i`` with every strategy but those of ``i`` and ``j``. The curve of
+    solutions in ``(x, lam)`` space is followed from ``(uniform, 0)`` by pseudo-arclength
+    continuation (Keller 1977; Allgower & Georg 1990; as in Gambit's logit solver, Turocy
+    2005): a tangent predictor, then Newton's method on the hyperplane through the
+    prediction orthogonal to the tangent. A step is halved when Newton's first correction
+    exceeds 0.05, Newton fails to halve the correction at each iteration, the unit tangent
+    turns by more than about 20 degrees, or the orientation (the sign of the determinant
+    of the Jacobian bordered by the tangent) changes; after easy steps it grows, at most
+    2x per step. When the next step would pass ``lam``, the tracer lands on ``lam`` with
+    Newton's method at fixed ``lam`` from the tangent prediction, iterating until
+    ``max |x - log softmax(lam v)| <= tol`` (or the rounding floor ``100 eps (1 + c lam)``).
 
     Turning points. The principal branch need not be monotone in ``lam``: it can bend back
     and forth (Turocy 2005). Because the curve is parametrized by arc length, not by
-    ``lam``, the tracer passes such turning points. If the branch crosses the requested
-    ``lam`` more than once, the first crossing along the branch from ``lam = 0`` is
-    returned. If the step length falls below 1e-9 (which can happen at a bifurcation in a
-    non-generic game, e.g. one with exact payoff symmetries), the tracer stops and falls
-    back to a damped fixed-point iteration ``sigma <- (sigma + L(sigma)) / 2`` at ``lam``
-    from the last point reached, polished by Newton's method, and issues a
-    ``RuntimeWarning`` - saying also when that did not converge. The result then solves
-    the QRE equations (if converged) but may not lie on the principal branch.
+    ``lam``, the tracer passes turning points without special treatment. If the branch
+    crosses the requested ``lam`` more than once, the first crossing along the branch from
+    ``lam = 0`` is returned. A step that would jump across a narrow S-shaped bend onto
+    another branch is caught by the distance limit or, failing that, by the change of
+    orientation, and is retried with a shorter step.
+
+    Bifurcations. In non-generic games (exact payoff symmetries, e.g. a pure coordination
+    game or battle of the sexes with mirrored payoffs) the branch can meet a bifurcation
+    point, where the orientation changes for every step that crosses it. Once such a step
+    is shorter than 1e-3 (in arc length on the rescaled payoffs) the tracer accepts it,
+    continuing straight through, and issues a ``RuntimeWarning``; on symmetric games this
+    keeps the symmetric branch. If instead the step length falls below 1e-9, the tracer
+    gives up: it runs a damped fixed-point iteration ``sigma <- (sigma + L(sigma)) / 2``
+    at ``lam`` from the last point reached, polishes it with Newton's method, and issues a
+    ``RuntimeWarning`` (saying also when that did not converge). That result solves the
+    QRE equations if it converged, but it may not lie on the principal branch.
 
     Parameters
     ----------
@@ -862,7 +871,7 @@ def logit_qre(payoffs, lam: float, tol: float = 1e-10) -> list[np.ndarray]:
     [[0.2268, 0.7732], [0.2268, 0.7732]]
     """
     lam = _validate_lam(lam)
-    return [path[0] for path in qre_branch(payoffs, [lam], tol)]
+    return [path[0] for path in _qre_path(payoffs, [lam], tol, depth=2)]
 
 
 # ---------------------------------------------------------------------------------------

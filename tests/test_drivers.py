@@ -354,3 +354,14 @@ def test_run_ensemble_is_exported_from_the_package():
     import model
 
     assert model.run_ensemble is run_ensemble
+
+
+def test_chunking_does_not_change_the_table(monkeypatch):
+    """Runs simulated in several chunks give exactly the table of one chunk."""
+    import model.ensemble as ensemble
+
+    scenario = load_scenario("baseline", {"levers.war_demand":
+                                          {"dist": "uniform", "low": 0.5, "high": 1.0}})
+    whole = ensemble.run_ensemble(scenario, 20, seed=1, months=8)
+    monkeypatch.setattr(ensemble, "CHUNK_RUNS", 7)
+    pd.testing.assert_frame_equal(ensemble.run_ensemble(scenario, 20, seed=1, months=8), whole)

@@ -164,5 +164,9 @@ def update_beliefs(beliefs: dict[str, np.ndarray], choice: dict[str, np.ndarray]
     """Exponentially weighted frequencies of past play (smoothed fictitious play)."""
     w = K.dynamics.belief_weight
     w = w[:, None] if isinstance(w, np.ndarray) else w
-    return {d.key: (1.0 - w) * beliefs[d.key] + w * np.eye(d.size)[choice[d.key]]
+    return {d.key: (1.0 - w) * beliefs[d.key] + w * _one_hot(choice[d.key], d.size)
             for d in DIMENSIONS}
+
+
+def _one_hot(index: np.ndarray, size: int) -> np.ndarray:
+    return (index[:, None] == np.arange(size)).astype(float)
