@@ -128,32 +128,44 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     return EnsembleArrays(seeds, out_state, out_choice, drawn)
 
 
-def to_table(parts: EnsembleArrays | list[EnsembleArrays]) -> pd.DataFrame:
+def table_columns(arrays: EnsembleArrays) -> dict[str, np.ndarray]:
+    """The result table's columns for one chunk of runs, run-major (``run``, ``month``)."""
+    months1 = arrays.months + 1
+    columns = {"seed": np.repeat(arrays.seeds, months1)}
+    for c in STATE_COLUMNS:
+        columns[c] = arrays.state[c].T.reshape(-1)
+    for key in ACTION_COLUMNS:
+        columns[key] = arrays.choice[key].T.reshape(-1)
+    for key, values in arrays.drawn.items():
+        columns[key] = np.repeat(values, months1)
+    return columns
+
+
+def to_table(parts: EnsembleArrays | list[dict[str, np.ndarray]],
+             months: int | None = None) -> pd.DataFrame:
     """The long result table: one row per (run, month), options as categoricals.
 
-    ``parts`` are consecutive chunks of runs; each column is assembled once from them.
+    ``parts`` is one chunk's arrays, or the :func:`table_columns` of consecutive chunks
+    simulated for ``months`` months; each column is joined once and its pieces released,
+    so the peak memory is about one table plus one column.
     """
-    parts = [parts] if isinstance(parts, EnsembleArrays) else parts
-    months1 = parts[0].months + 1
-    runs = sum(len(p.seeds) for p in parts)
-
-    def joined(get) -> np.ndarray:
-        return np.concatenate([get(p) for p in parts]) if len(parts) > 1 else get(parts[0])
-
-    columns: dict[str, object] = {
-        "run": np.repeat(np.arange(runs, dtype=np.int32), months1),
-        "month": np.tile(np.arange(months1, dtype=np.int16), runs),
-        "seed": np.repeat(joined(lambda p: p.seeds), months1),
-    }
-    for c in STATE_COLUMNS:
-        columns[c] = joined(lambda p, c=c: p.state[c].T.reshape(-1))
-    for key in ACTION_COLUMNS:
-        codes = joined(lambda p, k=key: p.choice[k].T.reshape(-1))
-        options = list(DIMENSION_BY_KEY[key].options)
-        columns[key] = pd.Categorical.from_codes(codes, categories=options)
-    for key in parts[0].drawn:
-        columns[key] = np.repeat(joined(lambda p, k=key: p.drawn[k]), months1)
-    return pd.DataFrame(columns)
+    if isinstance(parts, EnsembleArrays):
+        months = parts.months
+        parts = [table_columns(parts)]
+    months1 = months + 1
+    rows = sum(len(p["seed"]) for p in parts)
+    columns: dict[str, object] = {}
+    for name in list(parts[0]):
+        pieces = [p.pop(name) for p in parts]
+        columns[name] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        if name in DIMENSION_BY_KEY:
+            options = list(DIMENSION_BY_KEY[name].options)
+            columns[name] = pd.Categorical.from_codes(columns[name], categories=options)
+    runs = rows // months1
+    return pd.DataFrame({"run": np.repeat(np.arange(runs, dtype=np.int32), months1),
+                         "month": np.tile(np.arange(months1, dtype=np.int16), runs),
+                         **columns})
 
 
 def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
@@ -186,7 +198,8 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
         if stats is not None:
             stats.add(arrays.state, arrays.choice)
         else:
-            parts.append(arrays)
+            parts.append(table_columns(arrays))
+        del arrays
     if stats is not None:
         return stats.frame()
-    return to_table(parts)
+    return to_table(parts, months)
