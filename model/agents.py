@@ -31,7 +31,8 @@ class StateActor(mesa.Agent):
     def decide(self) -> None:
         """Choose this month's options from the model's state and public beliefs."""
         m = self.model
-        self.choice = decide(self.policy, m.beliefs, m.state_view, m.params_view, m.draws)
+        self.choice = decide(self.policy, m.beliefs, m.state_view, m.params_view, m.draws,
+                             m.game)
 
     def options(self) -> dict[str, str]:
         """This month's chosen option names by dimension key."""

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .parameters import SPECS
 from .results import RESULTS_DIR, manifest, output_folder
 from .scenario import (
@@ -277,6 +279,73 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_equilibria(args: argparse.Namespace) -> int:
+    """Show the stage game at a month: payoffs, pure equilibria, the QRE, and figures."""
+    from .equilibria import (
+        analyse,
+        equilibria_text,
+        payoff_tables,
+        plot_qre_branch,
+        plot_regime_map,
+        regime_map,
+        state_at,
+    )
+    from .results import manifest, output_folder
+    from .sweep import parse_axis, scenario_value
+
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    x, y = parse_axis(args.x, "--x"), parse_axis(args.y, "--y")
+    if x.key == y.key:
+        raise UsageError(f"--x and --y are the same parameter {x.key!r}")
+    month = scenario.horizon if args.month is None else args.month
+    model = state_at(scenario, month, args.seed)
+    analysis = analyse(model, args.lam)
+    text = (f"Scenario '{scenario.name}', seed {args.seed}, month {month}: the stage game "
+            "(players' payoffs in utility units)\n\n" + payoff_tables(analysis) + "\n"
+            + equilibria_text(analysis))
+    print(text)
+    out = args.out or RESULTS_DIR / f"equilibria_{scenario.name}_m{month}"
+    with progress_bar(1, "regime map") as bar:
+        regimes = regime_map(scenario, month, args.seed, x, y)
+        bar.update(1)
+    marker = (scenario_value(scenario, x.key), scenario_value(scenario, y.key))
+    title = f"Scenario '{scenario.name}'"
+    with output_folder(out) as folder:
+        folder.write_text("equilibria.txt", text + "\n")
+        folder.save_figure("qre_branch.png", lambda p: plot_qre_branch(analysis, title, p))
+        folder.save_figure("regime_map.png",
+                           lambda p: plot_regime_map(regimes, title, marker, p))
+        folder.write_json("manifest.json", manifest(
+            scenario, command="equilibria", seed=args.seed, runs=1, months=month,
+            wall_time=time.perf_counter() - started, files=[*folder.files, "manifest.json"],
+            extra={"lam": args.lam, "x": x.key, "y": y.key,
+                   "equilibria": [list(e) for e in analysis.equilibria]}))
+    print(f"\nwrote {out}/ (equilibria.txt, qre_branch.png, regime_map.png)")
+    return 0
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
+    return value
+
+
+def month_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a month (integer ≥ 0), got {text!r}"
+                                         ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a month (integer ≥ 0), got {text!r}")
+    return value
+
+
 def cmd_claims(args: argparse.Namespace) -> int:
     """Check the article's causal claims C1–C8; exit 1 if any fails."""
     from .claims import CLAIMS, check_claims
@@ -362,6 +431,20 @@ def build_parser() -> Parser:
     sens.add_argument("--months", type=positive_int, default=None)
     add_common(sens, runs=16, runs_help="replicates per parameter point")
     sens.set_defaults(func=cmd_sensitivity)
+
+    eq = commands.add_parser("equilibria", help="the stage game at a month and its equilibria",
+                             description=cmd_equilibria.__doc__)
+    eq.add_argument("scenario", nargs="?", default="baseline")
+    eq.add_argument("--month", type=month_int, default=None,
+                    help="month whose state defines the game (default: the horizon)")
+    eq.add_argument("--lam", type=finite_float, default=4.0,
+                    help="rationality of the logit QRE shown (default 4)")
+    eq.add_argument("--x", default="levers.international_pressure=0:1:15", metavar="KEY=LO:HI:N",
+                    help="regime map x axis (default levers.international_pressure=0:1:15)")
+    eq.add_argument("--y", default="levers.war_demand=0:1:15", metavar="KEY=LO:HI:N",
+                    help="regime map y axis (default levers.war_demand=0:1:15)")
+    add_common(eq, runs=1, runs_help="ignored: one run is inspected")
+    eq.set_defaults(func=cmd_equilibria)
 
     claims = commands.add_parser("claims", help="check the article's causal claims C1–C8",
                                  description=cmd_claims.__doc__)

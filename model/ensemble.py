@@ -17,6 +17,7 @@ from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
 from .kernels import (
     STATE_COLUMNS,
     ActorPolicy,
+    MonthGame,
     advance,
     decide,
     initial_beliefs,
@@ -119,9 +120,10 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
         uniforms = monthly[month - 1]
         draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
         view = state_columns(state)
+        game = MonthGame(state, params_view, choice)  # solved only if a rule needs it
         choice = {}
         for policy in policies:
-            choice.update(decide(policy, beliefs, view, params_view, draws))
+            choice.update(decide(policy, beliefs, view, params_view, draws, game))
         state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month)
         beliefs = update_beliefs(beliefs, choice, params)
         record(month)

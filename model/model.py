@@ -12,6 +12,7 @@ from .agents import StateActor
 from .kernels import (
     STATE_COLUMNS,
     ActorPolicy,
+    MonthGame,
     advance,
     initial_beliefs,
     initial_state,
@@ -64,6 +65,7 @@ class AllianceModel(mesa.Model):
         self.beliefs = initial_beliefs(self.choice)
         self.state_view = state_columns(self.state)
         self.draws: dict[str, np.ndarray] = {}
+        self.game: MonthGame | None = None
 
         for actor in Actor:
             StateActor(self, actor, ActorPolicy.from_scenario(scenario, actor))
@@ -80,6 +82,7 @@ class AllianceModel(mesa.Model):
         uniforms = self.rng.random(DRAWS_PER_MONTH)[None, :]
         self.draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
         self.state_view = state_columns(self.state)
+        self.game = MonthGame(self.state, self.params_view, self.choice)  # solved lazily
         self.agents.do("decide")
         choice = {}
         for agent in self.agents:
@@ -91,6 +94,13 @@ class AllianceModel(mesa.Model):
         self.choice = choice
         self.running = self.month < self.scenario.horizon
         self.datacollector.collect(self)
+
+    def stage_game(self):
+        """The stage game at the current state (``model.stage.StageGame``), with this run's
+        parameter values; its equilibria are what the ``nash`` rule plays next month."""
+        from .stage import StageGame, stage_payoffs
+
+        return StageGame(stage_payoffs(self.state, self.params_view)[0], self.month)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""

@@ -40,7 +40,7 @@ from .parameters import (
 )
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
-RULE_NAMES = ("logit", "best_response", "fixed")
+RULE_NAMES = ("logit", "best_response", "fixed", "nash", "qre")
 
 
 class ScenarioError(ValueError):

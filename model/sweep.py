@@ -37,7 +37,7 @@ class Axis:
     @property
     def label(self) -> str:
         spec = SPECS[self.key]
-        return f"{self.key} ({spec.unit})"
+        return f"{self.key} [{spec.unit}]"
 
 
 def parse_axis(text: str, flag: str = "--x") -> Axis:

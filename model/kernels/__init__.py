@@ -4,7 +4,7 @@ Both drivers call these same functions: the Mesa model with one run, the ensembl
 driver with N runs at once.
 """
 
-from .decisions import RULES, ActorPolicy, decide, sample, softmax
+from .decisions import RULES, ActorPolicy, MonthGame, decide, sample, softmax
 from .dynamics import (
     STATE_COLUMNS,
     advance,
@@ -17,7 +17,7 @@ from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, option_payoffs, state_columns
 
 __all__ = [
-    "RULES", "ActorPolicy", "decide", "sample", "softmax", "STATE_COLUMNS", "advance",
+    "RULES", "ActorPolicy", "MonthGame", "decide", "sample", "softmax", "STATE_COLUMNS", "advance",
     "alliance_level", "initial_beliefs", "initial_state", "update_beliefs", "KernelParams",
     "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs", "state_columns",
 ]

@@ -15,37 +15,12 @@ from typing import ClassVar
 import numpy as np
 
 from ..actions import Actor, dimensions_of
+from .choice import sample, softmax
+from .game_rules import MonthGame, nash_choices, qre_all
 from .params import KernelParams
 from .payoffs import option_payoffs
 
-
-def softmax(payoffs: np.ndarray, lam: float | np.ndarray) -> np.ndarray:
-    """Logit choice probabilities: p_j = exp(λ u_j) / Σ_k exp(λ u_k), per row.
-
-    ``lam`` is a scalar or a ``(runs, 1)`` column. Sums run in a fixed order so that
-    a single run and a batch give identical numbers.
-    """
-    z = lam * payoffs
-    top = z[..., 0]
-    for j in range(1, z.shape[-1]):  # elementwise, much faster than .max over 2-3 options
-        top = np.maximum(top, z[..., j])
-    z = z - top[..., None]
-    e = np.exp(z)
-    total = e[..., 0].copy()
-    for j in range(1, e.shape[-1]):
-        total += e[..., j]
-    return e / total[..., None]
-
-
-def sample(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Index j with P[j-1 cumulative] ≤ u < P[j cumulative]: inverse-CDF sampling per row."""
-    k = probabilities.shape[-1]
-    cumulative = probabilities[..., 0].copy()
-    index = np.zeros(uniforms.shape, dtype=np.int64)
-    for j in range(1, k):
-        index += uniforms >= cumulative
-        cumulative += probabilities[..., j]
-    return index
+__all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "MonthGame"]
 
 
 @dataclass(frozen=True)
@@ -55,10 +30,17 @@ class DecisionRule:
     name: ClassVar[str] = ""
     stochastic: ClassVar[bool] = False
     needs_payoffs: ClassVar[bool] = True
+    #: Solves the month's whole stage game (``choose_in_game``) instead of replying to
+    #: beliefs dimension by dimension (``choose``).
+    needs_game: ClassVar[bool] = False
     description: ClassVar[str] = ""
 
     def choose(self, payoffs: np.ndarray | None, uniforms: np.ndarray,
                lam: float | np.ndarray, fixed: int | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def choose_in_game(self, game: MonthGame, actor: Actor, lam,
+                       uniforms: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
 
@@ -100,7 +82,37 @@ class Fixed(DecisionRule):
         return np.full(uniforms.shape, fixed, dtype=np.int64)
 
 
-RULES: dict[str, DecisionRule] = {rule.name: rule for rule in (Logit(), BestResponse(), Fixed())}
+@dataclass(frozen=True)
+class Nash(DecisionRule):
+    """Its part of a selected pure equilibrium of the month's stage game (QRE if none)."""
+
+    name: ClassVar[str] = "nash"
+    needs_payoffs: ClassVar[bool] = False
+    needs_game: ClassVar[bool] = True
+    stochastic: ClassVar[bool] = True  # only through the QRE fallback
+    description: ClassVar[str] = ("a pure equilibrium of the month's stage game (Pareto, then "
+                                  "closest to last month, then total payoff); QRE if none")
+
+    def choose_in_game(self, game, actor, lam, uniforms):
+        return nash_choices(game, actor, lam, uniforms)
+
+
+@dataclass(frozen=True)
+class QRE(DecisionRule):
+    """A draw from the month's logit quantal response equilibrium at ``lam``."""
+
+    name: ClassVar[str] = "qre"
+    needs_payoffs: ClassVar[bool] = False
+    needs_game: ClassVar[bool] = True
+    stochastic: ClassVar[bool] = True
+    description: ClassVar[str] = "a draw from the month's logit QRE at rationality lam"
+
+    def choose_in_game(self, game, actor, lam, uniforms):
+        return qre_all(game, actor, lam, uniforms)
+
+
+RULES: dict[str, DecisionRule] = {rule.name: rule for rule in
+                                  (Logit(), BestResponse(), Fixed(), Nash(), QRE())}
 
 
 @dataclass(frozen=True)
@@ -126,20 +138,28 @@ class ActorPolicy:
 
 
 def decide(policy: ActorPolicy, beliefs: dict[str, np.ndarray], S, K: KernelParams,
-           uniforms: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+           uniforms: dict[str, np.ndarray], game: MonthGame | None = None
+           ) -> dict[str, np.ndarray]:
     """Choose an option index for each of the actor's dimensions, for every run.
 
     ``beliefs`` are the public beliefs about every dimension ``(runs, options)``; ``S`` the
     state as columns; ``K`` the parameters as columns; ``uniforms`` one draw per run per
-    dimension key. Returns option indices ``(runs,)`` by dimension key.
+    dimension key; ``game`` the month's stage games (needed by ``nash`` and ``qre``).
+    Returns option indices ``(runs,)`` by dimension key.
     """
     lam = K.lam[policy.actor.value]
     dims = dimensions_of(policy.actor)
     free = [d for d in dims if d.key not in policy.fixed]
-    payoffs = (option_payoffs(policy.actor, beliefs, S, K)
-               if policy.rule.needs_payoffs and free else {})
     fixed = RULES["fixed"]
+    if policy.rule.needs_game and free:
+        if game is None:
+            raise ValueError(f"rule {policy.rule.name!r} needs the month's stage game")
+        chosen = policy.rule.choose_in_game(game, policy.actor, lam, uniforms)
+    else:
+        payoffs = (option_payoffs(policy.actor, beliefs, S, K)
+                   if policy.rule.needs_payoffs and free else {})
+        chosen = {d.key: policy.rule.choose(payoffs[d.key], uniforms[d.key], lam)
+                  for d in free}
     return {d.key: (fixed.choose(None, uniforms[d.key], lam, policy.fixed[d.key])
-                    if d.key in policy.fixed
-                    else policy.rule.choose(payoffs[d.key], uniforms[d.key], lam))
+                    if d.key in policy.fixed else chosen[d.key])
             for d in dims}
