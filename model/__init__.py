@@ -5,10 +5,12 @@ from .ensemble import run_ensemble
 from .kernels import STATE_COLUMNS
 from .model import AllianceModel
 from .scenario import Scenario, ScenarioError, available_scenarios, load_scenario
+from .stage import StageGame, stage_game
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTION_COLUMNS", "DIMENSIONS", "Actor", "STATE_COLUMNS", "AllianceModel", "Scenario",
-    "ScenarioError", "available_scenarios", "load_scenario", "run_ensemble", "__version__",
+    "ScenarioError", "StageGame", "available_scenarios", "load_scenario", "run_ensemble",
+    "stage_game", "__version__",
 ]

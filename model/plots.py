@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from model.summary import calendar_month
+from .summary import calendar_month
 
 DPI = 120
 X_LABEL = "month (0 = July 2023)"
