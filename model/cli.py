@@ -42,24 +42,34 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer(minimum: int, noun: str):
+    """An argparse type: an integer ≥ ``minimum``, with a one-line complaint otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {noun} (an integer ≥ {minimum}), "
+                                             f"got {text!r}")
+        return value
+    parse.__name__ = noun  # argparse names the type in its messages
+    return parse
 
 
-def seed_int(text: str) -> int:
+positive_int = _integer(1, "a count")
+seed_int = _integer(0, "a seed")
+month_int = _integer(0, "a month")
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number ≥ 0."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-negative integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer seed, got {text!r}")
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
     return value
 
 
@@ -85,6 +95,20 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: a folder named after the command or "
                              "scenario under results/)")
+
+
+def metric_from(name: str):
+    """The metric called ``name``, or a one-line usage error listing the known ones."""
+    from .metrics import get_metric
+
+    try:
+        return get_metric(name)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
+
+
+def report_written(out: Path, files: str, started: float) -> None:
+    print(f"\nwrote {out}/ ({files}) in {time.perf_counter() - started:.1f} s")
 
 
 def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:
@@ -121,8 +145,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             scenario, command="run", seed=args.seed, runs=args.runs, months=months,
             wall_time=wall, files=[*folder.files, "manifest.json"]))
     print(text)
-    print(f"\nwrote {out}/ (trajectories.png, option_shares.png, ensemble.parquet, summary.txt, "
-          f"manifest.json) in {wall:.1f} s")
+    report_written(out, "trajectories.png, option_shares.png, ensemble.parquet, summary.txt, "
+                   "manifest.json", start)
     return 0
 
 
@@ -218,14 +242,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with progress_bar(len(scenarios), "scenarios") as bar:
         result = compare(scenarios, args.runs, args.seed, args.months, progress=bar.update)
     print(write_comparison(result, out, scenarios, started))
-    print(f"\nwrote {out}/ (report.md, compare_trajectories.png, compare_outcomes.png, "
-          f"outcomes.csv) in {time.perf_counter() - started:.1f} s")
+    report_written(out, "report.md, compare_trajectories.png, compare_outcomes.png, "
+                   "outcomes.csv", started)
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Sweep one or two parameters over a grid; map an outcome metric."""
-    from .metrics import get_metric
     from .reports import write_sweep
     from .sweep import parse_axis, sweep
 
@@ -233,32 +256,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     x = parse_axis(args.x, "--x")
     y = parse_axis(args.y, "--y") if args.y else None
-    try:
-        metric = get_metric(args.metric)
-    except ValueError as exc:
-        raise UsageError(f"--metric: {exc}") from None
+    metric = metric_from(args.metric)
     cells = len(x.values) * (len(y.values) if y else 1)
     out = args.out or RESULTS_DIR / f"sweep_{metric.name}"
     with progress_bar(cells, "cells") as bar:
         result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months, bar.update)
     print(write_sweep(result, out, scenario, started))
-    print(f"\nwrote {out}/ (report.md, sweep.png, sweep.csv) in "
-          f"{time.perf_counter() - started:.1f} s")
+    report_written(out, "report.md, sweep.png, sweep.csv", started)
     return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Rank the levers and main weights by global sensitivity (SALib Sobol' or Morris)."""
-    from .metrics import get_metric
     from .reports import write_sensitivity
     from .sensitivity import run_morris, run_sobol, sample_size
 
     started = time.perf_counter()
     scenario = scenario_from(args)
-    try:
-        metric = get_metric(args.metric)
-    except ValueError as exc:
-        raise UsageError(f"--metric: {exc}") from None
+    metric = metric_from(args.metric)
     n = args.n if args.n is not None else (512 if args.method == "sobol" else 64)
     replicates = args.replicates if args.replicates is not None else args.runs
     run = run_sobol if args.method == "sobol" else run_morris
@@ -274,8 +289,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise UsageError(f"sensitivity: {exc}") from None
     print(write_sensitivity(result, out, scenario, started))
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nwrote {out}/ (report.md, {args.method}.png, {args.method}.csv) in "
-          f"{time.perf_counter() - started:.1f} s")
+    report_written(out, f"report.md, {args.method}.png, {args.method}.csv", started)
     return 0
 
 
@@ -321,29 +335,8 @@ def cmd_equilibria(args: argparse.Namespace) -> int:
             wall_time=time.perf_counter() - started, files=[*folder.files, "manifest.json"],
             extra={"lam": args.lam, "x": x.key, "y": y.key,
                    "equilibria": [list(e) for e in analysis.equilibria]}))
-    print(f"\nwrote {out}/ (equilibria.txt, qre_branch.png, regime_map.png)")
+    report_written(out, "equilibria.txt, qre_branch.png, regime_map.png", started)
     return 0
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
-    return value
-
-
-def month_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a month (integer ≥ 0), got {text!r}"
-                                         ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a month (integer ≥ 0), got {text!r}")
-    return value
 
 
 def cmd_claims(args: argparse.Namespace) -> int:

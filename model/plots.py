@@ -223,6 +223,13 @@ def _stack(ax: Axes, x: np.ndarray, shares: pd.DataFrame, colors: Sequence) -> N
     ax.set_ylim(0, 1)
 
 
+def _legend_right(ax: Axes, **options) -> None:
+    """Legend outside the panel's right edge, top layer of a stack first."""
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5),
+              fontsize=8, **options)
+
+
 def _no_data(ax: Axes, what: str) -> None:
     ax.text(
         0.5, 0.5, f"no data: {what}", transform=ax.transAxes, ha="center", va="center", color="0.4"
@@ -296,16 +303,7 @@ def plot_trajectories(
             )
             colors = colormaps["RdPu"](np.linspace(0.15, 0.95, shares.shape[1]))
             _stack(ax, shares.index.to_numpy(), shares, colors)
-            handles, labels = ax.get_legend_handles_labels()
-            ax.legend(
-                handles[::-1],
-                labels[::-1],
-                loc="center left",
-                bbox_to_anchor=(1.0, 0.5),
-                fontsize=8,
-                title="level",
-                title_fontsize=8,
-            )
+            _legend_right(ax, title="level", title_fontsize=8)
         else:
             _no_data(ax, "alliance_level")
         ax.set_title(panel_title, fontsize=11)
@@ -348,14 +346,7 @@ def plot_option_shares(
             cmap = colormaps[ACTOR_COLORMAPS.get(column.split(".")[0], "Greys")]
             colors = cmap(np.linspace(0.3, 0.9, shares.shape[1]))
             _stack(ax, shares.index.to_numpy(), shares, colors)
-            handles, labels = ax.get_legend_handles_labels()
-            ax.legend(
-                handles[::-1],
-                labels[::-1],
-                loc="center left",
-                bbox_to_anchor=(1.0, 0.5),
-                fontsize=8,
-            )
+            _legend_right(ax)
         else:
             _no_data(ax, column)
         ax.set_title(panel_title, fontsize=11)
