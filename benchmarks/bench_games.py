@@ -70,10 +70,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--cpu", action="store_true", help="time process CPU, not wall clock")
+    parser.add_argument("--game", choices=("random", "model"), default="random",
+                        help="a random game, or the model's stage game (baseline, month 12)")
     args = parser.parse_args()
     timer = time.process_time if args.cpu else time.perf_counter
 
-    payoffs = np.random.default_rng(args.seed).normal(size=SHAPE)
+    if args.game == "model":
+        from model import AllianceModel
+
+        model = AllianceModel("baseline", seed=args.seed)
+        model.run(12)
+        payoffs = model.stage_game().payoffs
+    else:
+        payoffs = np.random.default_rng(args.seed).normal(size=SHAPE)
     rows = []
     ours = {}
 
@@ -104,7 +113,8 @@ def main() -> None:
     rows += pygambit_rows(payoffs, ours, args.repeat, timer)
 
     clock = "CPU" if args.cpu else "wall"
-    print(f"game shape {SHAPE}, seed {args.seed}, best of {args.repeat} ({clock} clock)")
+    print(f"{args.game} game, shape {SHAPE}, seed {args.seed}, best of {args.repeat} "
+          f"({clock} clock)")
     print(f"pure equilibria found: {len(equilibria)} {equilibria}")
     for lam in LAMS:
         print(f"QRE fixed-point error at lam={lam:g}: {gaps[lam]:.1e}")
