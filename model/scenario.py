@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -81,7 +82,7 @@ class Param(BaseModel):
     """A number with its provenance: article locators and/or ``assumption`` + why."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    value: float | Distribution
+    value: Any  # a float or a Distribution, checked by the validator below
     source: str | list[str]
     why: str | None = None
 
@@ -89,6 +90,12 @@ class Param(BaseModel):
     @classmethod
     def _number_or_distribution(cls, value: Any) -> float | Distribution:
         return _number_or_distribution(value)
+
+    @field_serializer("value")
+    def _dump_value(self, value: Any) -> Any:
+        if isinstance(value, Distribution):
+            return value.model_dump(exclude_none=True)
+        return value
 
     @field_validator("source")
     @classmethod
@@ -162,8 +169,6 @@ class WarDemand(Param):
     listed value until the next entry. It must start at month 0 and increase strictly.
     """
 
-    value: Any  # a number, a Distribution or a schedule; checked by the validator below
-
     @field_validator("value", mode="plain")
     @classmethod
     def _number_or_distribution(cls, value: Any) -> Any:
@@ -172,7 +177,8 @@ class WarDemand(Param):
         if not value:
             raise ValueError("schedule is empty; give [[0, value], [month, value], ...]")
         for entry in value:
-            if (not isinstance(entry, list) or len(entry) != 2 or isinstance(entry[0], bool)
+            if (not isinstance(entry, list | tuple) or len(entry) != 2
+                    or isinstance(entry[0], bool)
                     or not isinstance(entry[0], int)):
                 raise ValueError(f"schedule entry {entry!r} is not [month, value]; give "
                                  "[[0, value], [month, value], ...] with integer months")

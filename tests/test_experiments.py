@@ -214,3 +214,30 @@ def test_sensitivity_bad_n_is_one_line():
     result = cli("sensitivity", "--n", "100", "--replicates", "2")
     assert result.returncode == 2 and "power of 2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["ukraine_ceasefire", "baseline_uncertain"])
+def test_schedules_and_distributions_survive_dump_and_revalidation(name, recwarn):
+    from model.scenario import Scenario, validated
+
+    scenario = load_scenario(name)
+    dumped = scenario.model_dump(mode="json")
+    assert not [w for w in recwarn if "serializ" in str(w.message).lower()]
+    again = Scenario.model_validate(scenario.model_dump())
+    assert again.model_dump(mode="json") == dumped
+    changed = validated(scenario, {"levers.international_pressure": 0.5}, "test")
+    assert changed.levers.war_demand.value == scenario.levers.war_demand.value
+    result = sweep(scenario, parse_axis("russia.weights.aid_cost=0.2:0.6:2"), None,
+                   get_metric("alliance_strength_final"), runs=5, months=6)
+    assert np.isfinite(result.table["mean"]).all()
+
+
+def test_uncertain_baseline_draws_within_ranges():
+    from model.ensemble import run_ensemble
+
+    table = run_ensemble(load_scenario("baseline_uncertain"), 200, seed=1, months=3)
+    draws = table[table.month == 0]
+    assert draws["levers.war_demand"].between(0.6, 0.95).all()
+    assert draws["dynamics.alliance_growth"].between(0.08, 0.22).all()
+    assert draws["levers.war_demand"].std() > 0.05  # runs really differ
+    assert (table.groupby("run")["levers.war_demand"].nunique() == 1).all()
