@@ -120,8 +120,8 @@ def moving_average(table: pd.DataFrame, columns: Sequence[str], window: int) -> 
     if not present:
         return table
     ordered = table.sort_values(["run", "month"])
-    smoothed = ordered.groupby("run", sort=False)[present].transform(
-        lambda s: s.rolling(window, min_periods=1).mean())
+    smoothed = (ordered.groupby("run", sort=False)[present].rolling(window, min_periods=1)
+                .mean().reset_index(level=0, drop=True))
     return ordered.assign(**{c: smoothed[c] for c in present})
 
 
