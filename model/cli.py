@@ -17,15 +17,8 @@ import numpy as np
 
 from .parameters import SPECS
 from .results import RESULTS_DIR, manifest, output_folder
-from .scenario import (
-    Distribution,
-    Scenario,
-    ScenarioError,
-    available_scenarios,
-    load_scenario,
-    parse_override_value,
-    scenario_path,
-)
+from .scenario import available_scenarios, load_scenario, parse_override_value, scenario_path
+from .schema import Distribution, Scenario, ScenarioError
 
 DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0

@@ -20,7 +20,7 @@ from scipy.special import ndtri
 
 from .actions import ACTION_COLUMNS
 from .parameters import SPECS
-from .scenario import Distribution, Scenario
+from .schema import Distribution, Scenario
 
 DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 1
 INTERDICTION_SLOT = len(ACTION_COLUMNS)

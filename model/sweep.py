@@ -20,7 +20,8 @@ from .batch import check_keys, evaluate_points
 from .metrics import Metric
 from .parameters import SPECS
 from .plots import DPI
-from .scenario import Distribution, Scenario, ScenarioError, validated
+from .scenario import validated
+from .schema import Distribution, Scenario, ScenarioError
 from .summary import wilson_interval
 
 AXIS_PATTERN = re.compile(r"^(?P<key>[\w.]+)=(?P<lo>[^:]+):(?P<hi>[^:]+):(?P<n>[^:]+)$")

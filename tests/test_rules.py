@@ -240,3 +240,9 @@ def test_every_rule_has_its_own_test_class(name):
     contract = GameRuleContract if RULES[name].needs_game else RuleContract
     classes = [cls for cls in contract.__subclasses__() if cls.rule_name == name]
     assert classes, f"rule {name!r} has no {contract.__name__} subclass with its own tests"
+
+
+def test_scenario_schema_accepts_exactly_the_registered_rules():
+    from model.schema import RULE_NAMES
+
+    assert set(RULE_NAMES) == set(RULES)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..parameters import SPECS
-from ..scenario import Distribution, Scenario
+from ..schema import Distribution, Scenario
 
 SECTIONS = ("levers", "russia", "north_korea", "united_states", "china", "dynamics", "initial")
 
