@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .parameters import SPECS
+from .parameters import ASSUMPTION, SPECS
 from .results import RESULTS_DIR, manifest, output_folder
 from .scenario import available_scenarios, load_scenario, parse_override_value, scenario_path
 from .schema import Distribution, Scenario, ScenarioError
@@ -156,7 +156,8 @@ def _format_value(value: Any) -> str:
 
 
 def parameter_rows(scenario: Scenario) -> list[dict[str, str]]:
-    """One row per parameter: key, value, range, unit, provenance, meaning."""
+    """One row per parameter: key, value, range, unit, provenance, meaning, and whether
+    it rests on the article alone (no ``assumption`` among its sources)."""
     rows = []
     for key, spec in SPECS.items():
         param = scenario.param(key)
@@ -164,7 +165,8 @@ def parameter_rows(scenario: Scenario) -> list[dict[str, str]]:
         if key in scenario.overrides:
             value += " (override)"
         rows.append({"key": key, "value": value, "range": spec.allowed(), "unit": spec.unit,
-                     "provenance": param.provenance(), "meaning": spec.meaning})
+                     "provenance": param.provenance(), "meaning": spec.meaning,
+                     "article_only": ASSUMPTION not in param.source})
     return rows
 
 
@@ -179,7 +181,7 @@ def cmd_params(args: argparse.Namespace) -> int:
             print(f"| `{r['key']}` | {r['value']} | {r['range']} | {r['unit']} | "
                   f"{r['provenance']} |")
         return 0
-    article = sum(1 for r in rows if "assumption" not in r["provenance"].split(":")[0])
+    article = sum(r["article_only"] for r in rows)
     print(f"Parameters of scenario '{scenario.name}' ({scenario.path})")
     print(f"{len(rows)} parameters: {article} rest on the article alone, "
           f"{len(rows) - article} involve an explicit assumption\n")
