@@ -15,7 +15,7 @@ LOCATORS: dict[str, str] = {
     "lede": "opening summary: pressure mounts, both sides seek to fortify the alliance",
     "intro.1": "both leaders reclusive, both states sanctioned and opposed to US dominance",
     "intro.2": "a pragmatic, low-key affinity rather than a theatrical one",
-    "mba.1": "Russia's war needs North Korean munitions such as artillery shells",
+    "mba.1": "Russia's war needs North Korean munitions, shells above all",
     "mba.2": "Shoigu's July 2023 visit and hints of joint exercises",
     "mba.3": "Kozyrev: buying arms from North Korea undermines the 'great power' claim",
     "sa.1": "Russia backed UN sanctions but now questions abiding by them",
