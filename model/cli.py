@@ -104,6 +104,16 @@ def report_written(out: Path, files: str, started: float) -> None:
     print(f"\nwrote {out}/ ({files}) in {time.perf_counter() - started:.1f} s")
 
 
+def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--metric`` (from the registry) and ``--months`` (default: the horizon)."""
+    from .metrics import METRICS
+
+    parser.add_argument("--metric", default="treaty_by_24",
+                        help=f"{what} (default treaty_by_24; one of {', '.join(METRICS)})")
+    parser.add_argument("--months", type=positive_int, default=None,
+                        help="months to simulate (default: the scenario's horizon)")
+
+
 def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:
     """Load the scenario named on the command line, with its --set overrides."""
     overrides = dict(getattr(args, "overrides", []) or [])
@@ -397,9 +407,7 @@ def build_parser() -> Parser:
                        help="parameter on the x axis, e.g. levers.international_pressure=0:1:11")
     sweep.add_argument("--y", default=None, metavar="KEY=LO:HI:N",
                        help="optional parameter on the y axis (2-D heatmap)")
-    sweep.add_argument("--metric", default="treaty_by_24", help="outcome to map "
-                       f"(default treaty_by_24; one of {', '.join(METRICS)})")
-    sweep.add_argument("--months", type=positive_int, default=None)
+    add_metric_and_months(sweep, "outcome to map")
     add_common(sweep, runs=200, runs_help="runs per cell")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -413,10 +421,7 @@ def build_parser() -> Parser:
     sens.add_argument("--replicates", type=positive_int, default=None,
                       help="runs averaged at each parameter point, same seeds everywhere "
                            "(default: --runs)")
-    sens.add_argument("--metric", default="treaty_by_24",
-                      help="outcome to analyse (default treaty_by_24; one of "
-                           f"{', '.join(METRICS)})")
-    sens.add_argument("--months", type=positive_int, default=None)
+    add_metric_and_months(sens, "outcome to analyse")
     add_common(sens, runs=16, runs_help="replicates per parameter point")
     sens.set_defaults(func=cmd_sensitivity)
 
