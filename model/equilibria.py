@@ -26,7 +26,7 @@ from .model import AllianceModel
 from .plots import DPI
 from .scenario import Scenario, ScenarioError
 from .stage import OPTIONS, PLAYERS, StageGame
-from .sweep import Axis
+from .sweep import Axis, check_grid
 
 SHORT = {"russia": "RU", "north_korea": "NK", "united_states": "US", "china": "CN"}
 
@@ -178,6 +178,7 @@ class RegimeMap:
 
 def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> RegimeMap:
     """Re-run the same seed to ``month`` at each grid cell; classify its stage game."""
+    check_grid(scenario, [x, y], "regime map")
     gx, gy = np.meshgrid(x.values, y.values)
     cells = gx.size
     streams = make_streams(np.array([seed], dtype=np.uint64), len(scenario.distributions()),

@@ -116,8 +116,11 @@ class OutputFolder:
 def output_folder(target: Path) -> Iterator[OutputFolder]:
     """Stage outputs, then move them into ``target``; on error ``target`` is untouched."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:  # name the folder the user asked for, not the staging one
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
     try:
         folder = OutputFolder(staging, target)
         yield folder

@@ -109,6 +109,8 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, origin: str) -> N
     parts = key.split(".")
     node = raw
     for i, part in enumerate(parts[:-1]):
+        if i == 1 and part == "action" and isinstance(node, dict) and node.get(part) is None:
+            node[part] = {}  # pin one dimension: e.g. russia.action.sanctions=evade
         if not isinstance(node, dict) or part not in node:
             _unknown_key(origin, ".".join(parts[: i + 1]), value, node)
         node = node[part]
@@ -120,7 +122,8 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, origin: str) -> N
         target["value"] = value
         return
     optional = {"action", "rule"}  # actor keys that may be absent from a file
-    if leaf not in node and not (leaf in optional and len(parts) == 2):
+    pins = len(parts) == 3 and parts[1] == "action"  # the schema checks the dimension
+    if leaf not in node and not (leaf in optional and len(parts) == 2) and not pins:
         _unknown_key(origin, key, value, node)
     if isinstance(target, dict):
         allowed = ", ".join(f"{key}.{k}" for k in target)

@@ -64,6 +64,18 @@ def scenario_value(scenario: Scenario, key: str) -> float | None:
     return None if isinstance(value, Distribution | list) else float(value)
 
 
+def check_grid(scenario: Scenario, axes: list[Axis], origin: str) -> None:
+    """Every cell of the grid is a valid scenario, or a one-line ``ScenarioError``.
+
+    The constraints on parameters are ranges and orderings (convex), so checking the
+    corners of the grid checks every cell.
+    """
+    check_keys(scenario, [a.key for a in axes], origin)
+    for corner in itertools.product(*[(a.values[0], a.values[-1]) for a in axes]):
+        validated(scenario, {a.key: float(v) for a, v in zip(axes, corner)},
+                  f"{origin} " + " ".join(f"{a.key}={v:g}" for a, v in zip(axes, corner)))
+
+
 @dataclass
 class SweepResult:
     """Per-cell mean of the metric with a 95% interval, as a long table."""
@@ -86,14 +98,9 @@ def sweep(scenario: Scenario, x: Axis, y: Axis | None, metric: Metric, runs: int
           seed: int = 0, months: int | None = None, progress=None) -> SweepResult:
     """Evaluate ``metric`` on the grid of ``x`` (and ``y``) with ``runs`` runs per cell."""
     axes = [x] if y is None else [x, y]
-    check_keys(scenario, [a.key for a in axes], "sweep")
     if y is not None and x.key == y.key:
         raise ScenarioError(f"sweep: --x and --y are the same parameter {x.key!r}")
-    # The constraints on parameters are ranges and orderings (convex), so checking the
-    # corners of the grid checks every cell.
-    for corner in itertools.product(*[(a.values[0], a.values[-1]) for a in axes]):
-        validated(scenario, {a.key: float(v) for a, v in zip(axes, corner)},
-                  "sweep " + " ".join(f"{a.key}={v:g}" for a, v in zip(axes, corner)))
+    check_grid(scenario, axes, "sweep")
     if y is None:
         points = x.values[:, None]
     else:

@@ -126,3 +126,30 @@ def test_help_documents_every_command():
     for command in ("run", "params", "scenarios"):
         result = cli(command, "--help")
         assert result.returncode == 0 and "usage" in result.stdout.lower()
+
+
+def test_pin_one_dimension_from_the_command_line(tmp_path):
+    out = tmp_path / "pin"
+    result = cli("run", "--runs", "8", "--months", "4", "--set", "russia.action.sanctions=evade",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(out / "ensemble.parquet")
+    assert (table.loc[table.month > 0, "russia.sanctions"] == "evade").all()
+    assert table.loc[table.month > 0, "russia.arms"].nunique() > 1  # the rest still decide
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--out", "/proc/alliance-sim-test"], "cannot write /proc/alliance-sim-test"),
+    (["--set", "china.action.mood=happy"], "unknown dimension 'mood'"),
+])
+def test_more_bad_input_is_one_line(args, expected):
+    result = cli("run", "--runs", "3", "--months", "2", *args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
+
+
+def test_regime_map_rejects_invalid_grid_cells(tmp_path):
+    result = cli("equilibria", "--month", "2", "--x", "levers.war_demand=0:1:2", "--y",
+                 "dynamics.level_treaty=0:1:2", "--out", str(tmp_path / "eq"))
+    assert result.returncode == 2 and "dynamics.level_treaty" in result.stderr
+    assert not (tmp_path / "eq").exists()
