@@ -10,16 +10,20 @@ reproduce is reported as failing, never tuned away.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .actions import DIMENSION_BY_KEY
 from .ensemble import EnsembleArrays, make_streams, simulate
 from .metrics import mean_interval
+from .plots import DPI
 from .sampling import derive_seeds
 from .scenario import Scenario, validated
 
@@ -128,8 +132,8 @@ CLAIMS: tuple[Claim, ...] = (
           Arm({"china.rule": "fixed", "china.action": "enable"},
               at_month("alliance_strength", 36), "China enables")),
     Claim("C8", "once built, the alliance decays slowly when war demand falls; it does not "
-          "collapse", "lt.2", "change in alliance strength in the 12 months after war demand "
-          "drops to 0.1 at month 18 (floor: −0.10)",
+          "collapse", "lt.2", "alliance strength when war demand drops to 0.1 (month 18) and "
+          "12 months later; the change must stay above −0.10",
           Arm(CEASEFIRE, at_month("alliance_strength", 18), "month 18 (ceasefire)"),
           Arm(CEASEFIRE, at_month("alliance_strength", 30), "month 30"), floor=-0.10),
 )
@@ -160,6 +164,7 @@ def check_claims(scenario: Scenario, runs: int, seed: int = 0,
             holds = lo > 0 if claim.direction > 0 else hi < 0
         rows.append({"id": claim.id, "claim": claim.claim, "locator": claim.locator,
                      "compared": claim.compared, "outcome": claim.outcome,
+                     "low_arm": claim.low.label, "high_arm": claim.high.label,
                      "low_arm_mean": float(low.mean()), "high_arm_mean": float(high.mean()),
                      "effect": effect, "ci_low": lo, "ci_high": hi,
                      "expected": ("> " + f"{claim.floor:g}" if claim.floor is not None
@@ -179,3 +184,40 @@ def markdown_table(table: pd.DataFrame) -> str:
                      f"{r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] | {r.expected} | "
                      f"{'yes' if r.holds else '**no**'} |")
     return "\n".join(lines)
+
+
+def _short(label: str) -> str:
+    """``levers.war_demand=0.4`` → ``war_demand\n= 0.4`` for a narrow tick label."""
+    return label.removeprefix("levers.").replace("=", "\n= ")
+
+
+def plot_claims(table: pd.DataFrame, path: str | PathLike | None = None) -> Figure:
+    """One panel per check: the outcome's mean in each arm, joined by an arrow, and the
+    paired effect with its 95% interval in the title; red where the claim fails."""
+    n = len(table)
+    cols = 4
+    fig = Figure(figsize=(15, 3.1 * -(-n // cols)), layout="constrained")
+    axes = fig.subplots(-(-n // cols), cols, squeeze=False).ravel()
+    for ax, r in zip(axes, table.itertuples(index=False)):
+        color = "tab:green" if r.holds else "tab:red"
+        ax.annotate("", xy=(1, r.high_arm_mean), xytext=(0, r.low_arm_mean),
+                    arrowprops={"arrowstyle": "->", "color": color, "lw": 2})
+        ax.plot([0, 1], [r.low_arm_mean, r.high_arm_mean], "o", color=color)
+        ax.set_xticks([0, 1], [_short(r.low_arm), _short(r.high_arm)], fontsize=7)
+        ax.set_xlim(-0.4, 1.4)
+        low, high = sorted((r.low_arm_mean, r.high_arm_mean))
+        pad = 0.15 * (high - low) or 0.05 * (abs(high) or 1.0)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_ylabel(textwrap.fill(r.outcome, 32), fontsize=7)
+        verdict = "holds" if r.holds else "FAILS"
+        ax.set_title(f"{r.id} {verdict}: effect {r.effect:+.3g} [{r.ci_low:+.3g}, "
+                     f"{r.ci_high:+.3g}]\n{textwrap.fill(r.claim, 48)}", fontsize=8,
+                     color="black" if r.holds else "tab:red")
+        ax.grid(alpha=0.3, axis="y")
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.suptitle("The article's claims: mean outcome in each arm (same seeds); effect = "
+                 "paired difference with 95% interval", fontsize=12)
+    if path is not None:
+        fig.savefig(path, dpi=DPI)
+    return fig

@@ -118,8 +118,9 @@ def write_claims(table: pd.DataFrame, out: Path, scenario: Scenario, runs: int, 
               + "\nEach claim is tested by a paired comparison: the same seeds, one lever or "
               "policy moved (C6 and C8 compare two windows of the same runs). The effect is "
               "the mean per-run difference (second arm minus first) with a 95% interval.\n\n"
-              f"**{verdict}**\n\n" + md + "\n")
+              f"**{verdict}**\n\n![claims](claims.png)\n\n" + md + "\n")
     with output_folder(out) as folder:
+        folder.save_figure("claims.png", lambda p: claims_module.plot_claims(table, p))
         table.to_csv(folder.path("claims.csv"), index=False)
         folder.write_text("claims.md", md + "\n")
         folder.write_text("report.md", report)

@@ -172,6 +172,8 @@ def test_claims_command_reports_and_exit_code(tmp_path):
     result = cli("claims", "--runs", "100", "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "C8" in result.stdout and (out / "claims.csv").exists()
+    assert (out / "claims.png").stat().st_size > 0
+    assert "![claims](claims.png)" in (out / "report.md").read_text()
     # A Russia that plays at random (lam = 0) ignores every lever: its claims must fail.
     broken = cli("claims", "--runs", "50", "--set", "russia.lam=0", "--out", str(tmp_path / "b"))
     assert broken.returncode == 1
