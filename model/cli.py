@@ -67,6 +67,7 @@ def finite_float(text: str) -> float:
 
 
 def key_value(text: str) -> tuple[str, Any]:
+    """An argparse type: ``KEY=VALUE`` with VALUE read as a TOML literal or a bare word."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise argparse.ArgumentTypeError(
@@ -101,6 +102,7 @@ def metric_from(name: str):
 
 
 def report_written(out: Path, files: str, started: float) -> None:
+    """The closing line of a command: where its files went and how long it took."""
     print(f"\nwrote {out}/ ({files}) in {time.perf_counter() - started:.1f} s")
 
 
@@ -367,6 +369,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
+    """The ``run.py`` parser with one sub-command per experiment."""
     parser = Parser(prog="run.py", description="alliance-sim: a game-theory scenario simulator "
                     "of the Russia–North Korea alignment. Without a command: run baseline.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)

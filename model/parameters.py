@@ -36,6 +36,7 @@ class ParamSpec:
     meaning: str
 
     def allowed(self) -> str:
+        """The range as users read it in error messages, e.g. ``0 ≤ value ≤ 1``."""
         high = "∞" if self.high == float("inf") else f"{self.high:g}"
         return f"{self.low:g} ≤ value ≤ {high}"
 

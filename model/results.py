@@ -97,9 +97,11 @@ class OutputFolder:
         return self.staging / name
 
     def write_text(self, name: str, text: str) -> None:
+        """Stage a UTF-8 text file."""
         self.path(name).write_text(text, encoding="utf-8")
 
     def write_json(self, name: str, data: Any) -> None:
+        """Stage a JSON file (indented; numpy numbers and paths written as text)."""
         self.write_text(name, json.dumps(data, indent=2, default=str) + "\n")
 
     def write_table(self, stem: str, table: pd.DataFrame) -> None:
@@ -109,6 +111,7 @@ class OutputFolder:
             table.to_csv(self.path(f"{stem}.csv"), index=False)
 
     def save_figure(self, name: str, plot: Callable[[Path], Any]) -> None:
+        """Stage a figure: ``plot`` is called with the path to save it to."""
         plot(self.path(name))
 
 

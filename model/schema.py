@@ -68,6 +68,7 @@ class Distribution(BaseModel):
         return self
 
     def support(self) -> tuple[float, float]:
+        """The interval draws fall in (unbounded for a normal before clipping)."""
         if self.dist == "normal":
             return (-math.inf, math.inf)
         return (self.low, self.high)
@@ -347,5 +348,6 @@ class Scenario(BaseModel):
                 if isinstance(self.param(k).value, Distribution)}
 
     def war_demand_schedule(self) -> list[tuple[int, float]] | None:
+        """The ``[(month, value), ...]`` schedule of war demand, or None for a constant."""
         value = self.levers.war_demand.value
         return value if isinstance(value, list) else None

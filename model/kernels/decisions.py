@@ -37,10 +37,13 @@ class DecisionRule:
 
     def choose(self, payoffs: np.ndarray | None, uniforms: np.ndarray,
                lam: float | np.ndarray, fixed: int | None = None) -> np.ndarray:
+        """Option indices ``(runs,)`` from option payoffs ``(runs, options)`` against the
+        beliefs, one uniform per run, rationality ``lam`` and (``fixed``) a pinned index."""
         raise NotImplementedError
 
     def choose_in_game(self, game: MonthGame, actor: Actor, lam,
                        uniforms: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Option indices by dimension key for ``actor`` from the month's stage games."""
         raise NotImplementedError
 
 
@@ -129,6 +132,7 @@ class ActorPolicy:
 
     @classmethod
     def from_scenario(cls, scenario, actor: Actor) -> ActorPolicy:
+        """The actor's rule and pinned options as its scenario table gives them."""
         config = scenario.actor(actor)
         fixed = {}
         if config.action is not None:
