@@ -35,15 +35,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+import model
+import model.ensemble.driver as ens
+from model.core.sampling import derive_seeds
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-import model  # noqa: E402
-import model.ensemble as ens  # noqa: E402
-from model.sampling import derive_seeds  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SCENARIO = "baseline"

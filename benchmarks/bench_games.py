@@ -14,16 +14,12 @@ Peers: quantecon's ``pure_nash_brute`` (a Python loop over profiles); pygambit's
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import timeit
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from model.games import logit_qre, logit_response, pure_nash_equilibria  # noqa: E402
+from model.games import logit_qre, logit_response, pure_nash_equilibria
 
 SHAPE = (4, 36, 3, 3, 3)
 LAMS = (1.0, 5.0, 20.0)

@@ -10,12 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import load_scenario  # noqa: E402
-from model.claims import check_claims  # noqa: E402
-from model.reports import write_claims  # noqa: E402
-from model.results import RESULTS_DIR  # noqa: E402
+from model import load_scenario
+from model.analysis.claims import check_claims
+from model.analysis.reports import write_claims
+from model.output.results import RESULTS_DIR
 
 RUNS = 2000
 SEED = 0

@@ -7,16 +7,13 @@ results/compare_scenarios/ (report.md, figures, outcomes.csv, manifest.json).
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import load_scenario  # noqa: E402
-from model.compare import compare  # noqa: E402
-from model.reports import write_comparison  # noqa: E402
-from model.results import RESULTS_DIR  # noqa: E402
+from model import load_scenario
+from model.analysis.compare import compare
+from model.analysis.reports import write_comparison
+from model.output.results import RESULTS_DIR
 
 SCENARIOS = ["baseline", "ukraine_ceasefire", "us_escalates", "china_restrains",
              "china_enables", "nk_famine", "sanctions_collapse", "reputation_bites"]

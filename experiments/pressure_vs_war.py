@@ -9,17 +9,14 @@ run `python experiments/pressure_vs_war.py`; the same analysis is
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from model import load_scenario  # noqa: E402
-from model.metrics import get_metric  # noqa: E402
-from model.reports import write_sweep  # noqa: E402
-from model.results import RESULTS_DIR  # noqa: E402
-from model.sweep import parse_axis, sweep  # noqa: E402
+from model import load_scenario
+from model.analysis.metrics import get_metric
+from model.analysis.reports import write_sweep
+from model.analysis.sweep import parse_axis, sweep
+from model.output.results import RESULTS_DIR
 
 X = "levers.international_pressure=0:1:20"
 Y = "levers.war_demand=0:1:20"

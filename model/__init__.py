@@ -1,13 +1,15 @@
 """alliance-sim: a game-theory scenario simulator of the Russia–North Korea alignment."""
 
-from .actions import ACTION_COLUMNS, DIMENSIONS, Actor
-from .ensemble import run_ensemble
-from .kernels import STATE_COLUMNS
-from .model import AllianceModel
-from .scenario import Scenario, ScenarioError, available_scenarios, load_scenario
-from .stage import StageGame, stage_game
+from importlib import metadata
 
-__version__ = "0.1.0"
+from .abm.model import AllianceModel
+from .core.actions import ACTION_COLUMNS, DIMENSIONS, Actor
+from .core.scenario import Scenario, ScenarioError, available_scenarios, load_scenario
+from .ensemble.driver import run_ensemble
+from .kernels import STATE_COLUMNS
+from .kernels.stage import StageGame, stage_game
+
+__version__ = metadata.version("alliance-sim")
 
 __all__ = [
     "ACTION_COLUMNS", "DIMENSIONS", "Actor", "STATE_COLUMNS", "AllianceModel", "Scenario",

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import cli
 
 from model import ACTION_COLUMNS, STATE_COLUMNS
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
@@ -52,7 +43,7 @@ def test_same_seed_same_table(tmp_path):
 
 
 def test_params_lists_every_parameter_with_provenance():
-    from model.parameters import SPECS
+    from model.core.parameters import SPECS
 
     result = cli("params", "baseline")
     assert result.returncode == 0, result.stderr

@@ -20,10 +20,10 @@ from model import (
     available_scenarios,
     load_scenario,
 )
-from model.actions import DIMENSION_BY_KEY, DIMENSIONS
+from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
+from model.core.parameters import INITIAL, SPECS
+from model.core.sampling import derive_seeds
 from model.ensemble import run_ensemble
-from model.parameters import INITIAL, SPECS
-from model.sampling import derive_seeds
 
 MONTHS = 24
 SEEDS = [0, 1, 20230713, 2**64 - 1]
@@ -358,7 +358,7 @@ def test_run_ensemble_is_exported_from_the_package():
 
 def test_chunking_does_not_change_the_table(monkeypatch):
     """Runs simulated in several chunks give exactly the table of one chunk."""
-    import model.ensemble as ensemble
+    import model.ensemble.driver as ensemble
 
     scenario = load_scenario("baseline", {"levers.war_demand":
                                           {"dist": "uniform", "low": 0.5, "high": 1.0}})

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 from model import available_scenarios, load_scenario
-from model.claims import CLAIMS, check_claims
-from model.compare import OUTCOMES, compare
+from model.analysis.claims import CLAIMS, check_claims
+from model.analysis.compare import OUTCOMES, compare
+from model.analysis.metrics import METRICS, get_metric
+from model.analysis.sweep import parse_axis, sweep
+from model.core.sampling import derive_seeds
+from model.core.scenario import ScenarioError, scenario_path
 from model.ensemble import make_streams, simulate
-from model.metrics import METRICS, get_metric
-from model.sampling import derive_seeds
-from model.scenario import ScenarioError, scenario_path
-from model.sweep import parse_axis, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ["baseline", "ukraine_ceasefire", "us_escalates", "china_restrains", "china_enables",
@@ -220,7 +220,7 @@ def test_sensitivity_bad_n_is_one_line():
 
 @pytest.mark.parametrize("name", ["ukraine_ceasefire", "baseline_uncertain"])
 def test_schedules_and_distributions_survive_dump_and_revalidation(name, recwarn):
-    from model.scenario import Scenario, validated
+    from model.core.scenario import Scenario, validated
 
     scenario = load_scenario(name)
     dumped = scenario.model_dump(mode="json")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from contracts import GameRuleContract, month_game, random_state
+from support import cli
 
 from model import AllianceModel, load_scenario
-from model.actions import DIMENSIONS, Actor, dimensions_of
+from model.core.actions import DIMENSIONS, Actor
 from model.ensemble import run_ensemble
 from model.games import logit_qre, pure_nash_equilibria
 from model.kernels import (
@@ -23,36 +25,7 @@ from model.kernels import (
     state_columns,
 )
 from model.kernels.game_rules import select_equilibrium
-from model.stage import OPTIONS, PLAYERS, SHAPE, stage_game, stage_payoffs
-
-RNG = np.random.default_rng(12)
-
-
-def random_state(runs: int, rng=RNG) -> dict[str, np.ndarray]:
-    state = {c: rng.random(runs) for c in STATE_COLUMNS}
-    state["alliance_level"] = rng.integers(0, 5, runs)
-    return state
-
-
-def month_game(payoffs: np.ndarray, baseline) -> MonthGame:
-    """A MonthGame whose stage games are ``payoffs`` ``(runs, 4, 36, 3, 3, 3)``."""
-    runs = payoffs.shape[0]
-    previous = {d.key: np.zeros(runs, dtype=np.int64) for d in DIMENSIONS}
-    game = MonthGame(random_state(runs), kernel_params(baseline).as_columns(), previous)
-    game.__dict__["payoffs"] = payoffs  # cached_property: set the solved value directly
-    return game
-
-
-def no_equilibrium_games(runs: int, seed: int = 0) -> np.ndarray:
-    """Random stage games that have no pure equilibrium."""
-    rng = np.random.default_rng(seed)
-    found = []
-    while len(found) < runs:
-        u = rng.normal(size=(len(PLAYERS), *SHAPE))
-        if not pure_nash_equilibria(u):
-            found.append(u)
-    return np.array(found)
-
+from model.kernels.stage import OPTIONS, PLAYERS, SHAPE, stage_game, stage_payoffs
 
 # ---------------------------------------------------------------- the stage game
 
@@ -143,40 +116,6 @@ def test_selection_pareto_then_inertia_then_total():
 # ---------------------------------------------------------------- the rule contract
 
 
-class GameRuleContract:
-    """What every stage-game rule promises. Subclasses set ``rule_name``."""
-
-    rule_name: str = ""
-
-    @pytest.fixture
-    def rule(self):
-        return RULES[self.rule_name]
-
-    def test_declares_itself(self, rule):
-        assert rule.needs_game and not rule.needs_payoffs and rule.description
-
-    @pytest.mark.parametrize("actor", list(Actor))
-    def test_reproducible_and_valid(self, rule, actor, baseline):
-        payoffs = np.random.default_rng(1).normal(size=(8, len(PLAYERS), *SHAPE))
-        uniforms = {d.key: np.random.default_rng(2).random(8) for d in DIMENSIONS}
-        first = rule.choose_in_game(month_game(payoffs, baseline), actor, 2.0, uniforms)
-        again = rule.choose_in_game(month_game(payoffs.copy(), baseline), actor, 2.0,
-                                    {k: v.copy() for k, v in uniforms.items()})
-        assert set(first) == {d.key for d in dimensions_of(actor)}
-        for dim in dimensions_of(actor):
-            np.testing.assert_array_equal(first[dim.key], again[dim.key])
-            assert ((first[dim.key] >= 0) & (first[dim.key] < dim.size)).all()
-
-    def test_stochastic_flag_is_truthful(self, rule, baseline):
-        """Where the game has no pure equilibrium both rules draw from the QRE."""
-        payoffs = np.repeat(no_equilibrium_games(1), 40, axis=0)
-        spread = np.linspace(0.0, 1.0, 40, endpoint=False)
-        uniforms = {d.key: spread for d in DIMENSIONS}
-        chosen = rule.choose_in_game(month_game(payoffs, baseline), Actor.CHINA, 0.5,
-                                     uniforms)["china.stance"]
-        assert (len(np.unique(chosen)) > 1) == rule.stochastic
-
-
 class TestNash(GameRuleContract):
     rule_name = "nash"
 
@@ -261,8 +200,6 @@ def test_game_rules_give_identical_trajectories_in_both_drivers(rules):
 
 
 def test_equilibria_command_prints_tables_and_writes_figures(tmp_path):
-    from test_cli import cli
-
     out = tmp_path / "eq"
     result = cli("equilibria", "--month", "6", "--lam", "3", "--x",
                  "levers.international_pressure=0:1:3", "--y", "levers.war_demand=0:1:3",
@@ -282,8 +219,6 @@ def test_equilibria_command_prints_tables_and_writes_figures(tmp_path):
     (["--x", "levers.war_demand=0:1:3", "--y", "levers.war_demand=0:1:3"], "same parameter"),
 ])
 def test_equilibria_bad_input_is_one_line(args, message, tmp_path):
-    from test_cli import cli
-
     result = cli("equilibria", *args, "--out", str(tmp_path / "x"))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from model import load_scenario
-from model.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
+from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
+from model.core.parameters import SPECS
 from model.kernels import (
     RULES,
     STATE_COLUMNS,
@@ -28,13 +29,12 @@ from model.kernels import (
     initial_state,
     kernel_params,
     option_payoffs,
+    posture_indices,
     sample,
     softmax,
     state_columns,
     update_beliefs,
 )
-from model.model import posture_indices
-from model.parameters import SPECS
 
 UNIT_COLUMNS = tuple(c for c in STATE_COLUMNS if c != "alliance_level")
 PARAM_KEYS = tuple(SPECS)

@@ -1,4 +1,4 @@
-"""Tests of model.plots and model.summary on synthetic result tables."""
+"""Tests of model.output.plots and model.output.summary on synthetic result tables."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.plots import (
-    ACTION_DIMENSIONS,
-    STATE_LABELS,
+from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
+from model.core.state import STATE_COLUMNS as ALL_STATE_COLUMNS
+from model.output.plots import (
     option_shares,
     plot_option_shares,
     plot_trajectories,
     quantile_bands,
 )
-from model.summary import format_summary, summarize, wilson_interval
+from model.output.statistics import wilson_interval
+from model.output.summary import format_summary, summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-STATE_COLUMNS = [c for c in STATE_LABELS if c != "alliance_level"]
+STATE_COLUMNS = [c for c in ALL_STATE_COLUMNS if c != "alliance_level"]
+START = "2023-07"
 
 
 def make_table(runs: int = 50, months: int = 13, seed: int = 0) -> pd.DataFrame:
@@ -44,7 +46,7 @@ def make_table(runs: int = 50, months: int = 13, seed: int = 0) -> pd.DataFrame:
         data[name] = values.reshape(-1)
     data["alliance_level"] = np.minimum((data["alliance_strength"] * 5).astype(int), 4)
     t = data["month"] / max(months - 1, 1)
-    for column, (_, options) in ACTION_DIMENSIONS.items():
+    for column, options in ((d.key, d.options) for d in DIMENSIONS):
         k = len(options)
         # probability of the most escalatory option grows with time
         weights = np.stack([1.0 + (j / max(k - 1, 1)) * 2 * t for j in range(k)], axis=1)
@@ -53,7 +55,7 @@ def make_table(runs: int = 50, months: int = 13, seed: int = 0) -> pd.DataFrame:
         data[column] = np.asarray(options, dtype=object)[idx]
     table = pd.DataFrame(data)
     for column in ("china.stance", "russia.sanctions"):
-        table[column] = pd.Categorical(table[column], categories=ACTION_DIMENSIONS[column][1])
+        table[column] = pd.Categorical(table[column], categories=DIMENSION_BY_KEY[column].options)
     return table
 
 
@@ -91,7 +93,7 @@ def test_quantile_bands_match_numpy(table):
 
 
 def test_option_shares_sum_to_one(table):
-    for column, (_, options) in ACTION_DIMENSIONS.items():
+    for column, options in ((d.key, d.options) for d in DIMENSIONS):
         shares = option_shares(table, column, options)
         assert list(shares.columns) == list(options)
         assert list(shares.index) == list(range(13))
@@ -169,7 +171,7 @@ def test_summarize_other_numbers():
 
 
 def test_format_summary_mentions_months(table):
-    text = format_summary(summarize(table), "baseline", runs=50, seed=7)
+    text = format_summary(summarize(table), "baseline", runs=50, seed=7, start=START)
     assert "month 12" in text
     assert "95% CI" in text
     assert "'baseline'" in text and "50 runs" in text and "seed 7" in text
@@ -179,7 +181,7 @@ def test_format_summary_mentions_months(table):
 
 def test_summarize_tolerates_missing_columns(table):
     slim = table[["run", "month", "alliance_level"]]
-    text = format_summary(summarize(slim), "slim", runs=50, seed=0)
+    text = format_summary(summarize(slim), "slim", runs=50, seed=0, start=START)
     assert "Treaty" in text
 
 
@@ -203,7 +205,7 @@ def _check_labelled(fig, title):
 
 def test_plot_trajectories_writes_png(table, tmp_path):
     path = tmp_path / "trajectories.png"
-    fig = plot_trajectories(table, "Baseline", path=path)
+    fig = plot_trajectories(table, "Baseline", path=path, start=START)
     _check_png(path)
     _check_labelled(fig, "Baseline")
     assert "50 runs" in fig._suptitle.get_text()
@@ -212,12 +214,12 @@ def test_plot_trajectories_writes_png(table, tmp_path):
 
 def test_plot_option_shares_writes_png(table, tmp_path):
     path = tmp_path / "options.png"
-    fig = plot_option_shares(table, "Baseline", path=path)
+    fig = plot_option_shares(table, "Baseline", path=path, start=START)
     _check_png(path)
     _check_labelled(fig, "Baseline")
     titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
-    assert "Russia — arms purchases" in titles
-    assert len(titles & {t for t, _ in ACTION_DIMENSIONS.values()}) == 7
+    assert DIMENSION_BY_KEY["russia.arms"].label in titles
+    assert len(titles & {d.label for d in DIMENSIONS}) == len(DIMENSIONS)
 
 
 @pytest.mark.parametrize("runs,months", [(20, 1), (1, 1)])
@@ -225,12 +227,12 @@ def test_plots_handle_degenerate_tables(runs, months):
     table = make_table(runs=runs, months=months, seed=3)
     for plot in (plot_trajectories, plot_option_shares):
         buffer = io.BytesIO()
-        plot(table, "Edge").savefig(buffer, format="png", dpi=30)  # low dpi: fast
+        plot(table, "Edge", start=START).savefig(buffer, format="png", dpi=30)  # low dpi: fast
         assert buffer.getvalue().startswith(PNG_MAGIC)
-    text = format_summary(summarize(table), "edge", runs=runs, seed=3)
+    text = format_summary(summarize(table), "edge", runs=runs, seed=3, start=START)
     assert text
 
 
 def test_plot_without_path_returns_figure(table):
-    fig = plot_trajectories(table.drop(columns=["aid_flow"]), "No aid")
+    fig = plot_trajectories(table.drop(columns=["aid_flow"]), "No aid", start=START)
     assert fig.axes

@@ -11,35 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from contracts import PROPERTY, GameRuleContract, RuleContract, choose, decide_batch, rows
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from model.actions import DIMENSIONS, Actor, dimensions_of
+from model.core.actions import Actor
 from model.kernels import (
     RULES,
-    STATE_COLUMNS,
     ActorPolicy,
-    decide,
-    kernel_params,
     softmax,
-    state_columns,
 )
-from model.kernels import decisions as decisions_module
-
-LAM = 5.0
-FIXED = 1  # the option index handed to every rule (only `fixed` uses it)
-ROW = np.array([0.0, 0.3, 0.1])  # a non-degenerate payoff row: no option dominates at LAM
-PROPERTY = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def choose(rule, payoffs, uniforms, lam=LAM, fixed=FIXED):
-    return rule.choose(payoffs, np.asarray(uniforms, dtype=float), lam, fixed)
-
-
-def rows(row, n: int) -> np.ndarray:
-    return np.tile(np.asarray(row, dtype=float), (n, 1))
 
 
 def test_registry_names_match_rules():
@@ -47,94 +29,6 @@ def test_registry_names_match_rules():
         assert rule.name == name
         assert isinstance(rule.stochastic, bool) and isinstance(rule.needs_payoffs, bool)
         assert rule.description
-
-
-class RuleContract:
-    """What every decision rule promises. Subclasses set ``rule_name``."""
-
-    rule_name: str = ""
-
-    @pytest.fixture
-    def rule(self):
-        return RULES[self.rule_name]
-
-    def test_reproducible_for_the_same_uniforms(self, rule):
-        rng = np.random.default_rng(2023)
-        payoffs = rng.normal(size=(200, 3))
-        uniforms = np.random.default_rng(7).random(200)
-        first = choose(rule, payoffs, uniforms)
-        again = choose(rule, payoffs.copy(), np.random.default_rng(7).random(200))
-        np.testing.assert_array_equal(first, again)
-
-    # The contract uses many seeded random payoff rows rather than hypothesis: hypothesis
-    # refuses a @given method inherited by several classes (differing executors).
-
-    @pytest.mark.parametrize("size", [2, 3, 4])
-    @pytest.mark.parametrize("lam", [0.0, 0.7, 5.0, 100.0])
-    def test_choices_are_valid_indices(self, rule, size, lam):
-        rng = np.random.default_rng(size)
-        payoffs = rng.normal(scale=10.0, size=(300, size))
-        payoffs[:20] = 0.0  # all tied
-        payoffs[20:40, 0] = 1e6  # one option far ahead
-        uniforms = rng.random(300)
-        uniforms[:5] = 0.0
-        uniforms[5:10] = np.nextafter(1.0, 0.0)
-        index = choose(rule, payoffs, uniforms, lam, fixed=size - 1)
-        assert index.shape == (300,)
-        assert np.issubdtype(index.dtype, np.integer)
-        assert ((index >= 0) & (index < size)).all()
-
-    def test_stochastic_flag_is_truthful(self, rule):
-        uniforms = np.linspace(0.0, 1.0, 101, endpoint=False)
-        chosen = choose(rule, rows(ROW, len(uniforms)), uniforms)
-        varies = len(np.unique(chosen)) > 1
-        assert varies == rule.stochastic, (rule.name, np.unique(chosen))
-
-    @pytest.mark.parametrize("lam", [0.0, 1.0, 100.0])
-    def test_uniforms_matter_only_for_stochastic_rules(self, rule, lam):
-        payoffs = np.random.default_rng(3).normal(size=(200, 3))
-        chosen = [choose(rule, payoffs, np.full(200, u), lam)
-                  for u in np.linspace(0.0, 1.0, 11, endpoint=False)]
-        same = all(np.array_equal(other, chosen[0]) for other in chosen[1:])
-        if not rule.stochastic:
-            assert same
-        elif lam <= 1.0:  # far from best response: some row must react to its uniform
-            assert not same
-
-    def test_needs_payoffs_is_truthful(self, rule):
-        uniforms = np.full(3, 0.5)
-        favours = -10.0 * np.ones((3, 3)) + 20.0 * np.eye(3)  # row j strongly favours j
-        chosen = choose(rule, favours, uniforms, lam=50.0)
-        if rule.needs_payoffs:
-            assert len(np.unique(chosen)) > 1, "payoffs should matter"
-        else:
-            assert len(np.unique(chosen)) == 1
-            np.testing.assert_array_equal(choose(rule, None, uniforms, lam=50.0), chosen)
-
-    def test_decide_computes_payoffs_only_when_needed(self, rule, monkeypatch, baseline):
-        """``decide`` skips the payoff kernel for rules that declare they need none."""
-        calls = []
-        real = decisions_module.option_payoffs
-
-        def counting(*args, **kwargs):
-            calls.append(args[0])
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(decisions_module, "option_payoffs", counting)
-        actor = Actor.RUSSIA
-        pinned = {d.key: FIXED for d in dimensions_of(actor)} if not rule.needs_payoffs else {}
-        chosen = decide_batch(ActorPolicy(actor, rule, pinned), baseline)
-        assert set(chosen) == {d.key for d in dimensions_of(actor)}
-        assert bool(calls) == rule.needs_payoffs
-
-
-def decide_batch(policy: ActorPolicy, scenario, runs: int = 4) -> dict[str, np.ndarray]:
-    """``decide`` on a neutral state with uniform beliefs and spread-out uniforms."""
-    state = {c: np.full(runs, 0.5) for c in STATE_COLUMNS}
-    beliefs = {d.key: np.full((runs, d.size), 1.0 / d.size) for d in DIMENSIONS}
-    uniforms = {k: np.linspace(0.05, 0.95, runs) for k in beliefs}
-    return decide(policy, beliefs, state_columns(state), kernel_params(scenario).as_columns(),
-                  uniforms)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in RULES.items()
@@ -235,14 +129,12 @@ class TestEveryRegisteredRule(RuleContract):
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_every_rule_has_its_own_test_class(name):
-    from test_game_rules import GameRuleContract
-
     contract = GameRuleContract if RULES[name].needs_game else RuleContract
     classes = [cls for cls in contract.__subclasses__() if cls.rule_name == name]
     assert classes, f"rule {name!r} has no {contract.__name__} subclass with its own tests"
 
 
 def test_scenario_schema_accepts_exactly_the_registered_rules():
-    from model.schema import RULE_NAMES
+    from model.core.schema import RULE_NAMES
 
     assert set(RULE_NAMES) == set(RULES)

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import Actor, ScenarioError, available_scenarios, load_scenario
+from model.core.parameters import ASSUMPTION, LOCATORS, SPECS
+from model.core.scenario import parse_override_value
+from model.core.schema import Distribution
 from model.kernels import RULES
-from model.parameters import ASSUMPTION, LOCATORS, SPECS
-from model.scenario import parse_override_value
-from model.schema import Distribution
 
 DESIGN_LOCATORS = {"lede", "intro.1", "intro.2", "mba.1", "mba.2", "mba.3", "sa.1", "nk.1",
                    "lt.1", "lt.2"}

@@ -8,22 +8,21 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from model.metrics import METRICS, Metric
-from model.parameters import SPECS
-from model.sensitivity import (
+from model.analysis.metrics import METRICS, Metric
+from model.analysis.sensitivity import (
     MORRIS_COLUMNS,
     SENSITIVITY_RANGES,
     SOBOL_COLUMNS,
     SensitivityResult,
     morris_indices,
-    plot_morris,
-    plot_sobol,
     problem,
     run_morris,
     run_sobol,
     sample_size,
     sobol_indices,
 )
+from model.analysis.sensitivity_plots import plot_morris, plot_sobol
+from model.core.parameters import SPECS
 
 # Ishigami (a=7, b=0.1) on [-π, π]³: analytical first-order and total Sobol' indices.
 A, B = 7.0, 0.1

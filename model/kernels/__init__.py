@@ -4,20 +4,16 @@ Both drivers call these same functions: the Mesa model with one run, the ensembl
 driver with N runs at once.
 """
 
+from ..core.state import STATE_COLUMNS
 from .decisions import RULES, ActorPolicy, MonthGame, decide, sample, softmax
-from .dynamics import (
-    STATE_COLUMNS,
-    advance,
-    alliance_level,
-    initial_beliefs,
-    initial_state,
-    update_beliefs,
-)
+from .dynamics import advance, alliance_level, update_beliefs
+from .initial import initial_beliefs, initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, option_payoffs, state_columns
 
 __all__ = [
-    "RULES", "ActorPolicy", "MonthGame", "decide", "sample", "softmax", "STATE_COLUMNS", "advance",
-    "alliance_level", "initial_beliefs", "initial_state", "update_beliefs", "KernelParams",
-    "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs", "state_columns",
+    "RULES", "ActorPolicy", "MonthGame", "decide", "sample", "softmax", "STATE_COLUMNS",
+    "advance", "alliance_level", "initial_beliefs", "initial_state", "posture_indices",
+    "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
+    "state_columns",
 ]

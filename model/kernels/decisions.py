@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..actions import Actor, dimensions_of
+from ..core.actions import Actor, dimensions_of
 from .choice import sample, softmax
 from .game_rules import MonthGame, nash_choices, qre_all
 from .params import KernelParams

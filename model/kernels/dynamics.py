@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..actions import DIMENSION_BY_KEY, DIMENSIONS
+from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, DIMENSIONS
+from ..core.state import STATE_COLUMNS, AllianceLevel
 from .params import KernelParams
 
-STATE_COLUMNS: tuple[str, ...] = (
-    "alliance_strength", "alliance_level", "war_demand", "munitions_flow", "aid_flow",
-    "tech_flow", "nk_food_gap", "nk_tech_level", "sanctions_integrity",
-    "russia_circumvention", "russia_reputation", "isolation_russia", "isolation_north_korea",
-)
-TREATY = 4
+TREATY = int(AllianceLevel.TREATY)
 
 
-def _intensity(key: str, choice: np.ndarray) -> np.ndarray:
+def intensity(key: str, choice: np.ndarray) -> np.ndarray:
+    """The intensities of the options ``choice`` (indices) of dimension ``key``."""
     return DIMENSION_BY_KEY[key].values()[choice]
 
 
-def _runs(value, runs: int) -> np.ndarray:
+def runs_of(value, runs: int) -> np.ndarray:
+    """``value`` (a scalar or per-run array) as a fresh float array of length ``runs``."""
     return np.array(np.broadcast_to(value, (runs,)), dtype=float)
 
 
@@ -54,34 +52,81 @@ def alliance_level(strength: np.ndarray, previous: np.ndarray | None,
 
 def flows(choice: dict[str, np.ndarray], interdicted: np.ndarray | float = 0.0):
     """Munitions delivered, aid and technology for the options chosen."""
-    purchases = _intensity("russia.arms", choice["russia.arms"])
-    supply = _intensity("north_korea.munitions", choice["north_korea.munitions"])
+    purchases = intensity("russia.arms", choice["russia.arms"])
+    supply = intensity("north_korea.munitions", choice["north_korea.munitions"])
     munitions = np.minimum(purchases, supply) * (1.0 - interdicted)
-    return (munitions, _intensity("russia.aid", choice["russia.aid"]),
-            _intensity("russia.tech", choice["russia.tech"]))
+    return (munitions, intensity("russia.aid", choice["russia.aid"]),
+            intensity("russia.tech", choice["russia.tech"]))
 
 
-def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
-                  runs: int) -> dict[str, np.ndarray]:
-    """Month 0: the scenario's initial values and the flows of the initial posture."""
-    ini, lv = K.initial, K.levers
-    munitions, aid, tech = flows(posture)
-    state = {
-        "alliance_strength": _runs(ini.alliance_strength, runs),
-        "war_demand": _runs(K.war_demand(0), runs),
-        "munitions_flow": _runs(munitions, runs),
-        "aid_flow": _runs(aid, runs),
-        "tech_flow": _runs(tech, runs),
-        "nk_food_gap": _runs(lv.nk_food_crisis, runs),
-        "nk_tech_level": _runs(ini.nk_tech_level, runs),
-        "sanctions_integrity": _runs(ini.sanctions_integrity, runs),
-        "russia_circumvention": _runs(ini.russia_circumvention, runs),
-        "russia_reputation": _runs(ini.russia_reputation, runs),
-        "isolation_russia": _runs(ini.isolation_russia, runs),
-        "isolation_north_korea": _runs(ini.isolation_north_korea, runs),
-    }
-    state["alliance_level"] = alliance_level(state["alliance_strength"], None, K)
-    return {k: state[k] for k in STATE_COLUMNS}
+def interdicted_share(draw: np.ndarray, pressure: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Share of deliveries interdicted: ``min(1, 2 u × interdiction × pressure)`` for a
+    uniform ``u``, so its mean is ``interdiction × pressure``."""
+    return np.minimum(1.0, 2.0 * draw * K.dynamics.interdiction * pressure)
+
+
+def food_gap(gap: np.ndarray, aid: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Aid eases the food gap, which otherwise returns to its structural level."""
+    d = K.dynamics
+    return np.clip(gap + d.food_reversion * (K.levers.nk_food_crisis - gap)
+                   - d.aid_relief * aid, 0.0, 1.0)
+
+
+def tech_level(level: np.ndarray, tech: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Transfers close part of North Korea's remaining technology gap."""
+    return level + K.dynamics.tech_absorption * tech * (1.0 - level)
+
+
+def sanctions_integrity(integrity: np.ndarray, evade: np.ndarray, enable: np.ndarray,
+                        restrain: np.ndarray, pressure: np.ndarray,
+                        K: KernelParams) -> np.ndarray:
+    """Evasion and Chinese enabling erode the regime; pressure and restraint repair it."""
+    d = K.dynamics
+    return np.clip(integrity
+                   - (d.erosion_by_evasion * evade + d.erosion_by_china * enable) * integrity
+                   + (d.repair_by_pressure * pressure + d.repair_by_china * restrain)
+                   * (1.0 - integrity), 0.0, 1.0)
+
+
+def circumvention(skill: np.ndarray, evade: np.ndarray, enable: np.ndarray,
+                  K: KernelParams) -> np.ndarray:
+    """Practice at evading (and with an enabling China) teaches circumvention."""
+    d = K.dynamics
+    practice = d.circumvention_baseline + evade + d.circumvention_via_china * enable
+    return skill + (1.0 - skill) * -np.expm1(-K.levers.circumvention_learning * practice)
+
+
+def reputation(reputation: np.ndarray, munitions: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Visible arms buying costs Russia reputation, which recovers slowly."""
+    d = K.dynamics
+    return np.clip(reputation - d.reputation_loss * munitions
+                   + d.reputation_recovery * (1.0 - reputation), 0.0, 1.0)
+
+
+def isolation(iso_russia: np.ndarray, iso_nk: np.ndarray, pressure: np.ndarray,
+              K: KernelParams) -> tuple[np.ndarray, np.ndarray]:
+    """Isolation drifts toward a target set by international and US pressure."""
+    d = K.dynamics
+    pushed = d.isolation_per_pressure * K.levers.international_pressure + \
+        d.isolation_per_us_pressure * pressure
+    iso_russia = iso_russia + d.isolation_adjust * (
+        np.clip(d.russia_isolation_base + pushed, 0, 1) - iso_russia)
+    iso_nk = iso_nk + d.isolation_adjust * (np.clip(d.nk_isolation_base + pushed, 0, 1) - iso_nk)
+    return iso_russia, iso_nk
+
+
+def alliance_strength(strength: np.ndarray, munitions, aid, tech, evade, iso_russia, iso_nk,
+                      K: KernelParams) -> np.ndarray:
+    """Strength grows with cooperation (a weighted mean of trade, aid, technology, evasion
+    and shared isolation) and decays without it."""
+    d = K.dynamics
+    weights = (d.coop_munitions, d.coop_aid, d.coop_tech, d.coop_evasion, d.coop_isolation)
+    total = sum(weights)
+    cooperation = (d.coop_munitions * munitions + d.coop_aid * aid + d.coop_tech * tech
+                   + d.coop_evasion * evade + d.coop_isolation * iso_russia * iso_nk)
+    cooperation = np.where(total > 0, cooperation / np.where(total > 0, total, 1.0), 0.0)
+    return np.clip(strength + d.alliance_growth * cooperation * (1.0 - strength)
+                   - d.alliance_decay * (1.0 - cooperation) * strength, 0.0, 1.0)
 
 
 def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
@@ -89,74 +134,36 @@ def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
             month: int) -> dict[str, np.ndarray]:
     """The state after ``month`` (≥ 1), given the options chosen in that month.
 
-    ``interdiction_draw`` is one uniform per run; the share of deliveries interdicted is
-    ``min(1, 2 u × interdiction × pressure)``, whose mean is ``interdiction × pressure``.
+    ``interdiction_draw`` is one uniform per run (see ``interdicted_share``).
     """
-    d, lv = K.dynamics, K.levers
-    pressure = _intensity("united_states.pressure", choice["united_states.pressure"])
-    evade = _intensity("russia.sanctions", choice["russia.sanctions"])
-    stance = _intensity("china.stance", choice["china.stance"])
-    enable, restrain = (stance > 0).astype(float), (stance < 0).astype(float)
+    pressure = intensity("united_states.pressure", choice["united_states.pressure"])
+    evade = intensity("russia.sanctions", choice["russia.sanctions"])
+    enable = (choice["china.stance"] == CHINA_ENABLES).astype(float)
+    restrain = (choice["china.stance"] == CHINA_RESTRAINS).astype(float)
 
-    interdicted = np.minimum(1.0, 2.0 * interdiction_draw * d.interdiction * pressure)
-    munitions, aid, tech = flows(choice, interdicted)
-
-    gap = state["nk_food_gap"]
-    gap = np.clip(gap + d.food_reversion * (lv.nk_food_crisis - gap) - d.aid_relief * aid,
-                  0.0, 1.0)
-    tech_level = state["nk_tech_level"]
-    tech_level = tech_level + d.tech_absorption * tech * (1.0 - tech_level)
-
-    integrity = state["sanctions_integrity"]
-    integrity = np.clip(integrity
-                        - (d.erosion_by_evasion * evade + d.erosion_by_china * enable) * integrity
-                        + (d.repair_by_pressure * pressure + d.repair_by_china * restrain)
-                        * (1.0 - integrity), 0.0, 1.0)
-    skill = state["russia_circumvention"]
-    practice = d.circumvention_baseline + evade + d.circumvention_via_china * enable
-    skill = skill + (1.0 - skill) * -np.expm1(-lv.circumvention_learning * practice)
-
-    reputation = state["russia_reputation"]
-    reputation = np.clip(reputation - d.reputation_loss * munitions
-                         + d.reputation_recovery * (1.0 - reputation), 0.0, 1.0)
-
-    pushed = d.isolation_per_pressure * lv.international_pressure + \
-        d.isolation_per_us_pressure * pressure
-    iso_r, iso_n = state["isolation_russia"], state["isolation_north_korea"]
-    iso_r = iso_r + d.isolation_adjust * (np.clip(d.russia_isolation_base + pushed, 0, 1) - iso_r)
-    iso_n = iso_n + d.isolation_adjust * (np.clip(d.nk_isolation_base + pushed, 0, 1) - iso_n)
-
-    weights = (d.coop_munitions, d.coop_aid, d.coop_tech, d.coop_evasion, d.coop_isolation)
-    total = sum(weights)
-    cooperation = (d.coop_munitions * munitions + d.coop_aid * aid + d.coop_tech * tech
-                   + d.coop_evasion * evade + d.coop_isolation * iso_r * iso_n)
-    cooperation = np.where(total > 0, cooperation / np.where(total > 0, total, 1.0), 0.0)
-    strength = state["alliance_strength"]
-    strength = np.clip(strength + d.alliance_growth * cooperation * (1.0 - strength)
-                       - d.alliance_decay * (1.0 - cooperation) * strength, 0.0, 1.0)
-
+    munitions, aid, tech = flows(choice, interdicted_share(interdiction_draw, pressure, K))
+    iso_r, iso_n = isolation(state["isolation_russia"], state["isolation_north_korea"],
+                             pressure, K)
+    strength = alliance_strength(state["alliance_strength"], munitions, aid, tech, evade,
+                                 iso_r, iso_n, K)
     runs = strength.shape[0]
     new = {
         "alliance_strength": strength,
         "alliance_level": alliance_level(strength, state["alliance_level"], K),
-        "war_demand": _runs(K.war_demand(month), runs),
+        "war_demand": runs_of(K.war_demand(month), runs),
         "munitions_flow": munitions,
-        "aid_flow": _runs(aid, runs),
-        "tech_flow": _runs(tech, runs),
-        "nk_food_gap": gap,
-        "nk_tech_level": tech_level,
-        "sanctions_integrity": integrity,
-        "russia_circumvention": skill,
-        "russia_reputation": reputation,
+        "aid_flow": runs_of(aid, runs),
+        "tech_flow": runs_of(tech, runs),
+        "nk_food_gap": food_gap(state["nk_food_gap"], aid, K),
+        "nk_tech_level": tech_level(state["nk_tech_level"], tech, K),
+        "sanctions_integrity": sanctions_integrity(state["sanctions_integrity"], evade, enable,
+                                                   restrain, pressure, K),
+        "russia_circumvention": circumvention(state["russia_circumvention"], evade, enable, K),
+        "russia_reputation": reputation(state["russia_reputation"], munitions, K),
         "isolation_russia": iso_r,
         "isolation_north_korea": iso_n,
     }
     return {k: new[k] for k in STATE_COLUMNS}
-
-
-def initial_beliefs(posture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Beliefs at month 0: everyone expects the posture to continue."""
-    return {d.key: np.eye(d.size)[posture[d.key]] for d in DIMENSIONS}
 
 
 def update_beliefs(beliefs: dict[str, np.ndarray], choice: dict[str, np.ndarray],

@@ -25,11 +25,11 @@ from functools import cached_property
 
 import numpy as np
 
-from ..actions import Actor
+from ..core.actions import Actor
 from ..games import logit_qre
-from ..stage import OPTIONS, PLAYERS, SHAPE, stage_payoffs
 from .choice import sample
 from .params import KernelParams
+from .stage import OPTIONS, PLAYERS, SHAPE, stage_payoffs
 
 EQUILIBRIUM_TOL = 1e-9
 

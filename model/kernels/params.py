@@ -12,8 +12,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..parameters import SPECS
-from ..schema import Distribution, Scenario
+from ..core.parameters import SPECS
+from ..core.schema import Distribution, Scenario
 
 SECTIONS = ("levers", "russia", "north_korea", "united_states", "china", "dynamics", "initial")
 

@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..actions import DIMENSION_BY_KEY, Actor, dimensions_of
+from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, Actor, dimensions_of
 from .params import KernelParams
 
 ARMS = DIMENSION_BY_KEY["russia.arms"].intensity
@@ -40,7 +40,6 @@ EVADE = DIMENSION_BY_KEY["russia.sanctions"].intensity
 SUPPLY = DIMENSION_BY_KEY["north_korea.munitions"].intensity
 PRESSURE = DIMENSION_BY_KEY["united_states.pressure"].intensity
 STANCE = DIMENSION_BY_KEY["china.stance"].intensity
-RESTRAIN, ENABLE = 0, 2  # indices of China's stance options
 
 
 def expect(P: np.ndarray, values) -> np.ndarray:
@@ -100,7 +99,7 @@ def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarr
     supply, supply_sq = expect(Ps, SUPPLY), expect(Ps, [x * x for x in SUPPLY])
     aid, tech = expect(P["russia.aid"], AID), expect(P["russia.tech"], TECH)
     pressure = expect(P["united_states.pressure"], PRESSURE)
-    shielded = w.china_shield * P["china.stance"][..., ENABLE]
+    shielded = w.china_shield * P["china.stance"][..., CHINA_ENABLES]
     food_worth, tech_worth = _nk_values(S, K)
     received = food_worth * aid + tech_worth * tech                          # nk.1
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
@@ -133,8 +132,8 @@ def china_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
     pressure = expect(P["united_states.pressure"], PRESSURE)
     return ((w.rivalry + w.counter_us * pressure) * stance                   # lt.1
             - w.instability_cost * S.nk_tech_level * (1.0 + stance)          # lt.2
-            - w.secondary_sanctions_risk * pressure * Pc[..., ENABLE]        # assumption
-            - w.influence_loss * S.alliance_strength * Pc[..., RESTRAIN])    # lt.1
+            - w.secondary_sanctions_risk * pressure * Pc[..., CHINA_ENABLES]        # assumption
+            - w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS])    # lt.1
 
 
 PAYOFF_FUNCTIONS = {

@@ -1,0 +1,1 @@
+"""Experiments as functions: compare, sweep, sensitivity, claims, equilibria, metrics."""

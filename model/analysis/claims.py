@@ -1,0 +1,223 @@
+"""Check the article's causal claims (DESIGN.md, C1–C8) by paired comparisons.
+
+Each check runs two arms on the same seeds (common random numbers) that differ in one
+lever or policy — or, for C6 and C8, compares two windows of the same runs — and
+computes the per-run difference of one outcome. The effect is the mean difference with
+a 95% interval (mean ± 1.96 standard errors); a claim holds when the whole interval lies
+on the side the article predicts (C8: above a stated floor). A claim the model does not
+reproduce is reported as failing, never tuned away.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..core.actions import DIMENSION_BY_KEY
+from ..core.sampling import derive_seeds
+from ..core.scenario import Scenario, validated
+from ..ensemble.driver import EnsembleArrays, make_streams, simulate
+from ..output.statistics import mean_interval
+from ..output.style import DPI
+
+PerRun = Callable[[EnsembleArrays], np.ndarray]
+
+
+def at_month(column: str, month: int) -> PerRun:
+    """A state column at one month."""
+    return lambda a: a.state[column][min(month, a.months)].astype(float)
+
+
+def total(column: str) -> PerRun:
+    """A state column summed over months 1 to the horizon."""
+    return lambda a: a.state[column][1:].sum(axis=0)
+
+
+def option_share(key: str, option: str, first: int = 1, last: int | None = None) -> PerRun:
+    """Share of months ``first``..``last`` in which ``key`` plays ``option``."""
+    index = DIMENSION_BY_KEY[key].index(option)
+
+    def compute(a: EnsembleArrays) -> np.ndarray:
+        end = a.months if last is None else min(last, a.months)
+        return (a.choice[key][first:end + 1] == index).mean(axis=0)
+    return compute
+
+
+def mean_intensity(key: str) -> PerRun:
+    """Mean intensity of the options chosen in months 1 to the horizon."""
+    values = DIMENSION_BY_KEY[key].values()
+    return lambda a: values[a.choice[key][1:]].mean(axis=0)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One side of a comparison: overrides on the base scenario and the outcome read."""
+
+    overrides: dict[str, Any]
+    outcome: PerRun
+    label: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A causal claim and the paired comparison that tests it."""
+
+    id: str
+    claim: str
+    locator: str
+    outcome: str
+    low: Arm
+    high: Arm
+    direction: int = 1  # +1: high arm exceeds low arm; -1: falls below it
+    floor: float | None = None  # instead of a sign: effect's lower bound must exceed this
+    months: int = 36
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def compared(self) -> str:
+        return f"{self.low.label} → {self.high.label}"
+
+
+def _arms(key: str, low: float, high: float, outcome: PerRun, fmt: str = "{:g}"):
+    return (Arm({key: low}, outcome, f"{key}={fmt.format(low)}"),
+            Arm({key: high}, outcome, f"{key}={fmt.format(high)}"))
+
+
+CEASEFIRE = {"levers.war_demand": [[0, 0.8], [18, 0.1]]}
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("C1", "more pressure and isolation push Russia and North Korea closer", "lede, lt.2",
+          "alliance strength at month 24",
+          *_arms("levers.international_pressure", 0.2, 0.9, at_month("alliance_strength", 24))),
+    Claim("C2a", "higher war demand means more munitions trade", "mba.1",
+          "munitions delivered, months 1–36",
+          *_arms("levers.war_demand", 0.4, 1.0, total("munitions_flow"))),
+    Claim("C2b", "higher war demand means a stronger alliance", "mba.1",
+          "alliance strength at month 24",
+          *_arms("levers.war_demand", 0.4, 1.0, at_month("alliance_strength", 24))),
+    Claim("C3a", "a worse food crisis raises aid flows", "nk.1",
+          "months of Russian food aid, 1–36",
+          *_arms("levers.nk_food_crisis", 0.3, 0.9, total("aid_flow"))),
+    Claim("C3b", "a worse food crisis raises North Korea's willingness to trade", "nk.1",
+          "mean intensity of North Korea's munitions supply",
+          *_arms("levers.nk_food_crisis", 0.3, 0.9, mean_intensity("north_korea.munitions"))),
+    Claim("C4", "North Korea's appetite for technology draws technology transfer", "nk.1",
+          "technology transferred, months 1–36",
+          *_arms("levers.nk_tech_appetite", 0.5, 4.0, total("tech_flow"))),
+    Claim("C5", "a higher reputational cost lowers Russia's arms purchases", "mba.3",
+          "mean intensity of Russia's arms purchases",
+          *_arms("levers.russia_reputation_cost", 0.1, 2.0, mean_intensity("russia.arms")),
+          direction=-1),
+    Claim("C6", "Russia's compliance with UN sanctions erodes as it learns to circumvent them",
+          "sa.1, lt.1", "share of months Russia evades (same runs, two windows)",
+          Arm({}, option_share("russia.sanctions", "evade", 1, 12), "months 1–12"),
+          Arm({}, option_share("russia.sanctions", "evade", 25, 36), "months 25–36")),
+    Claim("C7a", "China enabling weakens sanctions (restraining does the reverse)", "lt.1",
+          "sanctions integrity at month 36",
+          Arm({"china.rule": "fixed", "china.action": "restrain"},
+              at_month("sanctions_integrity", 36), "China restrains"),
+          Arm({"china.rule": "fixed", "china.action": "enable"},
+              at_month("sanctions_integrity", 36), "China enables"), direction=-1),
+    Claim("C7b", "China enabling strengthens the alliance (restraining does the reverse)",
+          "lt.1", "alliance strength at month 36",
+          Arm({"china.rule": "fixed", "china.action": "restrain"},
+              at_month("alliance_strength", 36), "China restrains"),
+          Arm({"china.rule": "fixed", "china.action": "enable"},
+              at_month("alliance_strength", 36), "China enables")),
+    Claim("C8", "once built, the alliance decays slowly when war demand falls; it does not "
+          "collapse", "lt.2", "alliance strength when war demand drops to 0.1 (month 18) and "
+          "12 months later; the change must stay above −0.10",
+          Arm(CEASEFIRE, at_month("alliance_strength", 18), "month 18 (ceasefire)"),
+          Arm(CEASEFIRE, at_month("alliance_strength", 30), "month 30"), floor=-0.10),
+)
+
+
+def check_claims(scenario: Scenario, runs: int, seed: int = 0,
+                 claims: tuple[Claim, ...] = CLAIMS, progress=None) -> pd.DataFrame:
+    """Run every claim's paired comparison on ``runs`` common seeds; one row per claim."""
+    seeds = derive_seeds(seed, runs)
+    cache: dict[str, EnsembleArrays] = {}
+
+    def run(arm: Arm, months: int) -> EnsembleArrays:
+        key = repr(sorted(arm.overrides.items())) + f"/{months}"
+        if key not in cache:
+            variant = validated(scenario, arm.overrides, f"claims {arm.label}")
+            streams = make_streams(seeds, len(variant.distributions()), months)
+            cache[key] = simulate(variant, months=months, streams=streams)
+        return cache[key]
+
+    rows = []
+    for claim in claims:
+        low = claim.low.outcome(run(claim.low, claim.months))
+        high = claim.high.outcome(run(claim.high, claim.months))
+        effect, lo, hi = mean_interval(high - low)
+        if claim.floor is not None:
+            holds = lo > claim.floor
+        else:
+            holds = lo > 0 if claim.direction > 0 else hi < 0
+        rows.append({"id": claim.id, "claim": claim.claim, "locator": claim.locator,
+                     "compared": claim.compared, "outcome": claim.outcome,
+                     "low_arm": claim.low.label, "high_arm": claim.high.label,
+                     "low_arm_mean": float(low.mean()), "high_arm_mean": float(high.mean()),
+                     "effect": effect, "ci_low": lo, "ci_high": hi,
+                     "expected": ("> " + f"{claim.floor:g}" if claim.floor is not None
+                                  else ("positive" if claim.direction > 0 else "negative")),
+                     "holds": bool(holds)})
+        if progress is not None:
+            progress(1)
+    return pd.DataFrame(rows)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The claims table in Markdown."""
+    lines = ["| id | claim | locator | compared | outcome | effect [95% CI] | expected | holds |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples(index=False):
+        lines.append(f"| {r.id} | {r.claim} | {r.locator} | {r.compared} | {r.outcome} | "
+                     f"{r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] | {r.expected} | "
+                     f"{'yes' if r.holds else '**no**'} |")
+    return "\n".join(lines)
+
+
+def _short(label: str) -> str:
+    """``levers.war_demand=0.4`` → ``war_demand\n= 0.4`` for a narrow tick label."""
+    return label.removeprefix("levers.").replace("=", "\n= ")
+
+
+def plot_claims(table: pd.DataFrame, path: str | PathLike | None = None) -> Figure:
+    """One panel per check: the outcome's mean in each arm, joined by an arrow, and the
+    paired effect with its 95% interval in the title; red where the claim fails."""
+    n = len(table)
+    cols = 4
+    fig = Figure(figsize=(15, 3.1 * -(-n // cols)), layout="constrained")
+    axes = fig.subplots(-(-n // cols), cols, squeeze=False).ravel()
+    for ax, r in zip(axes, table.itertuples(index=False)):
+        color = "tab:green" if r.holds else "tab:red"
+        ax.annotate("", xy=(1, r.high_arm_mean), xytext=(0, r.low_arm_mean),
+                    arrowprops={"arrowstyle": "->", "color": color, "lw": 2})
+        ax.plot([0, 1], [r.low_arm_mean, r.high_arm_mean], "o", color=color)
+        ax.set_xticks([0, 1], [_short(r.low_arm), _short(r.high_arm)], fontsize=7)
+        ax.set_xlim(-0.4, 1.4)
+        low, high = sorted((r.low_arm_mean, r.high_arm_mean))
+        pad = 0.15 * (high - low) or 0.05 * (abs(high) or 1.0)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_ylabel(textwrap.fill(r.outcome, 32), fontsize=7)
+        verdict = "holds" if r.holds else "FAILS"
+        ax.set_title(f"{r.id} {verdict}: effect {r.effect:+.3g} [{r.ci_low:+.3g}, "
+                     f"{r.ci_high:+.3g}]\n{textwrap.fill(r.claim, 48)}", fontsize=8,
+                     color="black" if r.holds else "tab:red")
+        ax.grid(alpha=0.3, axis="y")
+    for ax in axes[n:]:
+        ax.axis("off")
+    fig.suptitle("The article's claims: mean outcome in each arm (same seeds); effect = "
+                 "paired difference with 95% interval", fontsize=12)
+    if path is not None:
+        fig.savefig(path, dpi=DPI)
+    return fig

@@ -1,0 +1,80 @@
+"""Outcome metrics: one number per run, computed from ensemble arrays.
+
+Every metric in ``METRICS`` has a name (used by ``run.py sweep --metric``), a
+description with its unit, and a function from ``EnsembleArrays`` to a ``(runs,)``
+array. Treaty metrics are 0/1 per run, so their mean is a probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.actions import DIMENSION_BY_KEY
+from ..core.state import AllianceLevel
+from ..ensemble.driver import EnsembleArrays
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named per-run outcome."""
+
+    name: str
+    description: str
+    unit: str
+    compute: Callable[[EnsembleArrays], np.ndarray]
+    is_probability: bool = False
+
+    def __call__(self, arrays: EnsembleArrays) -> np.ndarray:
+        return self.compute(arrays)
+
+
+def _treaty_by(month: int) -> Callable[[EnsembleArrays], np.ndarray]:
+    def compute(arrays: EnsembleArrays) -> np.ndarray:
+        last = min(month, arrays.months)
+        levels = arrays.state["alliance_level"][: last + 1]
+        return (levels == AllianceLevel.TREATY).any(axis=0).astype(float)
+    return compute
+
+
+def _final(column: str) -> Callable[[EnsembleArrays], np.ndarray]:
+    return lambda arrays: arrays.state[column][-1].astype(float)
+
+
+def _munitions_total(arrays: EnsembleArrays) -> np.ndarray:
+    return arrays.state["munitions_flow"][1:].sum(axis=0)
+
+
+def _evasion_months(arrays: EnsembleArrays) -> np.ndarray:
+    evade = DIMENSION_BY_KEY["russia.sanctions"].index("evade")
+    return (arrays.choice["russia.sanctions"][1:] == evade).sum(axis=0).astype(float)
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("treaty_by_12", "probability a treaty (level 4) is signed by month 12", "probability",
+           _treaty_by(12), is_probability=True),
+    Metric("treaty_by_24", "probability a treaty is signed by month 24", "probability",
+           _treaty_by(24), is_probability=True),
+    Metric("treaty_by_36", "probability a treaty is signed by month 36", "probability",
+           _treaty_by(36), is_probability=True),
+    Metric("munitions_total", "munitions delivered to Russia, months 1 to the horizon",
+           "months at large scale", _munitions_total),
+    Metric("nk_tech_final", "North Korea's tech level at the horizon", "index 0–1",
+           _final("nk_tech_level")),
+    Metric("sanctions_integrity_final", "integrity of the UN sanctions regime at the horizon",
+           "index 0–1", _final("sanctions_integrity")),
+    Metric("evasion_months", "months in which Russia evades UN sanctions", "months",
+           _evasion_months),
+    Metric("alliance_strength_final", "alliance strength at the horizon", "index 0–1",
+           _final("alliance_strength")),
+)}
+
+
+def get_metric(name: str) -> Metric:
+    """The metric called ``name``; ``ValueError`` listing the known names otherwise."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(METRICS)}") from None

@@ -1,0 +1,35 @@
+"""`claims`: the article's causal claims C1–C8, each by a paired comparison."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..analysis.claims import CLAIMS, check_claims
+from ..analysis.reports import write_claims
+from .common import RESULTS_DIR, add_common, progress_bar, scenario_from
+
+NAME = "claims"
+HELP = "check the article's causal claims C1–C8"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO and the common flags."""
+    parser.add_argument("scenario", nargs="?", default="baseline")
+    add_common(parser)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Check the article's causal claims C1–C8; exit 1 if any fails."""
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    out = args.out or RESULTS_DIR / "claims"
+    with progress_bar(len(CLAIMS), "claims") as bar:
+        table = check_claims(scenario, args.runs, args.seed, progress=bar.update)
+    verdict = write_claims(table, out, scenario, args.runs, args.seed, started)
+    for r in table.itertuples():
+        mark = "holds" if r.holds else "FAILS"
+        print(f"{r.id:<4} {mark:<6} {r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}]  "
+              f"{r.claim} ({r.locator}); {r.compared}; {r.outcome}")
+    print(f"\n{verdict}\nwrote {out}/ (report.md, claims.csv, claims.md)")
+    return 0 if table.holds.all() else 1

@@ -1,0 +1,121 @@
+"""What the commands share: the one-line error types, argument types, the common flags
+(--runs --seed --set --out), metric lookup, progress bars and the closing line."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..analysis.metrics import METRICS, get_metric
+from ..core.scenario import load_scenario, parse_override_value
+from ..core.schema import Scenario
+from ..output.results import RESULTS_DIR
+
+__all__ = ["RESULTS_DIR"]
+
+DEFAULT_RUNS = 1000
+DEFAULT_SEED = 0
+
+
+class UsageError(Exception):
+    """A bad command-line argument; the message is one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports errors in one line instead of usage + message."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _integer(minimum: int, noun: str):
+    """An argparse type: an integer ≥ ``minimum``, with a one-line complaint otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {noun} (an integer ≥ {minimum}), "
+                                             f"got {text!r}")
+        return value
+    parse.__name__ = noun  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _integer(1, "a count")
+seed_int = _integer(0, "a seed")
+month_int = _integer(0, "a month")
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite number ≥ 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
+    return value
+
+
+def key_value(text: str) -> tuple[str, Any]:
+    """An argparse type: ``KEY=VALUE`` with VALUE read as a TOML literal or a bare word."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE (e.g. levers.war_demand=0.9), got {text!r}")
+    return key.strip(), parse_override_value(value.strip())
+
+
+def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
+               runs_help: str = "Monte Carlo runs") -> None:
+    """The flags every experiment shares: --runs --seed --set --out."""
+    parser.add_argument("--runs", type=positive_int, default=runs,
+                        help=f"{runs_help} (default {runs})")
+    parser.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
+                        help="ensemble seed; per-run seeds derive from it (default 0)")
+    parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value,
+                        action="append", default=[],
+                        help="override a scenario value by dotted key, e.g. "
+                             "levers.war_demand=0.9 or china.rule=fixed (repeatable)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: a folder named after the command or "
+                             "scenario under results/)")
+
+
+def metric_from(name: str):
+    """The metric called ``name``, or a one-line usage error listing the known ones."""
+    try:
+        return get_metric(name)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
+
+
+def report_written(out: Path, files: str, started: float) -> None:
+    """The closing line of a command: where its files went and how long it took."""
+    print(f"\nwrote {out}/ ({files}) in {time.perf_counter() - started:.1f} s")
+
+
+def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--metric`` (from the registry) and ``--months`` (default: the horizon)."""
+    parser.add_argument("--metric", default="treaty_by_24",
+                        help=f"{what} (default treaty_by_24; one of {', '.join(METRICS)})")
+    parser.add_argument("--months", type=positive_int, default=None,
+                        help="months to simulate (default: the scenario's horizon)")
+
+
+def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:
+    """Load the scenario named on the command line, with its --set overrides."""
+    overrides = dict(getattr(args, "overrides", []) or [])
+    return load_scenario(name or args.scenario, overrides)
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr (silent when stderr is not a terminal)."""
+    return tqdm(total=total, desc=desc, unit="step", disable=None, leave=False)

@@ -1,0 +1,41 @@
+"""`compare`: scenarios on the same seeds, trajectories and outcomes with 95% intervals."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..analysis.compare import compare
+from ..analysis.reports import write_comparison
+from .common import (
+    RESULTS_DIR,
+    add_common,
+    positive_int,
+    progress_bar,
+    report_written,
+    scenario_from,
+)
+
+NAME = "compare"
+HELP = "compare scenarios on the same seeds"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO..., --months and the common flags."""
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                        help="scenario names or .toml paths; the first is the reference")
+    parser.add_argument("--months", type=positive_int, default=None)
+    add_common(parser)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Compare scenarios on the same seeds: trajectories and outcomes with 95% intervals."""
+    started = time.perf_counter()
+    scenarios = [scenario_from(args, name) for name in args.scenarios]
+    out = args.out or RESULTS_DIR / "compare"
+    with progress_bar(len(scenarios), "scenarios") as bar:
+        result = compare(scenarios, args.runs, args.seed, args.months, progress=bar.update)
+    print(write_comparison(result, out, scenarios, started))
+    report_written(out, "report.md, compare_trajectories.png, compare_outcomes.png, "
+                   "outcomes.csv", started)
+    return 0

@@ -1,0 +1,58 @@
+"""The command line behind ``python run.py``: a parser assembled from one module per command.
+
+Each command module declares ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``execute(args) -> int`` (whose docstring is the command's description); a new command is
+a new module and one entry in ``COMMANDS``. Bad input (a scenario, an override, a flag)
+ends with one line on stderr naming what is wrong and what is allowed, and exit status 2;
+nothing already written is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..core.schema import ScenarioError
+from . import claims, compare, equilibria, params, run, scenarios, sensitivity, sweep
+from .common import Parser, UsageError
+
+#: The commands, in the order ``--help`` lists them.
+COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios)
+
+
+def build_parser() -> Parser:
+    """The ``run.py`` parser with one sub-command per module in ``COMMANDS``."""
+    parser = Parser(prog="run.py", description="alliance-sim: a game-theory scenario simulator "
+                    "of the Russia–North Korea alignment. Without a command: "
+                    f"run {run.DEFAULT_SCENARIO}.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS:
+        description = command.execute.__doc__ + getattr(command, "DESCRIPTION_SUFFIX", "")
+        sub = subparsers.add_parser(command.NAME, help=command.HELP, description=description)
+        command.add_arguments(sub)
+        sub.set_defaults(func=command.execute)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse, dispatch, and turn known errors into one-line messages."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+            argv = [run.NAME, *argv]  # no command: run the default scenario
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except (UsageError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; results already written are unchanged", file=sys.stderr)
+        return 130

@@ -1,0 +1,39 @@
+"""`run`: an ensemble of one scenario; plots, tables, summary and manifest."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..ensemble.driver import run_ensemble
+from ..output.run_report import write_run
+from .common import RESULTS_DIR, add_common, positive_int, report_written, scenario_from
+
+NAME = "run"
+HELP = "run a scenario ensemble; write plots and a summary"
+#: What ``python run.py`` runs when no scenario is named.
+DEFAULT_SCENARIO = "baseline"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO, --months and the common flags."""
+    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                        help="scenario name (see `scenarios`) or path to a .toml file "
+                             f"(default {DEFAULT_SCENARIO})")
+    parser.add_argument("--months", type=positive_int, default=None,
+                        help="months to simulate (default: the scenario's horizon)")
+    add_common(parser)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run an ensemble of one scenario; write plots, tables, summary and manifest."""
+    scenario = scenario_from(args)
+    months = args.months if args.months is not None else scenario.horizon
+    out = args.out or RESULTS_DIR / scenario.name
+    started = time.perf_counter()
+    table = run_ensemble(scenario, runs=args.runs, seed=args.seed, months=months)
+    text, files = write_run(table, scenario, out, runs=args.runs, seed=args.seed,
+                            months=months, started=started)
+    print(text)
+    report_written(out, ", ".join(files), started)
+    return 0

@@ -1,0 +1,63 @@
+"""`sensitivity`: rank parameters by global sensitivity (SALib Sobol' or Morris)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..analysis.reports import write_sensitivity
+from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol, sample_size
+from ..core.schema import ScenarioError
+from .common import (
+    RESULTS_DIR,
+    UsageError,
+    add_common,
+    add_metric_and_months,
+    metric_from,
+    positive_int,
+    progress_bar,
+    report_written,
+    scenario_from,
+)
+
+NAME = "sensitivity"
+HELP = "rank parameters by global sensitivity"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO, --method, --n, --replicates, --metric, --months and the common flags."""
+    parser.add_argument("scenario", nargs="?", default="baseline")
+    parser.add_argument("--method", choices=tuple(DEFAULT_N), default="sobol")
+    parser.add_argument("--n", type=positive_int, default=None,
+                        help="base sample size (Sobol': a power of 2, default "
+                             f"{DEFAULT_N['sobol']}; Morris: trajectories, default "
+                             f"{DEFAULT_N['morris']})")
+    parser.add_argument("--replicates", type=positive_int, default=None,
+                        help="runs averaged at each parameter point, same seeds everywhere "
+                             "(default: --runs)")
+    add_metric_and_months(parser, "outcome to analyse")
+    add_common(parser, runs=16, runs_help="replicates per parameter point")
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Rank the levers and main weights by global sensitivity (SALib Sobol' or Morris)."""
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    metric = metric_from(args.metric)
+    n = args.n if args.n is not None else DEFAULT_N[args.method]
+    replicates = args.replicates if args.replicates is not None else args.runs
+    run = run_sobol if args.method == "sobol" else run_morris
+    out = args.out or RESULTS_DIR / f"sensitivity_{args.method}_{metric.name}"
+    try:
+        total = sample_size(args.method, n)
+        with progress_bar(total, "parameter points") as bar:
+            result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
+                         months=args.months, progress=bar.update)
+    except ScenarioError:
+        raise
+    except ValueError as exc:
+        raise UsageError(f"sensitivity: {exc}") from None
+    print(write_sensitivity(result, out, scenario, started))
+    print(result.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    report_written(out, f"report.md, {args.method}.png, {args.method}.csv", started)
+    return 0

@@ -1,0 +1,51 @@
+"""`sweep`: one or two parameters over a grid; a heatmap or line of an outcome metric."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..analysis.metrics import METRICS
+from ..analysis.reports import write_sweep
+from ..analysis.sweep import parse_axis, sweep
+from .common import (
+    RESULTS_DIR,
+    add_common,
+    add_metric_and_months,
+    metric_from,
+    progress_bar,
+    report_written,
+    scenario_from,
+)
+
+NAME = "sweep"
+HELP = "sweep one or two parameters; heatmap or line of a metric"
+DESCRIPTION_SUFFIX = " Metrics: " + "; ".join(
+    f"{m.name} = {m.description}" for m in METRICS.values()) + "."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO, --x, --y, --metric, --months and the common flags."""
+    parser.add_argument("scenario", nargs="?", default="baseline")
+    parser.add_argument("--x", required=True, metavar="KEY=LO:HI:N",
+                        help="parameter on the x axis, e.g. levers.international_pressure=0:1:11")
+    parser.add_argument("--y", default=None, metavar="KEY=LO:HI:N",
+                        help="optional parameter on the y axis (2-D heatmap)")
+    add_metric_and_months(parser, "outcome to map")
+    add_common(parser, runs=200, runs_help="runs per cell")
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Sweep one or two parameters over a grid; map an outcome metric."""
+    started = time.perf_counter()
+    scenario = scenario_from(args)
+    x = parse_axis(args.x, "--x")
+    y = parse_axis(args.y, "--y") if args.y else None
+    metric = metric_from(args.metric)
+    cells = len(x.values) * (len(y.values) if y else 1)
+    out = args.out or RESULTS_DIR / f"sweep_{metric.name}"
+    with progress_bar(cells, "cells") as bar:
+        result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months, bar.update)
+    print(write_sweep(result, out, scenario, started))
+    report_written(out, "report.md, sweep.png, sweep.csv", started)
+    return 0

@@ -1,0 +1,362 @@
+"""The scenario schema: what a valid scenario holds, with pydantic validation.
+
+Every number is a ``Param``: a value (a number, a distribution, or for war demand a
+schedule) with its provenance — article locators and/or ``assumption`` with a ``why``.
+Ranges and meanings come from ``model.parameters``; loading files, inheritance and
+overrides live in ``model.scenario``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from .actions import Actor, dimensions_of
+from .calendar import parse_start
+from .parameters import (
+    ACTOR_RULE,
+    ASSUMPTION,
+    DYNAMICS,
+    INITIAL,
+    LEVERS,
+    LOCATORS,
+    SPECS,
+    WEIGHTS,
+    ParamSpec,
+)
+
+RULE_NAMES = ("logit", "best_response", "fixed", "nash", "qre")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is wrong; the message is one line meant for users."""
+
+
+class Distribution(BaseModel):
+    """An uncertain parameter: each run draws its own value (see ``model.sampling``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    dist: Literal["uniform", "normal", "triangular"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Distribution:
+        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+                "normal": ("mean", "sd")}[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"{self.dist} distribution needs {', '.join(need)}")
+        if self.dist in ("uniform", "triangular") and not self.low < self.high:
+            raise ValueError("distribution needs low < high")
+        if self.dist == "triangular" and not self.low <= self.mode <= self.high:
+            raise ValueError("triangular distribution needs low ≤ mode ≤ high")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        """The interval draws fall in (unbounded for a normal before clipping)."""
+        if self.dist == "normal":
+            return (-math.inf, math.inf)
+        return (self.low, self.high)
+
+
+class Param(BaseModel):
+    """A number with its provenance: article locators and/or ``assumption`` + why."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    value: Any  # a float or a Distribution, checked by the validator below
+    source: str | list[str]
+    why: str | None = None
+
+    @field_validator("value", mode="plain")
+    @classmethod
+    def _number_or_distribution(cls, value: Any) -> float | Distribution:
+        return _number_or_distribution(value)
+
+    @field_serializer("value")
+    def _dump_value(self, value: Any) -> Any:
+        if isinstance(value, Distribution):
+            return value.model_dump(exclude_none=True)
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _known_sources(cls, source: str | list[str]) -> list[str]:
+        items = [source] if isinstance(source, str) else list(source)
+        allowed = [*LOCATORS, ASSUMPTION]
+        for item in items:
+            if item not in allowed:
+                raise ValueError(f"unknown source {item!r}; allowed: {', '.join(allowed)}")
+        if not items:
+            raise ValueError("source must name at least one locator or 'assumption'")
+        return items
+
+    @model_validator(mode="after")
+    def _assumptions_explained(self) -> Param:
+        if ASSUMPTION in self.source and not (self.why and self.why.strip()):
+            raise ValueError("a parameter whose source is 'assumption' needs a 'why'")
+        return self
+
+    def provenance(self) -> str:
+        """Locators, and the reason when it rests on an assumption."""
+        text = " + ".join(self.source)
+        return f"{text}: {self.why}" if self.why else text
+
+
+def _finite_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return float(value)
+
+
+def _number_or_distribution(value: Any) -> float | Distribution:
+    if isinstance(value, dict):
+        try:
+            return Distribution.model_validate(value)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"bad distribution ({where + ': ' if where else ''}"
+                             f"{err['msg'].removeprefix('Value error, ')}); allowed: "
+                             "{dist = 'uniform', low, high}, {dist = 'triangular', low, mode, "
+                             "high} or {dist = 'normal', mean, sd}") from None
+    return _finite_number(value)
+
+
+def _within(spec: ParamSpec):
+    def check(param: Param) -> Param:
+        value = param.value
+        if isinstance(value, list):  # a war-demand schedule, checked entry by entry
+            return param
+        low, high = value.support() if isinstance(value, Distribution) else (value, value)
+        if isinstance(value, Distribution) and value.dist == "normal":
+            return param  # draws are clipped into the allowed range (model.sampling)
+        if low < spec.low or high > spec.high:
+            raise ValueError(f"out of range; allowed {spec.allowed()}")
+        return param
+    return AfterValidator(check)
+
+
+def _section(name: str, specs: dict[str, ParamSpec]) -> type[BaseModel]:
+    fields = {key: (Annotated[Param, _within(spec)], ...) for key, spec in specs.items()}
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+class WarDemand(Param):
+    """``war_demand`` may be a number or a schedule ``[[month, value], ...]``.
+
+    A schedule is a step function: from each listed month on, war demand takes the
+    listed value until the next entry. It must start at month 0 and increase strictly.
+    """
+
+    @field_validator("value", mode="plain")
+    @classmethod
+    def _number_or_distribution(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return _number_or_distribution(value)
+        if not value:
+            raise ValueError("schedule is empty; give [[0, value], [month, value], ...]")
+        for entry in value:
+            if (not isinstance(entry, list | tuple) or len(entry) != 2
+                    or isinstance(entry[0], bool)
+                    or not isinstance(entry[0], int)):
+                raise ValueError(f"schedule entry {entry!r} is not [month, value]; give "
+                                 "[[0, value], [month, value], ...] with integer months")
+            level = _finite_number(entry[1])
+            if not 0.0 <= level <= 1.0:
+                raise ValueError(f"schedule value {level:g} out of range; allowed 0 ≤ value ≤ 1")
+        months = [m for m, _ in value]
+        if months[0] != 0:
+            raise ValueError("schedule must start at month 0")
+        if any(b <= a for a, b in zip(months, months[1:])):
+            raise ValueError("schedule months must increase strictly")
+        return [(int(m), float(v)) for m, v in value]
+
+
+_lever_fields: dict[str, Any] = {
+    key: (Annotated[Param, _within(spec)], ...) for key, spec in LEVERS.items()
+    if key != "war_demand"
+}
+_lever_fields["war_demand"] = (Annotated[WarDemand, _within(LEVERS["war_demand"])], ...)
+Levers = create_model("Levers", __config__=ConfigDict(extra="forbid"), **_lever_fields)
+Dynamics = _section("Dynamics", DYNAMICS)
+Initial = _section("Initial", INITIAL)
+
+
+def _actor_model(actor: Actor) -> type[BaseModel]:
+    weights = _section(f"{actor.value}_weights", WEIGHTS[actor.value])
+    dims = dimensions_of(actor)
+
+    class ActorConfig(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        rule: str = "logit"
+        lam: Annotated[Param, _within(ACTOR_RULE["lam"])]
+        action: str | dict[str, str] | None = None
+        weights: weights  # type: ignore[valid-type]
+
+        @field_validator("rule")
+        @classmethod
+        def _known_rule(cls, rule: str) -> str:
+            if rule not in RULE_NAMES:
+                raise ValueError(f"unknown rule {rule!r}; allowed: {', '.join(RULE_NAMES)}")
+            return rule
+
+        @field_validator("action")
+        @classmethod
+        def _known_options(cls, action: Any) -> dict[str, str] | None:
+            if action is None:
+                return None
+            if isinstance(action, str):
+                if len(dims) != 1:
+                    names = ", ".join(d.name for d in dims)
+                    raise ValueError(f"{actor.value} has several dimensions; give a table "
+                                     f"with {names}")
+                action = {dims[0].name: action}
+            return _check_posture(dims, action, partial=True)
+
+        @model_validator(mode="after")
+        def _fixed_needs_action(self):
+            if self.rule == "fixed":
+                if self.action is None:
+                    raise ValueError("rule 'fixed' needs an 'action'")
+                try:
+                    _check_posture(dims, self.action)
+                except ValueError as exc:
+                    raise ValueError(f"rule 'fixed' needs an option for every dimension in "
+                                     f"'action': {exc}") from None
+            return self
+
+    ActorConfig.__name__ = f"{actor.value}_config"
+    return ActorConfig
+
+
+def _check_posture(dims, options: dict[str, str], partial: bool = False) -> dict[str, str]:
+    """Every key a dimension of the actor, every value one of its options.
+
+    ``partial`` allows leaving dimensions out (an ``action`` that pins only some of
+    Russia's dimensions while its rule decides the rest).
+    """
+    if not isinstance(options, dict):
+        raise ValueError(f"expected a table of dimension = option, got {options!r}")
+    names = [d.name for d in dims]
+    for key in options:
+        if key not in names:
+            raise ValueError(f"unknown dimension {key!r}; allowed: {', '.join(names)}")
+    for dim in dims:
+        if dim.name not in options:
+            if partial:
+                continue
+            raise ValueError(f"missing dimension {dim.name!r} (options: {', '.join(dim.options)})")
+        dim.index(options[dim.name])
+    return dict(options)
+
+
+class Posture(BaseModel):
+    """Options being played at month 0, before the first move."""
+
+    model_config = ConfigDict(extra="forbid")
+    russia: dict[str, str]
+    north_korea: dict[str, str]
+    united_states: dict[str, str]
+    china: dict[str, str]
+
+    @field_validator("russia", "north_korea", "united_states", "china")
+    @classmethod
+    def _valid(cls, options: dict[str, str], info) -> dict[str, str]:
+        return _check_posture(dimensions_of(Actor(info.field_name)), options)
+
+
+_ActorModels = {actor: _actor_model(actor) for actor in Actor}
+
+
+class Scenario(BaseModel):
+    """A validated scenario: levers, actors, dynamics, initial state and posture."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str
+    horizon: int = Field(ge=1, le=600)
+    #: the calendar month of month 0, ``YYYY-MM``
+    start: str = "2023-07"
+    levers: Levers  # type: ignore[valid-type]
+    russia: _ActorModels[Actor.RUSSIA]  # type: ignore[valid-type]
+    north_korea: _ActorModels[Actor.NORTH_KOREA]  # type: ignore[valid-type]
+    united_states: _ActorModels[Actor.UNITED_STATES]  # type: ignore[valid-type]
+    china: _ActorModels[Actor.CHINA]  # type: ignore[valid-type]
+    dynamics: Dynamics  # type: ignore[valid-type]
+    initial: Initial  # type: ignore[valid-type]
+    posture: Posture
+    # Where the scenario came from, and what was overridden (recorded in manifests).
+    path: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("start")
+    @classmethod
+    def _valid_start(cls, start: str) -> str:
+        parse_start(start)
+        return start
+
+    @model_validator(mode="after")
+    def _ordered_levels(self) -> Scenario:
+        d = self.dynamics
+        names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer", "level_treaty")
+        values = [getattr(d, n).value for n in names]
+        for name in (*names, "treaty_dissolve"):
+            value = getattr(d, name).value
+            if isinstance(value, Distribution):
+                raise ValueError(f"key dynamics.{name}: alliance level thresholds must be "
+                                 f"numbers, not distributions (got {value.dist} distribution)")
+        for (lower, a), (name, b) in zip(zip(names, values), zip(names[1:], values[1:])):
+            if b <= a:
+                raise ValueError(f"key dynamics.{name}: level thresholds must increase, so it "
+                                 f"must exceed dynamics.{lower} ({a:g}) "
+                                 f"(got {b:g}); allowed: " + " < ".join(names))
+        dissolve = d.treaty_dissolve.value
+        if dissolve > values[-1]:
+            raise ValueError(f"key dynamics.treaty_dissolve: must be ≤ dynamics.level_treaty "
+                             f"({values[-1]:g}) (got {dissolve:g})")
+        return self
+
+    def actor(self, actor: Actor | str):
+        """The configuration table of one actor."""
+        return getattr(self, Actor(actor).value)
+
+    def param(self, key: str) -> Param:
+        """The ``Param`` at a dotted key such as ``russia.weights.aid_cost``."""
+        node: Any = self
+        for part in key.split("."):
+            node = getattr(node, part)
+        if not isinstance(node, Param):
+            raise KeyError(key)
+        return node
+
+    def param_keys(self) -> list[str]:
+        """Every parameter's dotted key, in table order."""
+        return list(SPECS)
+
+    def distributions(self) -> dict[str, Distribution]:
+        """Parameters given as distributions, by dotted key, in table order."""
+        return {k: self.param(k).value for k in SPECS
+                if isinstance(self.param(k).value, Distribution)}
+
+    def war_demand_schedule(self) -> list[tuple[int, float]] | None:
+        """The ``[(month, value), ...]`` schedule of war demand, or None for a constant."""
+        value = self.levers.war_demand.value
+        return value if isinstance(value, list) else None

@@ -1,0 +1,207 @@
+"""The ensemble driver: N runs of a scenario at once, as arrays over a run axis.
+
+The monthly step calls the same kernels as the Mesa agents (``model.kernels``) with a
+run axis of length N — there is no Python loop over runs inside a month. Each run draws
+from its own ``numpy.random.default_rng(seed)`` in the layout of ``model.sampling``, so
+run i equals ``AllianceModel(scenario, seed=seeds[i])`` by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
+from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, derive_seeds, draw_parameters
+from ..core.scenario import Scenario
+from ..kernels import (
+    STATE_COLUMNS,
+    ActorPolicy,
+    MonthGame,
+    advance,
+    decide,
+    initial_beliefs,
+    initial_state,
+    kernel_params,
+    posture_indices,
+    state_columns,
+    update_beliefs,
+)
+from .streaming import MonthlySummary
+
+#: Runs simulated together; bounds the memory of the pre-drawn uniforms.
+CHUNK_RUNS = 20_000
+
+
+@dataclass
+class EnsembleArrays:
+    """Raw ensemble output: ``state[col]`` and ``choice[key]`` shaped ``(months+1, runs)``."""
+
+    seeds: np.ndarray
+    state: dict[str, np.ndarray]
+    choice: dict[str, np.ndarray]
+    drawn: dict[str, np.ndarray]
+
+    @property
+    def months(self) -> int:
+        return next(iter(self.state.values())).shape[0] - 1
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Each run's uniforms in the layout of ``model.sampling``.
+
+    ``params`` is ``(runs, n_distributions)`` (drawn at construction), ``monthly`` is
+    ``(months, runs, DRAWS_PER_MONTH)``.
+    """
+
+    seeds: np.ndarray
+    params: np.ndarray
+    monthly: np.ndarray
+
+    def tile(self, points: int) -> Streams:
+        """The same runs repeated for ``points`` parameter points (point-major order):
+        common random numbers across the points of a sweep or sensitivity sample."""
+        return Streams(np.tile(self.seeds, points), np.tile(self.params, (points, 1)),
+                       np.tile(self.monthly, (1, points, 1)))
+
+
+def make_streams(seeds: np.ndarray, n_dists: int, months: int) -> Streams:
+    """Draw each run's uniforms from its own generator, ``default_rng(seed)``."""
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    runs = len(seeds)
+    params = np.empty((runs, n_dists))
+    monthly = np.empty((months, runs, DRAWS_PER_MONTH))
+    for i, seed in enumerate(seeds):
+        rng = np.random.default_rng(int(seed))
+        if n_dists:
+            params[i] = rng.random(n_dists)
+        monthly[:, i, :] = rng.random((months, DRAWS_PER_MONTH))
+    return Streams(seeds, params, monthly)
+
+
+def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | None = None,
+             *, streams: Streams | None = None,
+             values: dict[str, np.ndarray] | None = None) -> EnsembleArrays:
+    """Simulate one run per seed for ``months`` months, all runs at once.
+
+    ``streams`` may be given instead of ``seeds`` (to reuse draws across sweep cells).
+    ``values`` sets parameters per run by dotted key (arrays of length runs), over the
+    scenario's values and draws — how sweeps and sensitivity samples vary parameters.
+    """
+    months = scenario.horizon if months is None else months
+    n_dists = len(scenario.distributions())
+    if streams is None:
+        streams = make_streams(seeds, n_dists, months)
+    seeds, monthly = streams.seeds, streams.monthly
+    runs = len(seeds)
+    drawn = draw_parameters(scenario, streams.params) if n_dists else {}
+    params = kernel_params(scenario, {**drawn, **(values or {})})
+    params_view = params.as_columns()
+    policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
+
+    choice = posture_indices(scenario, runs)
+    state = initial_state(params, choice, runs)
+    beliefs = initial_beliefs(choice)
+    out_state = {c: np.empty((months + 1, runs), dtype=np.int8 if c == "alliance_level"
+                             else np.float64) for c in STATE_COLUMNS}
+    out_choice = {k: np.empty((months + 1, runs), dtype=np.int8) for k in ACTION_COLUMNS}
+
+    def record(month: int) -> None:
+        for c in STATE_COLUMNS:
+            out_state[c][month] = state[c]
+        for k in ACTION_COLUMNS:
+            out_choice[k][month] = choice[k]
+
+    record(0)
+    for month in range(1, months + 1):
+        uniforms = monthly[month - 1]
+        draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
+        view = state_columns(state)
+        game = MonthGame(state, params_view, choice)  # solved only if a rule needs it
+        choice = {}
+        for policy in policies:
+            choice.update(decide(policy, beliefs, view, params_view, draws, game))
+        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month)
+        beliefs = update_beliefs(beliefs, choice, params)
+        record(month)
+    return EnsembleArrays(seeds, out_state, out_choice, drawn)
+
+
+def table_columns(arrays: EnsembleArrays) -> dict[str, np.ndarray]:
+    """The result table's columns for one chunk of runs, run-major (``run``, ``month``)."""
+    months1 = arrays.months + 1
+    columns = {"seed": np.repeat(arrays.seeds, months1)}
+    for c in STATE_COLUMNS:
+        columns[c] = arrays.state[c].T.reshape(-1)
+    for key in ACTION_COLUMNS:
+        columns[key] = arrays.choice[key].T.reshape(-1)
+    for key, values in arrays.drawn.items():
+        columns[key] = np.repeat(values, months1)
+    return columns
+
+
+def to_table(parts: EnsembleArrays | list[dict[str, np.ndarray]],
+             months: int | None = None) -> pd.DataFrame:
+    """The long result table: one row per (run, month), options as categoricals.
+
+    ``parts`` is one chunk's arrays, or the :func:`table_columns` of consecutive chunks
+    simulated for ``months`` months; each column is joined once and its pieces released,
+    so the peak memory is about one table plus one column.
+    """
+    if isinstance(parts, EnsembleArrays):
+        months = parts.months
+        parts = [table_columns(parts)]
+    months1 = months + 1
+    rows = sum(len(p["seed"]) for p in parts)
+    columns: dict[str, object] = {}
+    for name in list(parts[0]):
+        pieces = [p.pop(name) for p in parts]
+        columns[name] = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+        del pieces
+        if name in DIMENSION_BY_KEY:
+            options = list(DIMENSION_BY_KEY[name].options)
+            columns[name] = pd.Categorical.from_codes(columns[name], categories=options)
+    runs = rows // months1
+    return pd.DataFrame({"run": np.repeat(np.arange(runs, dtype=np.int32), months1),
+                         "month": np.tile(np.arange(months1, dtype=np.int16), runs),
+                         **columns})
+
+
+def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                 months: int | None = None, seeds=None, summary: bool = False) -> pd.DataFrame:
+    """Run ``runs`` replicates of ``scenario`` and return the long result table.
+
+    Per-run seeds are ``seeds`` when given (run i then equals
+    ``AllianceModel(scenario, seed=seeds[i])`` exactly), else derived from ``seed`` with
+    :func:`model.sampling.derive_seeds`; the ``seed`` column records each run's seed.
+    ``months`` defaults to the scenario's horizon. With ``summary=True`` only per-month
+    quantiles, means and option shares are kept (``model.streaming``), in memory bounded
+    by ``CHUNK_RUNS`` runs whatever ``runs`` is.
+    """
+    if seeds is None:
+        if runs is None or runs < 1:
+            raise ValueError(f"runs must be a positive integer, got {runs!r}")
+        seeds = derive_seeds(seed, runs)
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if seeds.ndim != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
+    if runs is not None and runs != len(seeds):
+        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
+    months = scenario.horizon if months is None else int(months)
+    if months < 0:
+        raise ValueError(f"months must be ≥ 0, got {months}")
+    stats = MonthlySummary(months) if summary else None
+    parts = []
+    for start in range(0, len(seeds), CHUNK_RUNS):
+        arrays = simulate(scenario, seeds[start:start + CHUNK_RUNS], months)
+        if stats is not None:
+            stats.add(arrays.state, arrays.choice)
+        else:
+            parts.append(table_columns(arrays))
+        del arrays
+    if stats is not None:
+        return stats.frame()
+    return to_table(parts, months)

@@ -1,0 +1,46 @@
+"""Month 0 of a run: the posture as option indices, the initial state and the beliefs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.actions import DIMENSIONS
+from ..core.schema import Scenario
+from ..core.state import STATE_COLUMNS
+from .dynamics import alliance_level, flows, runs_of
+from .params import KernelParams
+
+
+def posture_indices(scenario: Scenario, runs: int = 1) -> dict[str, np.ndarray]:
+    """The month-0 posture as option indices ``(runs,)`` by dimension key."""
+    posture = scenario.posture
+    return {d.key: np.full(runs, d.index(getattr(posture, d.actor.value)[d.name]),
+                           dtype=np.int64) for d in DIMENSIONS}
+
+
+def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
+                  runs: int) -> dict[str, np.ndarray]:
+    """Month 0: the scenario's initial values and the flows of the initial posture."""
+    ini, lv = K.initial, K.levers
+    munitions, aid, tech = flows(posture)
+    state = {
+        "alliance_strength": runs_of(ini.alliance_strength, runs),
+        "war_demand": runs_of(K.war_demand(0), runs),
+        "munitions_flow": runs_of(munitions, runs),
+        "aid_flow": runs_of(aid, runs),
+        "tech_flow": runs_of(tech, runs),
+        "nk_food_gap": runs_of(lv.nk_food_crisis, runs),
+        "nk_tech_level": runs_of(ini.nk_tech_level, runs),
+        "sanctions_integrity": runs_of(ini.sanctions_integrity, runs),
+        "russia_circumvention": runs_of(ini.russia_circumvention, runs),
+        "russia_reputation": runs_of(ini.russia_reputation, runs),
+        "isolation_russia": runs_of(ini.isolation_russia, runs),
+        "isolation_north_korea": runs_of(ini.isolation_north_korea, runs),
+    }
+    state["alliance_level"] = alliance_level(state["alliance_strength"], None, K)
+    return {k: state[k] for k in STATE_COLUMNS}
+
+
+def initial_beliefs(posture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Beliefs at month 0: everyone expects the posture to continue."""
+    return {d.key: np.eye(d.size)[posture[d.key]] for d in DIMENSIONS}

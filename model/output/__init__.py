@@ -1,0 +1,1 @@
+"""What users read: result folders and manifests, summaries, intervals, plots, reports."""

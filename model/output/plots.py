@@ -1,0 +1,310 @@
+"""Plots of ensemble results: state trajectories with uncertainty bands, and option shares.
+
+Input is the long result table of ``model.run_ensemble``: one row per (run, month) with
+integer ``run`` and ``month`` (month 0 = the scenario's start), the state columns and one
+``actor.dimension`` column per action holding the chosen option's name (string or
+Categorical). Unknown extra columns are ignored; a missing state or action column leaves
+its series or panel empty (with a note) rather than failing.
+
+Figures are built as ``matplotlib.figure.Figure`` objects, never through pyplot, so no
+global state or interactive backend is touched; ``Figure.savefig`` renders with Agg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from ..core.actions import DIMENSIONS
+from ..core.calendar import axis_label, calendar_month, januaries
+from ..core.state import STATE_BY_NAME, UNIT_INDEX, AllianceLevel
+from .style import ACTOR_COLORMAPS, DPI
+
+FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
+#: Flows are discrete month to month (an option is played or not), so each run's flows
+#: are averaged over a trailing window before taking quantiles across runs.
+FLOW_WINDOW = 6
+
+
+# Panels of plot_trajectories: (title, unit, [(column, colour), ...]).
+_TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("Alliance strength", UNIT_INDEX, (("alliance_strength", "tab:red"),)),
+    ("Alliance level (share of runs at each level)", "share of runs", ()),
+    (
+        f"Flows to Russia and North Korea ({FLOW_WINDOW}-month moving average per run)",
+        UNIT_INDEX,
+        (("munitions_flow", "tab:red"), ("aid_flow", "tab:green"), ("tech_flow", "tab:blue")),
+    ),
+    (
+        "Sanctions regime",
+        UNIT_INDEX,
+        (("sanctions_integrity", "tab:blue"), ("russia_circumvention", "tab:red")),
+    ),
+    (
+        "North Korea's gains",
+        UNIT_INDEX,
+        (("nk_food_gap", "tab:orange"), ("nk_tech_level", "tab:purple")),
+    ),
+    (
+        "Isolation and reputation",
+        UNIT_INDEX,
+        (
+            ("isolation_russia", "tab:red"),
+            ("isolation_north_korea", "tab:purple"),
+            ("russia_reputation", "tab:gray"),
+        ),
+    ),
+)
+
+def moving_average(table: pd.DataFrame, columns: Sequence[str], window: int) -> pd.DataFrame:
+    """``table`` with ``columns`` replaced by each run's trailing ``window``-month mean."""
+    present = [c for c in columns if c in table]
+    if not present:
+        return table
+    ordered = table.sort_values(["run", "month"])
+    smoothed = (ordered.groupby("run", sort=False)[present].rolling(window, min_periods=1)
+                .mean().reset_index(level=0, drop=True))
+    return ordered.assign(**{c: smoothed[c] for c in present})
+
+
+_QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
+_BAND_ALPHA_50 = 0.30
+_BAND_ALPHA_90 = 0.10
+
+
+def quantile_bands(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per-month quantiles of ``column`` across runs.
+
+    Returns a DataFrame indexed by month (sorted) with columns ``median``, ``q05``,
+    ``q25``, ``q75``, ``q95``: the median, the 50% band (q25–q75) and the 90% band
+    (q05–q95), computed with linear interpolation between order statistics (numpy's
+    default), so q05 <= q25 <= median <= q75 <= q95. Missing values are skipped; a month
+    whose values are all missing gives NaN.
+    """
+    values = pd.to_numeric(table[column], errors="coerce").astype(float)
+    grouped = values.groupby(table["month"].to_numpy(), sort=True)
+    bands = grouped.quantile(list(_QUANTILES.values())).unstack()
+    bands.columns = list(_QUANTILES.keys())
+    bands.index.name = "month"
+    return bands[["median", "q05", "q25", "q75", "q95"]]
+
+
+def option_shares(
+    table: pd.DataFrame, actor_dimension: str, options: Sequence[str]
+) -> pd.DataFrame:
+    """Per-month share of runs playing each option of ``actor_dimension``.
+
+    Returns a DataFrame indexed by month (sorted), one column per option in the order of
+    ``options``; each row sums to 1 over the runs with a recorded choice that month.
+    Options seen in the data but not listed in ``options`` get extra columns after the
+    listed ones, so rows still sum to 1. A month with no recorded choice is all zeros.
+    """
+    values = table[actor_dimension]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    months = table["month"].to_numpy()
+    observed = values.notna().to_numpy()
+    counts = pd.crosstab(months[observed], values[observed].astype(str).to_numpy())
+    listed = [str(o) for o in options]
+    extra = sorted(c for c in counts.columns if c not in listed)
+    all_months = np.sort(pd.unique(months))
+    counts = counts.reindex(index=all_months, columns=listed + extra, fill_value=0)
+    totals = counts.sum(axis=1).replace(0, 1)
+    shares = counts.div(totals, axis=0).astype(float)
+    shares.index.name = "month"
+    shares.columns.name = None
+    return shares
+
+
+def _new_figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, list]:
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    return fig, [ax for row in axes for ax in row]
+
+
+def _format_time_axis(ax: Axes, months: np.ndarray, show_xlabel: bool, start: str) -> None:
+    lo, hi = (int(months.min()), int(months.max())) if months.size else (0, 1)
+    if lo == hi:
+        ax.set_xlim(lo - 0.5, hi + 0.5)
+        ax.set_xticks([lo])
+    else:
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 3, 6, 10]))
+    ax.tick_params(labelbottom=True)
+    if show_xlabel:
+        ax.set_xlabel(axis_label(start))
+    # Calendar years on a secondary axis: ticks at each January.
+    new_years = januaries(start, lo, hi)
+    if new_years:
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(new_years, [calendar_month(start, m) for m in new_years])
+        top.tick_params(labelsize=8, colors="0.4", length=3)
+        for m in new_years:
+            ax.axvline(m, color="0.85", lw=0.8, zorder=0)
+    ax.grid(axis="y", color="0.9", lw=0.8)
+
+
+def _stack(ax: Axes, x: np.ndarray, shares: pd.DataFrame, colors: Sequence) -> None:
+    """Stacked area of share columns over x (stacked bars when there is one month)."""
+    labels = [str(c) for c in shares.columns]
+    if len(x) > 1:
+        ax.stackplot(
+            x,
+            shares.to_numpy().T,
+            labels=labels,
+            colors=colors,
+            alpha=0.9,
+            edgecolor="white",
+            linewidth=0.3,
+        )
+    else:
+        bottom = 0.0
+        for label, color, value in zip(labels, colors, shares.iloc[0].to_numpy(), strict=True):
+            ax.bar(x, value, bottom=bottom, width=0.6, color=color, label=label)
+            bottom += value
+    ax.set_ylim(0, 1)
+
+
+def _legend_right(ax: Axes, **options) -> None:
+    """Legend outside the panel's right edge, top layer of a stack first."""
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5),
+              fontsize=8, **options)
+
+
+def _no_data(ax: Axes, what: str) -> None:
+    ax.text(
+        0.5, 0.5, f"no data: {what}", transform=ax.transAxes, ha="center", va="center", color="0.4"
+    )
+
+
+def _band_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]) -> None:
+    shown = []
+    for column, color in series:
+        if column not in table:
+            continue
+        bands = quantile_bands(table, column)
+        x = bands.index.to_numpy()
+        label = STATE_BY_NAME[column].label if column in STATE_BY_NAME else column
+        ax.fill_between(x, bands["q05"], bands["q95"], color=color, alpha=_BAND_ALPHA_90, lw=0)
+        for edge in ("q05", "q95"):  # thin edges keep overlapping 90% bands traceable
+            ax.plot(x, bands[edge], color=color, lw=0.6, alpha=0.6)
+        ax.fill_between(x, bands["q25"], bands["q75"], color=color, alpha=_BAND_ALPHA_50, lw=0)
+        marker = "o" if len(x) == 1 else None
+        ax.plot(x, bands["median"], color=color, lw=2, marker=marker, label=label)
+        if len(x) == 1:  # bands have no width in time: show them as error bars
+            ax.errorbar(
+                x,
+                bands["median"],
+                yerr=[bands["median"] - bands["q05"], bands["q95"] - bands["median"]],
+                color=color,
+                capsize=4,
+            )
+        shown.append(column)
+    if not shown:
+        _no_data(ax, ", ".join(c for c, _ in series))
+    elif len(series) > 1:
+        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+    ax.set_ylim(-0.02, 1.02)
+
+
+def _save(fig: Figure, path: str | PathLike | None) -> None:
+    if path is not None:
+        fig.savefig(path, dpi=DPI)
+
+
+def plot_trajectories(
+    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str
+) -> Figure:
+    """Six panels of state trajectories over months, across the ensemble's runs.
+
+    Each line is the median across runs at each month; the dark shading is the 50% band
+    (25th–75th percentile) and the light shading the 90% band (5th–95th). Panels:
+    alliance strength; the share of runs at each alliance level (stacked, by level name);
+    munitions/aid/technology flows; sanctions integrity and Russian circumvention; North
+    Korea's food gap and tech level; isolation of Russia and North Korea and Russia's
+    reputation. ``start`` is the scenario's month 0 (``YYYY-MM``) for the calendar axis.
+    Returns the Figure; saves it as well when ``path`` is given.
+    """
+    months = np.sort(pd.unique(table["month"].to_numpy()))
+    n_runs = int(table["run"].nunique())
+    rows = -(-len(_TRAJECTORY_PANELS) // 2)
+    fig, axes = _new_figure(rows, 2, (13, 11 * rows / 3))
+    smoothed = moving_average(table, FLOW_COLUMNS, FLOW_WINDOW)
+    for i, (ax, (panel_title, unit, series)) in enumerate(
+        zip(axes, _TRAJECTORY_PANELS, strict=True)
+    ):
+        if series:
+            _band_panel(ax, smoothed if series[0][0] in FLOW_COLUMNS else table, series)
+        elif "alliance_level" in table:
+            names = table["alliance_level"].round().map(
+                {float(level): level.label for level in AllianceLevel})
+            shares = option_shares(table.assign(alliance_level=names), "alliance_level",
+                                   [level.label for level in AllianceLevel])
+            colors = colormaps["RdPu"](np.linspace(0.15, 0.95, shares.shape[1]))
+            _stack(ax, shares.index.to_numpy(), shares, colors)
+            _legend_right(ax, title="level", title_fontsize=8)
+        else:
+            _no_data(ax, "alliance_level")
+        ax.set_title(panel_title, fontsize=11)
+        ax.set_ylabel(unit)
+        _format_time_axis(ax, months, show_xlabel=i >= len(axes) - 2, start=start)
+    for ax in axes[len(_TRAJECTORY_PANELS):]:
+        ax.set_visible(False)
+
+    band_key = [
+        Line2D([], [], color="0.2", lw=2, label="median across runs"),
+        Patch(facecolor="0.2", alpha=_BAND_ALPHA_50, label="50% band (25th–75th pct.)"),
+        Patch(
+            facecolor=(0.2, 0.2, 0.2, _BAND_ALPHA_90),
+            edgecolor=(0.2, 0.2, 0.2, 0.6),
+            lw=0.6,
+            label="90% band (5th–95th pct.)",
+        ),
+    ]
+    fig.legend(handles=band_key, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    fig.suptitle(f"{title} — state trajectories, {n_runs} run{'s' * (n_runs != 1)}", fontsize=14)
+    _save(fig, path)
+    return fig
+
+
+def plot_option_shares(
+    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str
+) -> Figure:
+    """One panel per actor and dimension: the share of runs playing each option by month.
+
+    Stacked areas (stacked bars for a single month) with options ordered from least to
+    most escalatory, darker = more escalatory, colour family by actor. Returns the
+    Figure; saves it as well when ``path`` is given.
+    """
+    months = np.sort(pd.unique(table["month"].to_numpy()))
+    n_runs = int(table["run"].nunique())
+    rows = -(-len(DIMENSIONS) // 2)
+    fig, axes = _new_figure(rows, 2, (13, 3 * rows))
+    for i, (ax, dim) in enumerate(zip(axes, DIMENSIONS)):
+        column, panel_title = dim.key, dim.label
+        if column in table:
+            shares = option_shares(table, column, dim.options)
+            cmap = colormaps[ACTOR_COLORMAPS[dim.actor]]
+            colors = cmap(np.linspace(0.3, 0.9, shares.shape[1]))
+            _stack(ax, shares.index.to_numpy(), shares, colors)
+            _legend_right(ax)
+        else:
+            _no_data(ax, column)
+        ax.set_title(panel_title, fontsize=11)
+        ax.set_ylabel("share of runs")
+        _format_time_axis(ax, months, show_xlabel=i >= len(DIMENSIONS) - 2, start=start)
+    for ax in axes[len(DIMENSIONS) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title} — options chosen, {n_runs} run{'s' * (n_runs != 1)}", fontsize=14)
+    _save(fig, path)
+    return fig

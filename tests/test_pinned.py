@@ -1,0 +1,51 @@
+"""Pinned numbers of the baseline at seed 0, so that a refactor cannot move a result
+unnoticed. When the model changes on purpose (a new mechanism, a recalibrated value),
+update these numbers in the same commit and say why in its message."""
+
+from __future__ import annotations
+
+import pytest
+
+from model import AllianceModel, load_scenario, run_ensemble
+
+RUNS, MONTHS = 40, 24
+PICKED = [0, 7, 19, 33]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return run_ensemble(load_scenario("baseline"), runs=RUNS, seed=0, months=MONTHS)
+
+
+def test_pinned_alliance_strength_and_munitions(table):
+    last = table[table.month == MONTHS]
+    strength = last.alliance_strength.to_numpy()[PICKED]
+    munitions = table.groupby("run").munitions_flow.sum().to_numpy()[PICKED]
+    assert strength.tolist() == pytest.approx(STRENGTH_AT_24, rel=1e-9)
+    assert munitions.tolist() == pytest.approx(MUNITIONS_TOTAL, rel=1e-9)
+
+
+def test_pinned_regime_and_choices(table):
+    last = table[table.month == MONTHS]
+    assert last.sanctions_integrity.mean() == pytest.approx(INTEGRITY_MEAN_AT_24, rel=1e-9)
+    assert last.russia_circumvention.mean() == pytest.approx(CIRCUMVENTION_MEAN_AT_24, rel=1e-9)
+    assert table["russia.sanctions"].value_counts().to_dict() == RUSSIA_SANCTIONS_COUNTS
+    assert table["china.stance"].value_counts().to_dict() == CHINA_STANCE_COUNTS
+
+
+def test_pinned_mesa_run_equals_ensemble_run(table):
+    """The Mesa driver gives the pinned run too (run 0's seed)."""
+    model = AllianceModel(load_scenario("baseline"), seed=int(table.seed.iloc[0]))
+    model.run(MONTHS)
+    assert model.state["alliance_strength"][0] == pytest.approx(STRENGTH_AT_24[0], rel=1e-9)
+
+
+# The pinned values (baseline, 40 runs, seed 0, 24 months).
+STRENGTH_AT_24 = [0.7518519154644323, 0.7821492860160927, 0.7487685184590608,
+                  0.7462610563144882]
+MUNITIONS_TOTAL = [6.1789846532333375, 6.906178201185195, 5.709929549858981,
+                   6.096434544934466]
+INTEGRITY_MEAN_AT_24 = 0.4700047790690176
+CIRCUMVENTION_MEAN_AT_24 = 0.8010909189827963
+RUSSIA_SANCTIONS_COUNTS = {"evade": 574, "enforce": 426}
+CHINA_STANCE_COUNTS = {"neutral": 519, "enable": 308, "restrain": 173}
