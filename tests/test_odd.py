@@ -1,0 +1,72 @@
+"""docs/ODD.md stays complete: it names every parameter, state column and action column.
+
+The names are taken from the code (the rows ``python run.py params`` prints, the
+kernels' state columns, the action dimensions), so a parameter or column added to the
+model without being described in the ODD document fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import ROOT
+
+from model import load_scenario
+from model.cli.params import parameter_rows
+from model.core.actions import ACTION_COLUMNS
+from model.core.parameters import SPECS
+from model.core.state import STATE_COLUMNS
+
+ODD = ROOT / "docs" / "ODD.md"
+
+
+def missing(names, text: str) -> list[str]:
+    """The names that do not occur in ``text`` as whole dotted names.
+
+    ``russia.arms`` must not count as present because ``russia.arms_x`` or
+    ``x.russia.arms`` occurs; a name may be followed by punctuation (a full stop).
+    """
+    return [name for name in names
+            if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)", text)]
+
+
+@pytest.fixture(scope="module")
+def odd_text() -> str:
+    return ODD.read_text(encoding="utf-8")
+
+
+def parameter_keys() -> list[str]:
+    """Every key ``python run.py params`` prints for the baseline."""
+    return [row["key"] for row in parameter_rows(load_scenario("baseline"))]
+
+
+def test_params_command_prints_every_spec():
+    assert parameter_keys() == list(SPECS)
+
+
+def test_every_parameter_is_described(odd_text):
+    assert missing(parameter_keys(), odd_text) == []
+
+
+def test_every_state_column_is_described(odd_text):
+    assert missing(STATE_COLUMNS, odd_text) == []
+
+
+def test_every_action_column_is_described(odd_text):
+    assert missing(ACTION_COLUMNS, odd_text) == []
+
+
+@pytest.mark.parametrize("name", [parameter_keys()[0], STATE_COLUMNS[-1], ACTION_COLUMNS[3]])
+def test_a_name_removed_from_the_document_is_reported(odd_text, name):
+    pattern = rf"(?<![\w.]){re.escape(name)}(?!\w|\.\w)"
+    assert re.search(pattern, odd_text)
+    stripped = re.sub(pattern, "", odd_text)
+    assert missing([name], stripped) == [name]
+    assert missing([name], odd_text.replace(name, name + "_renamed")) == [name]
+
+
+def test_named_source_files_exist(odd_text):
+    paths = set(re.findall(r"`((?:model|tests|experiments)/[\w/]+\.(?:py|toml))`", odd_text))
+    assert paths, "the document names no source files"
+    assert sorted(p for p in paths if not (ROOT / p).exists()) == []
