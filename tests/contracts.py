@@ -137,9 +137,8 @@ def month_game(payoffs: np.ndarray, baseline) -> MonthGame:
     """A MonthGame whose stage games are ``payoffs`` ``(runs, 4, 36, 3, 3, 3)``."""
     runs = payoffs.shape[0]
     previous = {d.key: np.zeros(runs, dtype=np.int64) for d in DIMENSIONS}
-    game = MonthGame(random_state(runs), kernel_params(baseline).as_columns(), previous)
-    game.__dict__["payoffs"] = payoffs  # cached_property: set the solved value directly
-    return game
+    return MonthGame(random_state(runs), kernel_params(baseline).as_columns(), previous,
+                     payoffs=payoffs)
 
 
 def no_equilibrium_games(runs: int, seed: int = 0) -> np.ndarray:

@@ -152,6 +152,8 @@ SCENARIOS = {
     "war-demand-schedule": {"levers.war_demand": [[0, 0.9], [6, 0.3]]},
     "distributions": DIST_OVERRIDES,
     "partial-action": {"russia.action": {"sanctions": "evade"}},
+    "nash": {f"{a}.rule": "nash" for a in ("russia", "north_korea", "united_states", "china")},
+    "qre": {f"{a}.rule": "qre" for a in ("russia", "north_korea", "united_states", "china")},
 }
 
 

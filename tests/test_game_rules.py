@@ -223,3 +223,139 @@ def test_equilibria_bad_input_is_one_line(args, message, tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+# ---------------------------------------------------------------- batched = per run
+
+
+class ReferenceMonthGame(MonthGame):
+    """The per-run implementation the batched rules replace (the test oracle): every
+    run's dense stage game, its pure equilibria by ``model.games.pure_nash_equilibria``,
+    ``select_equilibrium`` one run at a time, and the QRE traced from ``lam = 0`` by
+    ``model.games.logit_qre`` with Russia's marginals summed from its 36 joint options."""
+
+    @property
+    def selected(self):
+        out = np.full((self.runs, len(PLAYERS)), -1, dtype=np.int64)
+        last = np.stack([p.joint_index(self.previous) for p in OPTIONS], axis=1)
+        for r in range(self.runs):
+            found = np.array(pure_nash_equilibria(self.payoffs[r], tol=1e-9))
+            if len(found):
+                out[r] = select_equilibrium(found, self.payoffs[r], last[r])
+        return out
+
+    def marginals(self, lam, rows=None):
+        rows = np.arange(self.runs) if rows is None else np.asarray(rows)
+        out = [np.empty((len(rows), d.size)) for d in DIMENSIONS]
+        for n, r in enumerate(rows):
+            value = float(lam[r, 0]) if isinstance(lam, np.ndarray) else float(lam)
+            strategies = self.qre(int(r), value)
+            slot = 0
+            for player, strategy in zip(OPTIONS, strategies):
+                for j, dim in enumerate(player.dimensions):
+                    out[slot][n] = [strategy[player.combos[:, j] == o].sum()
+                                    for o in range(dim.size)]
+                    slot += 1
+        return out
+
+
+ALL_ON = {rule: {f"{a.value}.rule": rule for a in Actor} for rule in ("nash", "qre")}
+
+
+@pytest.mark.parametrize("overrides", [
+    ALL_ON["nash"], ALL_ON["qre"],
+    {**ALL_ON["qre"], "levers.international_pressure": {"dist": "uniform", "low": 0.2,
+                                                        "high": 0.9},
+     "russia.lam": {"dist": "uniform", "low": 1.0, "high": 6.0}},
+    {**ALL_ON["nash"], "levers.war_demand": 0.3, "levers.international_pressure": 0.95},
+    {"russia.rule": "nash", "united_states.rule": "qre", "china.rule": "nash",
+     "north_korea.rule": "qre"},
+], ids=["nash", "qre", "qre-distributions", "nash-low-demand", "mixed"])
+def test_batched_rules_draw_what_the_per_run_reference_draws(overrides, monkeypatch):
+    """Same seeds, same months: the batched rules choose exactly the options the per-run
+    implementation chooses (selected equilibria and QRE draws alike)."""
+    import model.ensemble.driver as ensemble
+
+    scenario = load_scenario("baseline", overrides)
+    seeds, months = [3, 17, 2024], 12
+    batched = ensemble.simulate(scenario, np.array(seeds, dtype=np.uint64), months)
+    monkeypatch.setattr(ensemble, "MonthGame", ReferenceMonthGame)
+    reference = ensemble.simulate(scenario, np.array(seeds, dtype=np.uint64), months)
+    for key in batched.choice:
+        np.testing.assert_array_equal(batched.choice[key], reference.choice[key], err_msg=key)
+    for column in batched.state:
+        np.testing.assert_allclose(batched.state[column], reference.state[column],
+                                   rtol=0, atol=1e-12)
+
+
+def test_qre_marginals_equal_the_traced_branch_along_trajectories(monkeypatch):
+    """Every month's batched QRE (warm-started from last month) is within 1e-8 of the
+    branch traced from lam = 0, and every QRE is a fixed point (regret check)."""
+    import model.ensemble.driver as ensemble
+
+    checked = []
+
+    class Checking(MonthGame):
+        def marginals(self, lam, rows=None):
+            got = super().marginals(lam, rows)
+            want = ReferenceMonthGame.marginals(self, lam, rows)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
+            checked.append(len(got[0]))
+            return got
+
+    monkeypatch.setattr(ensemble, "MonthGame", Checking)
+    scenario = load_scenario("baseline", {**ALL_ON["qre"], "china.lam": 2.0})
+    arrays = ensemble.simulate(scenario, np.arange(4, dtype=np.uint64), 10)
+    assert sum(checked) >= 4 * 10 * 2  # two values of lam each month
+    assert arrays.choice["russia.arms"].shape == (11, 4)
+
+
+INDIFFERENT_CHINA = {f"china.weights.{w}": 0.0 for w in (
+    "rivalry", "counter_us", "instability_cost", "secondary_sanctions_risk", "influence_loss")}
+
+
+@pytest.mark.parametrize("overrides", [{}, INDIFFERENT_CHINA], ids=["baseline", "ties"])
+def test_batched_selection_equals_select_equilibrium_on_many_runs(overrides):
+    """Random states; with an indifferent China most games have three equilibria (ties
+    everywhere in China's payoff): the batched selection is the per-run one, run by run."""
+    runs = 300
+    params = kernel_params(load_scenario("baseline", overrides)).as_columns()
+    state = random_state(runs, np.random.default_rng(21))
+    rng = np.random.default_rng(4)
+    previous = {d.key: rng.integers(0, d.size, runs) for d in DIMENSIONS}
+    game = MonthGame(state, params, previous)
+    reference = ReferenceMonthGame(state, params, previous)
+    np.testing.assert_array_equal(game.selected, reference.selected)
+    expected = np.zeros((runs, int(np.prod(SHAPE))), dtype=bool)
+    for r in range(runs):
+        for e in pure_nash_equilibria(reference.payoffs[r]):
+            expected[r, np.ravel_multi_index(e, SHAPE)] = True
+    np.testing.assert_array_equal(game.equilibria.reshape(runs, -1), expected)
+    if overrides:
+        assert (expected.sum(axis=1) > 1).mean() > 0.5
+
+
+def test_batched_selection_on_hand_made_ties():
+    """Degenerate games: all-zero payoffs (every profile an equilibrium, beyond
+    MAX_CANDIDATES), equal totals, Pareto ties; integer games with many equilibria."""
+    rng = np.random.default_rng(8)
+    payoffs = rng.integers(-1, 2, size=(30, len(PLAYERS), *SHAPE)).astype(float)
+    payoffs[0] = 0.0
+    payoffs[1, :, :, :, :, :] = rng.integers(0, 2, size=(len(PLAYERS), 1, 3, 3, 3))
+    previous = {d.key: rng.integers(0, d.size, 30) for d in DIMENSIONS}
+    state = random_state(30)
+    params = kernel_params(load_scenario("baseline")).as_columns()
+    game = MonthGame(state, params, previous, payoffs=payoffs)
+    reference = ReferenceMonthGame(state, params, previous, payoffs=payoffs)
+    np.testing.assert_array_equal(game.selected, reference.selected)
+    assert (game.selected >= 0).all(axis=1).sum() >= 2
+
+
+def test_warm_starts_are_used_and_remembered(baseline):
+    """From the second month on, runs are solved from last month's QRE."""
+    scenario = load_scenario("baseline", ALL_ON["qre"])
+    model = AllianceModel(scenario, seed=5)
+    model.run(6)
+    stats = model.game_memory.stats
+    assert stats["warm"] >= 4 and stats["warm"] + stats["continued"] + stats["traced"] == 6

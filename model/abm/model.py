@@ -13,6 +13,7 @@ from ..core.scenario import Scenario, load_scenario
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
+    GameMemory,
     MonthGame,
     advance,
     initial_beliefs,
@@ -61,6 +62,7 @@ class AllianceModel(mesa.Model):
         self.state_view = state_columns(self.state)
         self.draws: dict[str, np.ndarray] = {}
         self.game: MonthGame | None = None
+        self.game_memory = GameMemory()  # warm starts of the game-solving rules
 
         for actor in Actor:
             StateActor(self, actor, ActorPolicy.from_scenario(scenario, actor))
@@ -77,7 +79,8 @@ class AllianceModel(mesa.Model):
         uniforms = self.rng.random(DRAWS_PER_MONTH)[None, :]
         self.draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
         self.state_view = state_columns(self.state)
-        self.game = MonthGame(self.state, self.params_view, self.choice)  # solved lazily
+        self.game = MonthGame(self.state, self.params_view, self.choice,
+                              self.game_memory)  # solved lazily
         self.agents.do("decide")
         choice = {}
         for agent in self.agents:

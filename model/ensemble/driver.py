@@ -19,6 +19,7 @@ from ..core.scenario import Scenario
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
+    GameMemory,
     MonthGame,
     advance,
     decide,
@@ -116,11 +117,12 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
             out_choice[k][month] = choice[k]
 
     record(0)
+    memory = GameMemory()  # warm starts of the game-solving rules, month to month
     for month in range(1, months + 1):
         uniforms = monthly[month - 1]
         draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
         view = state_columns(state)
-        game = MonthGame(state, params_view, choice)  # solved only if a rule needs it
+        game = MonthGame(state, params_view, choice, memory)  # solved only if a rule needs it
         choice = {}
         for policy in policies:
             choice.update(decide(policy, beliefs, view, params_view, draws, game))

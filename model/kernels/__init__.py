@@ -7,6 +7,7 @@ driver with N runs at once.
 from ..core.state import STATE_COLUMNS
 from .decisions import RULES, ActorPolicy, MonthGame, decide, sample, softmax
 from .dynamics import advance, alliance_level, update_beliefs
+from .game_rules import GameMemory
 from .initial import initial_beliefs, initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, option_payoffs, state_columns
@@ -15,5 +16,5 @@ __all__ = [
     "RULES", "ActorPolicy", "MonthGame", "decide", "sample", "softmax", "STATE_COLUMNS",
     "advance", "alliance_level", "initial_beliefs", "initial_state", "posture_indices",
     "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
-    "state_columns",
+    "state_columns", "GameMemory",
 ]

@@ -16,11 +16,11 @@ import numpy as np
 
 from ..core.actions import Actor, dimensions_of
 from .choice import sample, softmax
-from .game_rules import MonthGame, nash_choices, qre_all
+from .game_rules import GameMemory, MonthGame, nash_choices, qre_all
 from .params import KernelParams
 from .payoffs import option_payoffs
 
-__all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "MonthGame"]
+__all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "GameMemory", "MonthGame"]
 
 
 @dataclass(frozen=True)

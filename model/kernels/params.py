@@ -40,6 +40,14 @@ class KernelParams:
         i = int(np.searchsorted(self.schedule_months, month, side="right")) - 1
         return float(self.schedule_values[i])
 
+    def take(self, rows: np.ndarray) -> KernelParams:
+        """The values of the given runs (per-run arrays indexed along their first axis)."""
+        def pick(v):
+            return v[rows] if isinstance(v, np.ndarray) and v.ndim else v
+        lam = {k: pick(v) for k, v in self.lam.items()}
+        return replace(self, lam=lam, **{name: SimpleNamespace(
+            **{k: pick(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
+
     def as_columns(self) -> KernelParams:
         """Per-run arrays reshaped to ``(runs, 1)``, to broadcast against option axes."""
         def reshape(ns: SimpleNamespace) -> SimpleNamespace:

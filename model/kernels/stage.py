@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from ..core.actions import Actor, Dimension, dimensions_of
+from ..core.actions import DIMENSIONS, Actor, Dimension, dimensions_of
 from ..core.schema import Scenario
+from ..games.batch import SparseGame
 from .initial import initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, state_columns
@@ -123,3 +125,219 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
         month = 0 if month is None else month
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in state.items()}
     return StageGame(stage_payoffs(arrays, params.as_columns())[0], month)
+
+
+# ---------------------------------------------------------------------------------------
+# The stage game of a batch of runs as a sparse game (what the nash and qre rules solve)
+# ---------------------------------------------------------------------------------------
+
+#: Each dimension's option count, in ``DIMENSIONS`` order.
+DIM_SIZES: tuple[int, ...] = tuple(d.size for d in DIMENSIONS)
+_ACTOR_OF_DIM = tuple(PLAYERS.index(d.actor) for d in DIMENSIONS)
+#: Relative size below which an interaction contrast counts as rounding.
+SEPARABILITY_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class GameLayout:
+    """How the stage game is handed to the batched solvers.
+
+    ``players[k]`` lists the dimensions (``DIMENSIONS`` indices) that solver player ``k``
+    controls jointly; ``actors[k]`` is its actor (``PLAYERS`` index); ``deps[k]`` the
+    solver players its payoff depends on; ``groups`` the solver players of each actor.
+    When Russia's payoff is additively separable across its dimensions (the model's
+    payoffs are), each dimension is its own solver player: its QRE over the 36 joint
+    options is the product of the four marginals, and its best reply is the four
+    per-dimension best replies. Otherwise Russia is one player with 36 joint options.
+    """
+
+    players: tuple[tuple[int, ...], ...]
+    deps: tuple[tuple[int, ...], ...]
+
+    @property
+    def actors(self) -> tuple[int, ...]:
+        return tuple(_ACTOR_OF_DIM[dims[0]] for dims in self.players)
+
+    @property
+    def separable(self) -> bool:
+        return len(self.players) == len(DIMENSIONS)
+
+    @cached_property
+    def counts(self) -> tuple[int, ...]:
+        return tuple(int(np.prod([DIM_SIZES[d] for d in dims])) for dims in self.players)
+
+    @cached_property
+    def groups(self) -> list[list[int]]:
+        return [[k for k, a in enumerate(self.actors) if a == i] for i in range(len(PLAYERS))]
+
+    def combos(self, k: int) -> np.ndarray:
+        """Per-dimension option of each of player ``k``'s joint options."""
+        sizes = [DIM_SIZES[d] for d in self.players[k]]
+        return np.array(list(itertools.product(*[range(m) for m in sizes])), dtype=int)
+
+
+def _dimension_players(separable: bool) -> tuple[tuple[int, ...], ...]:
+    if separable:
+        return tuple((d,) for d in range(len(DIMENSIONS)))
+    dims = [tuple(d for d in range(len(DIMENSIONS)) if _ACTOR_OF_DIM[d] == i)
+            for i in range(len(PLAYERS))]
+    return tuple(dims)
+
+
+def russia_separable(payoffs: np.ndarray) -> bool:
+    """Whether Russia's stage payoffs ``(runs, 4, 36, 3, 3, 3)`` are a sum of one term per
+    Russian dimension (every interaction contrast below ``SEPARABILITY_TOL`` × range)."""
+    runs = payoffs.shape[0]
+    sizes = [d.size for d in OPTIONS[0].dimensions]
+    u = payoffs[:, 0].reshape(runs, *sizes, -1)
+    base = u[:, 0:1, 0:1, 0:1, 0:1]
+    fit = -3.0 * base
+    for k in range(len(sizes)):
+        index = [slice(None)] + [slice(None) if j == k else slice(0, 1)
+                                 for j in range(len(sizes))]
+        fit = fit + u[tuple(index)]
+    scale = 1.0 + np.abs(u).max()
+    return bool(np.abs(u - fit).max() <= SEPARABILITY_TOL * scale)
+
+
+def _dense_tensors(payoffs: np.ndarray, layout: GameLayout) -> list[np.ndarray]:
+    """Each solver player's payoffs over all solver players' axes (broadcastable)."""
+    runs = payoffs.shape[0]
+    counts = layout.counts
+    out = []
+    for k, dims in enumerate(layout.players):
+        u = payoffs[:, _ACTOR_OF_DIM[dims[0]]]
+        if layout.separable:
+            u = u.reshape(runs, *DIM_SIZES)
+            if _ACTOR_OF_DIM[dims[0]] == 0:  # other Russian dimensions at option 0
+                index = [slice(None)] + [slice(None) if (j == k or _ACTOR_OF_DIM[j] != 0)
+                                         else slice(0, 1) for j in range(len(DIM_SIZES))]
+                u = u[tuple(index)]
+        else:
+            u = u.reshape(runs, *counts)
+        out.append(u)
+    return out
+
+
+def layout_of(payoffs: np.ndarray) -> GameLayout:
+    """The layout of dense stage games ``(runs, 4, 36, 3, 3, 3)``: Russia split by
+    dimension when separable; each player's dependencies where its payoff varies."""
+    layout = GameLayout(_dimension_players(russia_separable(payoffs)), ())
+    game = SparseGame.from_tensors(_dense_tensors(payoffs, layout), layout.counts)
+    return GameLayout(layout.players, tuple(game.deps))
+
+
+def sparse_from_dense(payoffs: np.ndarray, layout: GameLayout | None = None):
+    """The batched solvers' game of dense stage games ``(runs, 4, 36, 3, 3, 3)``."""
+    layout = layout_of(payoffs) if layout is None else layout
+    counts = layout.counts
+    tensors = _dense_tensors(payoffs, layout)
+    out = []
+    for k, t in enumerate(tensors):
+        keep = [k, *layout.deps[k]]
+        index = [slice(None)] + [slice(None) if (j in keep and t.shape[1 + j] > 1) else 0
+                                 for j in range(len(counts))]
+        reduced = t[tuple(index)]
+        kept = sorted(keep)
+        out.append(np.ascontiguousarray(np.moveaxis(reduced, 1 + kept.index(k), 1)))
+    return SparseGame(out, list(layout.deps), counts), layout
+
+
+def probe_layout(state: dict[str, np.ndarray], params: KernelParams,
+                 rows: int = 3, seed: int = 0) -> GameLayout:
+    """The layout of the model's stage game, found once per batch on generic states.
+
+    The dense stage game is built for a few runs' parameters (``params`` as columns) at
+    random states (floats uniform in [0.1, 0.9], integer columns kept), where no term of
+    a payoff vanishes by accident (a flow that is 0 in month 1 would hide a dependence).
+    A dependence found at any probe is kept for every run and month; a term that is 0
+    for some run only makes that run's tensor constant along an axis, which is exact.
+    """
+    runs = len(next(iter(state.values())))
+    picks = np.unique(np.linspace(0, runs - 1, min(rows, runs)).astype(int))
+    rng = np.random.default_rng(seed)
+    probe = {}
+    for key, value in state.items():
+        value = np.asarray(value)[picks]
+        if np.issubdtype(value.dtype, np.floating):
+            value = rng.uniform(0.1, 0.9, len(picks))
+        probe[key] = value
+    return layout_of(stage_payoffs(probe, params.take(picks)))
+
+
+def _one_hots(layout: GameLayout, grid: list[tuple[int, np.ndarray]]
+              ) -> dict[str, np.ndarray]:
+    """One-hot play ``(n_profiles, options)`` of every dimension on a grid of profiles.
+
+    ``grid`` lists (solver player, its joint option per profile); dimensions of players
+    not on the grid play option 0."""
+    n = len(grid[0][1])
+    play = {d.key: np.broadcast_to(np.eye(d.size)[0], (n, d.size)) for d in DIMENSIONS}
+    for k, options in grid:
+        combos = layout.combos(k)[options]
+        for j, d in enumerate(layout.players[k]):
+            play[DIMENSIONS[d].key] = np.eye(DIM_SIZES[d])[combos[:, j]]
+    return play
+
+
+def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
+                      layout: GameLayout):
+    """The stage games of a batch of runs as a ``SparseGame`` in ``layout``.
+
+    Each solver player's payoff is evaluated by its actor's payoff kernel
+    (``PAYOFF_FUNCTIONS``) only on the grid of its own options × the options of the players
+    it depends on (Russia's other dimensions at option 0): about 300 payoffs per run
+    instead of the dense 4 × 972, each bit-identical to the dense stage game's entry.
+    """
+    columns = state_columns(state)
+    runs = len(next(iter(state.values())))
+    tensors: list[np.ndarray | None] = [None] * len(layout.players)
+    for actor, play, parts in _grids(layout):
+        values = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params),
+                                 (runs, parts[-1][2]))
+        for k, start, stop, shape in parts:
+            tensors[k] = np.ascontiguousarray(values[:, start:stop]).reshape(runs, *shape)
+    return SparseGame(tensors, list(layout.deps), layout.counts)
+
+
+_GRID_CACHE: dict[GameLayout, list] = {}
+
+
+def _grids(layout: GameLayout) -> list:
+    """Per actor: the one-hot play on the concatenated grids of its solver players, and
+    each player's (index, start, stop, tensor shape) in it (cached per layout)."""
+    if layout in _GRID_CACHE:
+        return _GRID_CACHE[layout]
+    counts = layout.counts
+    out = []
+    for a, actor in enumerate(PLAYERS):
+        members = [k for k, owner in enumerate(layout.actors) if owner == a]
+        plays, parts, start = [], [], 0
+        for k in members:
+            axes = [k, *layout.deps[k]]
+            shape = tuple(counts[x] for x in axes)
+            grids = np.indices(shape).reshape(len(axes), -1)
+            plays.append(_one_hots(layout, list(zip(axes, grids))))
+            parts.append((k, start, start + grids.shape[1], shape))
+            start += grids.shape[1]
+        play = {key: np.ascontiguousarray(np.concatenate([q[key] for q in plays]))
+                for key in plays[0]}
+        out.append((actor, play, parts))
+    _GRID_CACHE[layout] = out
+    return out
+
+
+def profile_payoffs(state: dict[str, np.ndarray], params: KernelParams,
+                    profiles: np.ndarray) -> np.ndarray:
+    """Every actor's payoff at given pure profiles: ``profiles`` ``(runs, k, 4)`` joint
+    option indices → ``(runs, k, 4)``, bit-identical to the dense stage game's entries."""
+    columns = state_columns(state)
+    runs, k = profiles.shape[:2]
+    play = {}
+    for player, joint in zip(OPTIONS, np.moveaxis(profiles, -1, 0)):
+        for j, dim in enumerate(player.dimensions):
+            play[dim.key] = np.eye(dim.size)[player.combos[joint, j]]
+    out = np.empty((runs, k, len(PLAYERS)))
+    for i, actor in enumerate(PLAYERS):
+        out[:, :, i] = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params), (runs, k))
+    return out
