@@ -149,10 +149,20 @@ class GameLayout:
     payoffs are), each dimension is its own solver player: its QRE over the 36 joint
     options is the product of the four marginals, and its best reply is the four
     per-dimension best replies. Otherwise Russia is one player with 36 joint options.
+
+    ``terms[k]`` splits player ``k``'s dependencies into groups that do not interact:
+    its payoff is a sum of one term per group, each over its own options and that group
+    (North Korea's: aid, technology, and US pressure with China's stance together), so
+    it is evaluated on the groups' grids (42 profiles instead of 162) and summed.
     """
 
     players: tuple[tuple[int, ...], ...]
     deps: tuple[tuple[int, ...], ...]
+    terms: tuple[tuple[tuple[int, ...], ...], ...] = ()
+
+    def terms_of(self, k: int) -> tuple[tuple[int, ...], ...]:
+        """Player ``k``'s groups of dependencies (one group of all when not split)."""
+        return self.terms[k] if self.terms else (self.deps[k],)
 
     @property
     def actors(self) -> tuple[int, ...]:
@@ -224,7 +234,35 @@ def layout_of(payoffs: np.ndarray) -> GameLayout:
     dimension when separable; each player's dependencies where its payoff varies."""
     layout = GameLayout(_dimension_players(russia_separable(payoffs)), ())
     game = SparseGame.from_tensors(_dense_tensors(payoffs, layout), layout.counts)
-    return GameLayout(layout.players, tuple(game.deps))
+    terms = tuple(_additive_terms(t, deps) for t, deps in zip(game.tensors, game.deps))
+    return GameLayout(layout.players, tuple(game.deps), terms)
+
+
+def _additive_terms(tensor: np.ndarray, deps: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Split ``deps`` into the connected groups of the players that interact in ``tensor``
+    ``(runs, own, *deps)``: two players interact unless every mixed difference
+    ``T(a, b) - T(a, 0) - T(0, b) + T(0, 0)`` over their actions vanishes (within
+    ``SEPARABILITY_TOL``). Between groups there is no interaction term of any order (each
+    would contain a non-interacting pair), so the tensor is one term per group."""
+    group = list(range(len(deps)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    scale = 1.0 + np.abs(tensor).max(initial=0.0)
+    for a in range(len(deps)):
+        for b in range(a + 1, len(deps)):
+            ta, tb = 2 + a, 2 + b
+            first = np.take(tensor, [0], axis=ta)
+            mixed = tensor - first - np.take(tensor, [0], axis=tb) + np.take(first, [0], axis=tb)
+            if np.abs(mixed).max() > SEPARABILITY_TOL * scale:
+                group[root(b)] = root(a)
+    out: dict[int, list[int]] = {}
+    for i, d in enumerate(deps):
+        out.setdefault(root(i), []).append(d)
+    return tuple(tuple(g) for g in out.values()) or ((),)
 
 
 def sparse_from_dense(payoffs: np.ndarray, layout: GameLayout | None = None):
@@ -291,12 +329,25 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
     """
     columns = state_columns(state)
     runs = len(next(iter(state.values())))
-    tensors: list[np.ndarray | None] = [None] * len(layout.players)
+    terms: list[list[np.ndarray]] = [[] for _ in layout.players]
     for actor, play, parts in _grids(layout):
         values = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params),
                                  (runs, parts[-1][2]))
         for k, start, stop, shape in parts:
-            tensors[k] = np.ascontiguousarray(values[:, start:stop]).reshape(runs, *shape)
+            terms[k].append(values[:, start:stop].reshape(runs, *shape))
+    tensors = []
+    for pieces in terms:
+        if len(pieces) == 1:
+            tensors.append(np.ascontiguousarray(pieces[0]))
+            continue
+        # sum of the terms, each with the other groups at option 0, minus the surplus
+        # copies of the all-zero profile they share
+        first = pieces[0]
+        base = first[(slice(None), slice(None)) + (slice(0, 1),) * (first.ndim - 2)]
+        total = first - (len(pieces) - 1) * base
+        for piece in pieces[1:]:
+            total = total + piece
+        tensors.append(np.ascontiguousarray(total))
     return SparseGame(tensors, list(layout.deps), layout.counts)
 
 
@@ -314,12 +365,14 @@ def _grids(layout: GameLayout) -> list:
         members = [k for k, owner in enumerate(layout.actors) if owner == a]
         plays, parts, start = [], [], 0
         for k in members:
-            axes = [k, *layout.deps[k]]
-            shape = tuple(counts[x] for x in axes)
-            grids = np.indices(shape).reshape(len(axes), -1)
-            plays.append(_one_hots(layout, list(zip(axes, grids))))
-            parts.append((k, start, start + grids.shape[1], shape))
-            start += grids.shape[1]
+            for term in layout.terms_of(k):
+                axes = [k, *term]
+                shape = tuple(counts[x] for x in axes)
+                grids = np.indices(shape).reshape(len(axes), -1)
+                plays.append(_one_hots(layout, list(zip(axes, grids))))
+                full = (counts[k], *[counts[d] if d in term else 1 for d in layout.deps[k]])
+                parts.append((k, start, start + grids.shape[1], full))
+                start += grids.shape[1]
         play = {key: np.ascontiguousarray(np.concatenate([q[key] for q in plays]))
                 for key in plays[0]}
         out.append((actor, play, parts))
