@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -140,13 +141,18 @@ def peak_memory(rule: str, runs: int) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
 
 
-def cli_seconds() -> float:
-    sets = [x for a in ACTORS for x in ("--set", f"{a}.rule=qre")]
+def cli_seconds(rule: str) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's user + system time) of the 1,000-run command."""
+    sets = [x for a in ACTORS for x in ("--set", f"{a}.rule={rule}")]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "run.py", "run", "baseline", *sets, "--runs", "1000",
-                    "--out", str(Path(os.environ.get("TMPDIR", "/tmp")) / "bench_rules_cli")],
+                    "--out", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_rules_{rule}")],
                    check=True, capture_output=True, cwd=ROOT)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def report(repeat: int) -> str:
@@ -154,7 +160,7 @@ def report(repeat: int) -> str:
     rows = {rule: timed(rule, RUNS, repeat) for rule in RULES}
     parts = {rule: breakdown(rule, RUNS) for rule in ("nash", "qre")}
     memory = {rule: peak_memory(rule, MEMORY_RUNS) for rule in RULES}
-    cli = cli_seconds()
+    cli = {rule: cli_seconds(rule) for rule in ("logit", "qre")}
     load_end = os.getloadavg()
     logit = rows["logit"]
     lines = [SECTION, "",
@@ -189,7 +195,9 @@ def report(repeat: int) -> str:
                  f"**{'met' if max(memory.values()) <= MEMORY_LIMIT_MIB else 'not met'}** "
                  f"(largest {max(memory.values()):,.0f} MiB, whole interpreter).")
     lines.append(f"- `run.py run baseline --set <all four>.rule=qre --runs 1000`, end to end "
-                 f"(plots, table, manifest): {cli:.1f} s wall.")
+                 f"(simulation, plots, table, manifest): {cli['qre'][0]:.1f} s wall, "
+                 f"{cli['qre'][1]:.1f} s CPU; the same command under `logit`: "
+                 f"{cli['logit'][0]:.1f} s wall, {cli['logit'][1]:.1f} s CPU.")
     for rule in ("nash", "qre"):
         spent, stats = parts[rule]
         total = spent.pop("total")
