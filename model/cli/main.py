@@ -13,11 +13,11 @@ import os
 import sys
 
 from ..core.schema import ScenarioError
-from . import claims, compare, equilibria, params, run, scenarios, sensitivity, sweep
+from . import claims, compare, dashboard, equilibria, params, run, scenarios, sensitivity, sweep
 from .common import Parser, UsageError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios)
+COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios, dashboard)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,270 @@
+"""The dashboard's components without a browser (``solara.render``, as Mesa's own SolaraViz
+tests do): the dash renders, Step advances the Mesa run, a lever change reruns the
+ensemble with the new value, bad input keeps the last good setting, export round-trips."""
+
+from __future__ import annotations
+
+import time
+
+import ipyvuetify as v
+import pytest
+import solara
+
+from model import load_scenario
+from model.core.scenario import available_scenarios
+from model.dashboard import app
+from model.dashboard.app import Dashboard
+from model.dashboard.settings import (
+    Settings,
+    apply,
+    control_defaults,
+    initial,
+    lever_range,
+    overrides_of,
+    slider_step,
+)
+
+WAIT = 240  # seconds: a loaded 2-core machine redraws slowly
+RUNS = 200  # ensemble size for these tests (the page's default is 1,000)
+
+
+def wait_for(predicate, what: str, timeout: float = WAIT):
+    """Poll until ``predicate()`` is truthy (the ensemble runs in a background task)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def texts(rc) -> list[str]:
+    """Every text shown on the page (strings among the rendered widgets' children)."""
+    found: list[str] = []
+    stack = [rc.find().widget]
+    while stack:
+        widget = stack.pop()
+        # GridDraggable (SolaraViz's component grid) keeps its widgets in ``items``
+        for child in [*(getattr(widget, "children", None) or []),
+                      *(getattr(widget, "items", None) or [])]:
+            if isinstance(child, str):
+                found.append(child)
+            else:
+                stack.append(child)
+    return found
+
+
+def text_with(rc, fragment: str) -> str | None:
+    return next((t for t in texts(rc) if fragment in t), None)
+
+
+def summary_line(rc, prefix: str) -> str:
+    """A line of the ensemble's summary (the <pre> under the chart) starting with prefix."""
+    summary = wait_for(lambda: text_with(rc, "Cumulative munitions"), "the ensemble summary")
+    return next(line for line in summary.splitlines() if line.startswith(prefix))
+
+
+def munitions_median(rc) -> float:
+    line = summary_line(rc, "Cumulative munitions")
+    return float(line.split("median ")[1].split()[0])
+
+
+def settled(rc) -> bool:
+    return text_with(rc, "Recomputing the ensemble") is None and text_with(
+        rc, "recomputed and redrawn") is not None
+
+
+@pytest.fixture
+def dash(tmp_path):
+    """The dash inside the app layout (which holds the sidebar), 200 runs to stay fast."""
+    box, rc = solara.render(solara.AppLayout(children=[Dashboard(
+        scenario="baseline", runs=RUNS, export_dir=tmp_path)]), handle_error=False)
+    wait_for(lambda: text_with(rc, f"{RUNS} runs, seed 0, recomputed") and settled(rc),
+             "the first ensemble")
+    yield rc
+    box.close()
+
+
+def type_into(field, text: str) -> None:
+    """Type ``text`` into a field and leave it (the fields commit on focus-out/Enter)."""
+    field.v_model = text
+    field.fire_event("focusout", None)
+
+
+def slider(rc, name: str):
+    return rc.find(v.Slider, label=name).widget
+
+
+def test_module_page_is_the_dashboard():
+    assert app.page.component.f is Dashboard.f
+
+
+def test_page_renders_controls_with_the_file_defaults(dash):
+    baseline = load_scenario("baseline")
+    assert slider(dash, "war_demand").v_model == baseline.levers.war_demand.value
+    assert slider(dash, "international_pressure").v_model == (
+        baseline.levers.international_pressure.value)
+    assert [w.v_model for w in dash.find(v.TextField, label="lam").widgets] == [
+        str(baseline.actor(a).lam.value) for a in ("russia", "north_korea", "united_states",
+                                                   "china")]
+    assert dash.find(v.Btn, children=["Step"]).widget
+    assert text_with(dash, "changed from the file: nothing")
+    assert text_with(dash, "Step: 0")
+    assert text_with(dash, "Month 0 (Jul 2023)")
+
+
+def test_step_advances_the_mesa_run(dash):
+    dash.find(v.Btn, children=["Step"]).widget.click()
+    assert text_with(dash, "Step: 1")
+    assert text_with(dash, "Month 1 (Aug 2023)")
+    dash.find(v.Btn, children=["Step"]).widget.click()
+    assert text_with(dash, "Step: 2")
+    game = rc_card_title(dash, "The game this month")
+    assert "month 2" in game
+
+
+def rc_card_title(rc, fragment: str) -> str:
+    return next(str(c) for w in rc.find(v.CardTitle).widgets for c in w.children
+                if fragment in str(c))
+
+
+def test_lever_change_reruns_the_ensemble_with_the_new_value(dash):
+    before = munitions_median(dash)
+    slider(dash, "war_demand").v_model = 0.2
+    wait_for(lambda: text_with(dash, "changed from the file: war_demand=0.2") and settled(dash),
+             "the ensemble at war_demand=0.2")
+    # C2 through the dash: less war demand, fewer munitions bought
+    assert munitions_median(dash) < before
+    # the Mesa run restarted with the new setting
+    assert text_with(dash, "Step: 0")
+
+
+def test_bad_input_shows_one_line_and_keeps_the_last_good_setting(dash, tmp_path):
+    before = summary_line(dash, "Cumulative munitions")
+    lam = dash.find(v.TextField, label="lam").widgets[0]
+    type_into(lam, "150")
+    error = wait_for(lambda: text_with(dash, "russia.lam: got 150"), "the error line")
+    assert "\n" not in error and "allowed 0 ≤ value ≤ 100" in error
+    assert text_with(dash, "changed from the file: nothing")
+    assert summary_line(dash, "Cumulative munitions") == before
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "baseline"\n[levers]\nwar_demand = { value = 2.0, '
+                   'source = "mba.1" }\n')
+    type_into(dash.find(v.TextField, label="or a scenario file (.toml path, Enter to load)"
+                        ).widget, str(bad))
+    error = wait_for(lambda: text_with(dash, "levers.war_demand"), "the scenario error")
+    assert str(bad) in error and "out of range" in error
+    assert text_with(dash, "Scenario 'baseline'; changed from the file: nothing")
+    slider(dash, "nk_food_crisis").v_model = 0.9  # a good change clears the error
+    wait_for(lambda: text_with(dash, "changed from the file: nk_food_crisis=0.9"),
+             "the good change")
+    assert text_with(dash, "got 150") is None
+
+
+def test_export_round_trips_through_load_scenario(dash, tmp_path):
+    slider(dash, "war_demand").v_model = 0.35
+    rules = dash.find(v.Select, label="rule").widgets
+    rules[3].v_model = "fixed"  # China
+    wait_for(lambda: dash.find(v.Select, label="stance").widgets, "China's option field")
+    dash.find(v.Select, label="stance").widget.v_model = "enable"
+    wait_for(lambda: text_with(dash, "china.action=enable") and settled(dash),
+             "the fixed China ensemble")
+    dash.find(v.TextField, label="scenario name").widget.v_model = "found_by_hand"
+    dash.find(v.Btn, children=["Export scenario + figures"]).widget.click()
+    wait_for(lambda: text_with(dash, "wrote "), "the export message")
+    exported = load_scenario(tmp_path / "found_by_hand.toml")
+    expected = load_scenario("baseline", {"levers.war_demand": 0.35, "china.rule": "fixed",
+                                          "china.action": {"stance": "enable"}})
+    assert exported.name == "found_by_hand"
+    skip = {"path", "overrides", "name", "description"}
+    assert _values(exported.model_dump(exclude=skip)) == _values(expected.model_dump(exclude=skip))
+    figures = tmp_path / "found_by_hand_figures"
+    assert (figures / "trajectories.png").stat().st_size > 0
+    assert (figures / "option_shares.png").stat().st_size > 0
+
+
+def _values(node):
+    """A scenario dump without the free-text ``why`` (export notes the dashboard change)."""
+    if isinstance(node, dict):
+        return {k: _values(v) for k, v in node.items() if k != "why"}
+    return node
+
+
+@pytest.mark.parametrize("name", available_scenarios())
+def test_controls_default_to_the_file_and_override_nothing(name):
+    scenario = load_scenario(name)
+    defaults = control_defaults(scenario)
+    assert overrides_of(Settings(name, dict(defaults)), defaults) == {}
+    assert initial(name).scenario.model_dump() == scenario.model_dump()
+    for actor in ("russia", "north_korea", "united_states", "china"):
+        assert defaults[f"{actor}.rule"] == scenario.actor(actor).rule
+
+
+@pytest.mark.parametrize("name", available_scenarios())
+def test_export_of_every_library_scenario_round_trips(name, tmp_path):
+    from model.dashboard.settings import write_scenario
+
+    applied = initial(name)
+    path = write_scenario(applied, tmp_path / f"{name}_copy.toml")
+    back = load_scenario(path)
+    skip = {"path", "overrides", "name", "description"}
+    assert back.model_dump(exclude=skip) == applied.scenario.model_dump(exclude=skip)
+
+
+@pytest.mark.parametrize("low,high,value", [(0, 1, 0.8), (0, 0.15, 0.05), (0, 4, 2.0),
+                                            (0, 2, 0.5), (0, 1, 0.333), (0, 3.7, 3.7)])
+def test_slider_grid_holds_the_file_value(low, high, value):
+    step = slider_step(low, high, value)
+    assert (high - low) / step >= 100 - 1e-9
+    assert abs(value / step - round(value / step)) < 1e-6
+
+
+def test_unbounded_levers_get_a_finite_slider_that_covers_the_value():
+    assert lever_range("war_demand", 0.8) == (0.0, 1.0)
+    low, high = lever_range("nk_tech_appetite", 9.0)
+    assert low == 0.0 and high == 9.0
+
+
+def test_apply_rejects_bad_fields_with_one_line():
+    from model.core.schema import ScenarioError
+
+    good = initial("baseline").settings
+    for bad, fragment in [(Settings("baseline", good.values, seed=-1), "seed"),
+                          (Settings("baseline", good.values, runs=0), "runs"),
+                          (good.with_value("china.rule", "chaos"), "china.rule")]:
+        with pytest.raises(ScenarioError, match=fragment) as info:
+            apply(bad)
+        assert "\n" not in str(info.value)
+
+
+def test_game_qre_at_equal_lams_is_the_equilibria_command_analysis(baseline):
+    from model import AllianceModel
+    from model.analysis.equilibria import analyse
+    from model.dashboard.game_view import month_analysis
+
+    model = AllianceModel(baseline, seed=3)
+    model.run(5)
+    ours, theirs = month_analysis(model), analyse(model, 4.0)
+    assert ours.equilibria == theirs.equilibria and ours.lam == 4.0
+    for a, b in zip(ours.qre, theirs.qre):
+        assert abs(a - b).max() < 1e-9
+
+
+def test_game_qre_at_different_lams_is_each_actors_logit_response(baseline):
+    import numpy as np
+
+    from model import AllianceModel, load_scenario
+    from model.dashboard.game_view import actor_lams, month_analysis
+    from model.games import logit_response
+
+    scenario = load_scenario("baseline", {"russia.lam": 2.0, "china.lam": 8.0})
+    model = AllianceModel(scenario, seed=3)
+    model.run(5)
+    lams = actor_lams(model)
+    assert list(lams) == [2.0, 4.0, 4.0, 8.0]
+    analysis = month_analysis(model)
+    payoffs = analysis.game.payoffs
+    for i, lam in enumerate(lams):  # sigma_i = softmax(lam_i * v_i(sigma_-i))
+        response = logit_response(payoffs, analysis.qre, lam)[i]
+        assert np.abs(response - analysis.qre[i]).max() < 1e-6
