@@ -36,9 +36,11 @@ class ParamSpec:
     meaning: str
 
     def allowed(self) -> str:
-        """The range as users read it in error messages, e.g. ``0 ≤ value ≤ 1``."""
-        high = "∞" if self.high == float("inf") else f"{self.high:g}"
-        return f"{self.low:g} ≤ value ≤ {high}"
+        """The range as users read it in error messages, e.g. ``0 ≤ value ≤ 1``, or
+        ``a finite number ≥ 0`` when there is no upper bound (infinity is never allowed)."""
+        if self.high == float("inf"):
+            return f"a finite number ≥ {self.low:g}"
+        return f"{self.low:g} ≤ value ≤ {self.high:g}"
 
 
 INF = float("inf")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import paths
 from .parameters import SPECS
-from .schema import Scenario, ScenarioError
+from .schema import HORIZON_MAX, Scenario, ScenarioError
 
 SCENARIO_DIR = paths.SCENARIO_DIR
 
@@ -78,6 +78,8 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict, Path]:
     path = scenario_path(name_or_path)
     raw = _read_toml(path, str(name_or_path))
+    # A file's name is its own: without `name` it is the file stem, never the parent's.
+    raw.setdefault("name", _StemName(path.stem))
     if path.resolve() in seen:
         chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
         raise ScenarioError(f"scenario file {path}: key extends: circular ({chain})")
@@ -96,6 +98,10 @@ def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> tuple[di
                             f"{parent_name!r}; available: {', '.join(available_scenarios())}")
     parent, _ = _load_raw(parent_path, (*seen, path.resolve()))
     return _merge(parent, raw), path
+
+
+class _StemName(str):
+    """A scenario name taken from the file name (the file sets none)."""
 
 
 def parse_override_value(text: str) -> Any:
@@ -160,6 +166,20 @@ def _describe_error(err: dict[str, Any]) -> str:
                 f"{_allowed_keys(loc[:-1])}")
     if err["type"] == "missing":
         return f"key {key}: missing; every scenario must set it (see baseline.toml)"
+    if err["type"] == "model_type":
+        shown = _shown(err["input"]) or "a value"
+        if err.get("ctx", {}).get("class_name") in ("Param", "WarDemand") or key in SPECS:
+            return (f"key {key}: expected a parameter table {{ value = ..., source = ... }} "
+                    f"(got {shown}); write e.g. {loc[-1]} = {{ value = {shown}, source = "
+                    "\"assumption\", why = \"...\" }")
+        return f"key {key}: expected a table (got {shown})"
+    if loc == ["horizon"]:
+        shown = _shown(err.get("input")) or "a value"
+        return (f"key horizon: expected a whole number (integer) of months from 1 to "
+                f"{HORIZON_MAX} "
+                f"(got {shown})")
+    msg = msg.replace("Input should be a valid", "expected a").replace("Input should be",
+                                                                         "expected")
     value = err.get("input")
     shown = _shown(value)
     got = "" if "(got " in msg or shown is None else f" (got {shown})"
@@ -199,7 +219,11 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         scenario = Scenario.model_validate({**raw, "path": str(path), "overrides": overrides})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise ScenarioError(f"{origin}: {_describe_error(first)}") from None
+        message = _describe_error(first)
+        if first["loc"] == ("name",) and isinstance(raw.get("name"), _StemName):
+            message += "; the file sets no name, so its file name is used: rename the file " \
+                       "or set name"
+        raise ScenarioError(f"{origin}: {message}") from None
     return scenario
 
 

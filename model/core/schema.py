@@ -9,6 +9,7 @@ overrides live in ``model.scenario``.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -38,6 +39,20 @@ from .parameters import (
 )
 
 RULE_NAMES = ("logit", "best_response", "fixed", "nash", "qre")
+#: Longest horizon a scenario may ask for, in months.
+HORIZON_MAX = 600
+#: A scenario name is a plain identifier: it names the results folder, so it can never
+#: be a path (no separators, no dots, nothing hidden). Letters of any script are fine.
+NAME_PATTERN = re.compile(r"[^\W_][\w-]{0,79}")
+NAME_RULE = ("letters, digits, '_' and '-', starting with a letter or digit, at most 80 "
+             "characters")
+
+
+def check_name(name: Any) -> str:
+    """``name`` if it is a plain identifier (see ``NAME_PATTERN``); ``ValueError`` if not."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"not a plain identifier (got {name!r}); allowed: {NAME_RULE}")
+    return name
 
 
 class ScenarioError(ValueError):
@@ -181,12 +196,19 @@ class WarDemand(Param):
                                  "[[0, value], [month, value], ...] with integer months")
             level = _finite_number(entry[1])
             if not 0.0 <= level <= 1.0:
-                raise ValueError(f"schedule value {level:g} out of range; allowed 0 ≤ value ≤ 1")
+                raise ValueError(f"schedule value {level:g} out of range; allowed 0 ≤ value ≤ 1 "
+                                 "in every entry")
         months = [m for m, _ in value]
-        if months[0] != 0:
-            raise ValueError("schedule must start at month 0")
+        shape = ("allowed: [[0, value], [month, value], ...] with months increasing from 0 "
+                 "and values 0 ≤ value ≤ 1")
         if any(b <= a for a, b in zip(months, months[1:])):
-            raise ValueError("schedule months must increase strictly")
+            order = ("months out of order" if any(b < a for a, b in zip(months, months[1:]))
+                     else "a month listed twice")
+            raise ValueError(f"schedule has {order}: list entries in increasing order of "
+                             f"month, so that months increase strictly (got {value!r}); "
+                             f"{shape}")
+        if months[0] != 0:
+            raise ValueError(f"schedule must start at month 0 (got {value!r}); {shape}")
         return [(int(m), float(v)) for m, v in value]
 
 
@@ -292,7 +314,7 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str
-    horizon: int = Field(ge=1, le=600)
+    horizon: int = Field(ge=1, le=HORIZON_MAX)
     #: the calendar month of month 0, ``YYYY-MM``
     start: str = "2023-07"
     levers: Levers  # type: ignore[valid-type]
@@ -312,6 +334,11 @@ class Scenario(BaseModel):
     def _valid_start(cls, start: str) -> str:
         parse_start(start)
         return start
+
+    @field_validator("name", mode="plain")
+    @classmethod
+    def _plain_name(cls, name: Any) -> str:
+        return str(check_name(name))
 
     @model_validator(mode="after")
     def _ordered_levels(self) -> Scenario:
