@@ -153,7 +153,8 @@ def test_equilibrium_candidates_equal_the_full_mask(seed, integer):
     found = qb.equilibrium_candidates(game, [[0], [1], [2]])
     if found is None:
         return
-    profiles, valid, exact = found
+    actions, valid, exact = found
+    profiles = np.stack(actions, axis=-1)
     mask = qb.pure_equilibria(game)
     for r in np.flatnonzero(exact):
         got = sorted(tuple(int(a) for a in p) for p in profiles[r][valid[r]])

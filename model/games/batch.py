@@ -435,9 +435,10 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
     best responds: ``|O|`` checks per run instead of ``|G| * |O|``. Runs with ties get
     ``exact = False`` and must be enumerated in full (``pure_equilibria``).
 
-    Returns ``(profiles, valid, exact)``: ``profiles`` ``(runs, |O|, n)`` action indices
-    per player, ``valid`` ``(runs, |O|)`` where that profile is an equilibrium, ``exact``
-    ``(runs,)``; ``None`` when a member of ``G`` depends on another member.
+    Returns ``(actions, valid, exact)``: ``actions`` one ``(runs, |O|)`` array of action
+    indices per player (the candidate profiles), ``valid`` ``(runs, |O|)`` where that
+    profile is an equilibrium, ``exact`` ``(runs,)``; ``None`` when a member of ``G``
+    depends on another member.
     """
     sizes = [int(np.prod([game.counts[i] for i in g])) for g in groups]
     big = groups[int(np.argmax(sizes))]
@@ -475,8 +476,7 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
             here = np.take_along_axis(gap, index, axis=1)
             total = here if total is None else total + here
         valid &= total <= tol
-    profiles = np.stack([action[k] for k in range(game.n)], axis=-1)
-    return profiles, valid, exact
+    return [action[k] for k in range(game.n)], valid, exact
 
 
 def _max_over_own(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

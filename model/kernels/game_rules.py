@@ -157,14 +157,13 @@ class MonthGame:
         out = np.full((self.runs, len(PLAYERS)), -1, dtype=np.int64)
         for start in range(0, self.runs, CHUNK_RUNS):
             rows = np.arange(start, min(start + CHUNK_RUNS, self.runs))
-            sub = game.take(rows)
+            sub = game if len(rows) == self.runs else game.take(rows)
             found = equilibrium_candidates(sub, layout.groups, EQUILIBRIUM_TOL)
             exact = np.zeros(len(rows), dtype=bool) if found is None else found[2]
             if exact.any():
-                profiles, valid, _ = found
-                flat = np.ravel_multi_index(np.moveaxis(self._joint(profiles, layout), -1, 0),
-                                            SHAPE)
-                flat = np.sort(np.where(valid, flat, _NONE), axis=1)
+                actions, valid, _ = found
+                flat = np.sort(np.where(valid, self._flat_joint(actions, layout), _NONE),
+                               axis=1)
                 out[rows[exact]] = self._choose(rows[exact], flat[exact])
             rest = np.flatnonzero(~exact)
             if len(rest):
@@ -176,16 +175,16 @@ class MonthGame:
         return out
 
     @staticmethod
-    def _joint(profiles: np.ndarray, layout: GameLayout) -> np.ndarray:
-        """Solver-player profiles ``(..., n)`` as joint options of the 4 players."""
-        parts = []
-        for members in layout.groups:
-            if len(members) == 1:
-                parts.append(profiles[..., members[0]])
-            else:
-                parts.append(np.ravel_multi_index(
-                    [profiles[..., k] for k in members], [layout.counts[k] for k in members]))
-        return np.stack(parts, axis=-1)
+    def _flat_joint(actions: list[np.ndarray], layout: GameLayout) -> np.ndarray:
+        """Flat index in the dense stage game (``SHAPE``) of solver-player profiles given
+        as one action array per solver player (row-major over each actor's members)."""
+        flat = None
+        for members, size in zip(layout.groups, SHAPE):
+            joint = actions[members[0]]
+            for k in members[1:]:
+                joint = joint * layout.counts[k] + actions[k]
+            flat = joint if flat is None else flat * size + joint
+        return flat
 
     def _choose(self, rows: np.ndarray, flat: np.ndarray) -> np.ndarray:
         """The selected equilibrium of each run from its sorted flat profile indices
