@@ -268,3 +268,14 @@ def test_game_qre_at_different_lams_is_each_actors_logit_response(baseline):
     for i, lam in enumerate(lams):  # sigma_i = softmax(lam_i * v_i(sigma_-i))
         response = logit_response(payoffs, analysis.qre, lam)[i]
         assert np.abs(response - analysis.qre[i]).max() < 1e-6
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "two words", ""])
+def test_export_refuses_names_that_are_not_plain_identifiers(name, tmp_path):
+    from model.core.schema import ScenarioError
+    from model.dashboard.export import export
+
+    with pytest.raises(ScenarioError, match="export name") as info:
+        export(initial("baseline"), None, name, tmp_path)
+    assert "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

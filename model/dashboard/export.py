@@ -3,29 +3,28 @@ ensemble's figures, so a setting found by hand becomes a file for ``run.py``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import solara
 
-from ..core.schema import ScenarioError
+from ..core.schema import ScenarioError, check_name
 from ..output.results import RESULTS_DIR
 from .ensemble_view import EnsembleResult, compute, save_figures, title_of
 from .settings import Applied, write_scenario
 
 #: Where exports go unless the user names another folder.
 EXPORT_DIR = RESULTS_DIR / "dashboard"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def export(applied: Applied, result: EnsembleResult | None, name: str,
            folder: str | Path = EXPORT_DIR) -> list[Path]:
     """Write ``<folder>/<name>.toml`` and, when an ensemble is shown, its two figures
     (``trajectories.png``, ``option_shares.png``) into ``<folder>/<name>_figures/``."""
-    if not NAME_PATTERN.match(name or ""):
-        raise ScenarioError(f"export name: got {name!r}; allowed letters, digits, _ . - "
-                            "(no spaces or slashes)")
+    try:
+        check_name(name)
+    except ValueError as exc:
+        raise ScenarioError(f"export name: {exc}") from None
     folder = Path(folder)
     scenario_file = write_scenario(applied, folder / f"{name}.toml")
     written = [scenario_file]
