@@ -47,6 +47,18 @@ def _munitions_total(arrays: EnsembleArrays) -> np.ndarray:
     return arrays.state["munitions_flow"][1:].sum(axis=0)
 
 
+def _arms_trade_stops_by(month: int, window: int = 6) -> Callable[[EnsembleArrays], np.ndarray]:
+    """1 when munitions were delivered before the last ``window`` months up to ``month``
+    and none in those months (the trade ran, then stopped), else 0."""
+    def compute(arrays: EnsembleArrays) -> np.ndarray:
+        last = min(month, arrays.months)
+        flow = arrays.state["munitions_flow"]
+        first = max(1, last - window + 1)
+        ran = (flow[1:first] > 0).any(axis=0)
+        return (ran & (flow[first:last + 1] == 0).all(axis=0)).astype(float)
+    return compute
+
+
 def _evasion_months(arrays: EnsembleArrays) -> np.ndarray:
     evade = DIMENSION_BY_KEY["russia.sanctions"].index("evade")
     return (arrays.choice["russia.sanctions"][1:] == evade).sum(axis=0).astype(float)
@@ -59,6 +71,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            _treaty_by(24), is_probability=True),
     Metric("treaty_by_36", "probability a treaty is signed by month 36", "probability",
            _treaty_by(36), is_probability=True),
+    Metric("arms_trade_stops_by_24", "probability the arms trade has stopped by month 24 "
+           "(deliveries before month 19, none in months 19–24)", "probability",
+           _arms_trade_stops_by(24), is_probability=True),
     Metric("munitions_total", "munitions delivered to Russia, months 1 to the horizon",
            "months at large scale", _munitions_total),
     Metric("nk_tech_final", "North Korea's tech level at the horizon", "index 0–1",
