@@ -29,7 +29,7 @@ from ..core.scenario import Scenario
 RESULTS_DIR = REPO_ROOT / "results"
 CSV_MAX_ROWS = 200_000
 PACKAGES = ("alliance-sim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "pydantic",
-            "pyarrow", "SALib")
+            "pyarrow", "SALib", "ema_workbench", "scikit-learn")
 
 
 def git_commit() -> str | None:
