@@ -89,12 +89,13 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
                              "scenario under results/)")
 
 
-def metric_from(name: str):
-    """The metric called ``name``, or a one-line usage error listing the known ones."""
+def metric_from(name: str, flag: str = "--metric"):
+    """The metric called ``name``, or a one-line usage error (naming ``flag``) listing the
+    known ones."""
     try:
         return get_metric(name)
     except ValueError as exc:
-        raise UsageError(f"--metric: {exc}") from None
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def report_written(out: Path, files: str, started: float) -> None:

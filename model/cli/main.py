@@ -13,11 +13,24 @@ import os
 import sys
 
 from ..core.schema import ScenarioError
-from . import claims, compare, dashboard, equilibria, params, run, scenarios, sensitivity, sweep
+from . import (
+    claims,
+    compare,
+    dashboard,
+    discover,
+    equilibria,
+    params,
+    robust,
+    run,
+    scenarios,
+    sensitivity,
+    sweep,
+)
 from .common import Parser, UsageError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios, dashboard)
+COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios, dashboard,
+            discover, robust)
 
 
 def build_parser() -> Parser:

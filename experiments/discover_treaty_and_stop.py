@@ -1,0 +1,45 @@
+"""Headline experiment: under which conditions does the alliance deepen or unravel?
+
+Scenario discovery (PRIM boxes, with CART as a second view) for two outcomes over the
+same 1,000 sampled futures and seeds: a treaty by month 24 more likely than not (the
+alliance deepens, lt.2), and the arms trade stopped by month 24 in at least a quarter of
+the runs (it unravels; mba.1, mba.3). The same analyses are
+`python run.py discover baseline --outcome treaty_by_24 --above 0.5` and
+`python run.py discover baseline --outcome arms_trade_stops_by_24 --above 0.25`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from model import load_scenario
+from model.analysis.discovery import run_discovery, write_discovery
+from model.analysis.metrics import get_metric
+from model.output.results import RESULTS_DIR
+
+SCENARIO = "baseline"
+QUESTIONS = (("treaty_by_24", 0.5), ("arms_trade_stops_by_24", 0.25))
+SAMPLES = 1000
+RUNS = 10
+SEED = 0
+
+
+def main(samples: int = SAMPLES, runs: int = RUNS, seed: int = SEED,
+         out: Path = RESULTS_DIR / "discover_headline", months: int | None = None
+         ) -> dict[str, list[str]]:
+    """Run both discoveries; return each outcome's box sentences."""
+    scenario = load_scenario(SCENARIO)
+    found = {}
+    for name, above in QUESTIONS:
+        started = time.perf_counter()
+        result = run_discovery(scenario, get_metric(name), above=above, samples=samples,
+                               runs=runs, seed=seed, months=months)
+        print(f"## {name} > {above}\n" + write_discovery(result, out / name, scenario, started))
+        found[name] = result.sentences()
+    print(f"wrote {out}/")
+    return found
+
+
+if __name__ == "__main__":
+    main()
