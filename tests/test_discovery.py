@@ -211,3 +211,17 @@ def test_discover_bad_input_is_one_line(args, message, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_arms_trade_stops_metric_on_hand_made_flows():
+    from model.ensemble.driver import EnsembleArrays
+
+    flow = np.zeros((25, 4))
+    flow[3, 0] = 1.0  # ran early, then stopped: a stop
+    flow[3, 1], flow[20, 1] = 1.0, 0.5  # resumed in month 20: no stop
+    flow[18, 3] = 0.5  # last delivery in month 18: a stop
+    arrays = EnsembleArrays(seeds=np.arange(4), state={"munitions_flow": flow}, choice={},
+                            drawn={})
+    metric = METRICS["arms_trade_stops_by_24"]
+    assert metric(arrays).tolist() == [1.0, 0.0, 0.0, 1.0]  # run 2 never traded
+    assert metric.is_probability

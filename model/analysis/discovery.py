@@ -639,8 +639,10 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
                 span = r.full_high - r.full_low or 1.0
                 lo, hi = (r.low - r.full_low) / span, (r.high - r.full_low) / span
                 ax.barh(i, hi - lo, left=lo, color=color, height=0.6)
-                ax.text(lo, i + 0.38, _fmt(r.low), ha="center", va="bottom", fontsize=8)
-                ax.text(hi, i + 0.38, _fmt(r.high), ha="center", va="bottom", fontsize=8)
+                if np.isfinite(r.qp_low):  # label only the restricted ends
+                    ax.text(lo, i + 0.38, _fmt(r.low), ha="center", va="bottom", fontsize=8)
+                if np.isfinite(r.qp_high):
+                    ax.text(hi, i + 0.38, _fmt(r.high), ha="center", va="bottom", fontsize=8)
                 ax.text(0, i - 0.38, _fmt(r.full_low), ha="left", va="top", fontsize=7,
                         color="grey")
                 ax.text(1, i - 0.38, _fmt(r.full_high), ha="right", va="top", fontsize=7,
