@@ -280,6 +280,7 @@ def prim_boxes(inputs: pd.DataFrame, cases: Any, *, max_boxes: int = 3,
         if found is None or len(found.peeling_trajectory) < 2:
             break
         chosen = select_step(found.peeling_trajectory, min_density)
+        peeled = len(found.peeling_trajectory)  # dropping restrictions appends steps
         found.select(chosen)
         while min_density is None:  # drop insignificant restrictions, least significant first
             qp = found.qp[found._cur_box]
@@ -295,7 +296,8 @@ def prim_boxes(inputs: pd.DataFrame, cases: Any, *, max_boxes: int = 3,
         p_value = float(binomtest(k, n, base, alternative="greater").pvalue)
         if p_value > alpha:
             break
-        trajectory = found.peeling_trajectory[["coverage", "density", "mass", "res_dim"]]
+        trajectory = found.peeling_trajectory.iloc[:peeled][["coverage", "density", "mass",
+                                                             "res_dim"]]
         boxes.append(Box(
             number=number, coverage=k / total, density=k / n, mass=n / len(y), n=n, k=k,
             restrictions=_restrictions(found.box_lims[found._cur_box], algorithm.box_init, qp,
