@@ -225,3 +225,28 @@ def test_arms_trade_stops_metric_on_hand_made_flows():
     metric = METRICS["arms_trade_stops_by_24"]
     assert metric(arrays).tolist() == [1.0, 0.0, 0.0, 1.0]  # run 2 never traded
     assert metric.is_probability
+
+
+def test_a_scenarios_joint_sample_feeds_the_futures_with_its_weights():
+    from types import SimpleNamespace
+
+    from model.analysis.futures import joint_sample
+
+    keys = ("dynamics.alliance_growth", "levers.war_demand")
+
+    class Sample(SimpleNamespace):
+        def active_keys(self, overrides):
+            return [k for k in self.keys if k not in (overrides or {})]
+
+    sample = Sample(keys=keys, weights=(0.0, 1.0, 3.0),
+                    values=((0.1, 0.5), (0.2, 0.6), (0.3, 0.7)))
+    assert joint_sample(SimpleNamespace()) is None  # no sample: plain ranges
+    table = joint_sample(SimpleNamespace(sample=sample, overrides={"levers.war_demand": 0.9}))
+    assert list(table.columns) == ["dynamics.alliance_growth", "weight"]  # overridden: out
+    futures = sample_futures(400, 2, default_ranges(["levers.nk_food_crisis"]),
+                             joint=joint_sample(SimpleNamespace(sample=sample, overrides={})))
+    assert "weight" not in futures.columns
+    growth = futures["dynamics.alliance_growth"]
+    assert not (growth == 0.1).any()  # weight 0 is never drawn
+    assert (growth == 0.3).mean() == pytest.approx(0.75, abs=0.07)
+    assert np.allclose(futures["levers.war_demand"] - growth, 0.4)  # rows stay whole

@@ -545,8 +545,8 @@ def run_discovery(scenario: Any, metric: Any, *, above: float | None = None,
     outcome = evaluate_futures(scenario, inputs, [metric], runs, seed, months,
                                progress)[metric.name].to_numpy()
     cases, direction, threshold, rule = mark_cases(outcome, metric, above, below)
-    full = {**ranges, **({k: (float(joint[k].min()), float(joint[k].max()))
-                          for k in joint.columns} if joint is not None else {})}
+    sampled = [] if joint is None else [k for k in joint.columns if k != "weight"]
+    full = {**ranges, **{k: (float(joint[k].min()), float(joint[k].max())) for k in sampled}}
     boxes = prim_boxes(inputs, cases, max_boxes=max_boxes, min_density=min_density,
                        ranges=full)
     cart = cart_tree(inputs, cases, seed=seed)
@@ -556,7 +556,7 @@ def run_discovery(scenario: Any, metric: Any, *, above: float | None = None,
         outcome=outcome, cases=cases, boxes=boxes, cart=cart, ranges=full,
         categories={k: tuple(v) for k, v in categories.items()}, samples=samples, runs=runs,
         seed=seed, months=months, wall_time=time.perf_counter() - started,
-        joint_keys=tuple(joint.columns) if joint is not None else (),
+        joint_keys=tuple(sampled),
         min_density=min_density)
 
 

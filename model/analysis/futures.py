@@ -43,6 +43,25 @@ def default_ranges(keys: Sequence[str] | None = None) -> dict[str, tuple[float, 
     return {k: (SENSITIVITY_RANGES[k][0], SENSITIVITY_RANGES[k][1]) for k in keys}
 
 
+def joint_sample(scenario: Any) -> pd.DataFrame | None:
+    """The scenario's joint parameter sample (e.g. a calibration posterior) as a table.
+
+    One row per particle, one column per key the runs take from it (keys fixed or
+    overridden are left out), plus ``weight``; ``None`` when the scenario carries no
+    sample (its ``sample`` attribute is absent or ``None``).
+    """
+    sample = getattr(scenario, "sample", None)
+    if sample is None:
+        return None
+    keys = sample.active_keys(getattr(scenario, "overrides", None))
+    if not keys:
+        return None
+    rows = np.asarray(sample.values, dtype=float)
+    table = pd.DataFrame({k: rows[:, sample.keys.index(k)] for k in keys})
+    table["weight"] = np.asarray(sample.weights, dtype=float)
+    return table
+
+
 def sample_futures(n: int, seed: int, ranges: Mapping[str, tuple[float, float]],
                    categories: Mapping[str, Sequence[str]] | None = None,
                    joint: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -52,12 +71,17 @@ def sample_futures(n: int, seed: int, ranges: Mapping[str, tuple[float, float]],
     dimension, ``scipy.stats.qmc.LatinHypercube`` seeded from ``seed``); each entry of
     ``categories`` becomes a categorical column whose levels occur equally often, in a
     seeded random order. Columns of ``joint`` (a table of joint draws, e.g. a calibration
-    posterior, one column per dotted key) are filled with whole rows of ``joint`` drawn
-    with replacement, replacing any range for the same key. Same arguments ⇒ same table.
+    posterior, one column per dotted key, and optionally ``weight``) are filled with whole
+    rows of ``joint`` drawn with replacement (with probability proportional to ``weight``
+    when given), replacing any range for the same key. Same arguments ⇒ same table.
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise ValueError(f"samples={n!r} is not allowed; need an integer ≥ 2")
     rng = np.random.default_rng(seed)
+    weights = None
+    if joint is not None and "weight" in joint.columns:
+        weights = joint["weight"].to_numpy(float)
+        joint = joint.drop(columns="weight")
     joint_keys = list(joint.columns) if joint is not None else []
     keys = [k for k in ranges if k not in joint_keys]
     columns: dict[str, Any] = {}
@@ -69,7 +93,12 @@ def sample_futures(n: int, seed: int, ranges: Mapping[str, tuple[float, float]],
     if joint is not None:
         if joint.empty:
             raise ValueError("the joint sample has no rows")
-        rows = rng.integers(0, len(joint), size=n)
+        if weights is None:
+            rows = rng.integers(0, len(joint), size=n)
+        else:
+            if (weights < 0).any() or not weights.sum() > 0:
+                raise ValueError("joint sample weights must be ≥ 0 with a positive sum")
+            rows = rng.choice(len(joint), size=n, p=weights / weights.sum())
         columns.update({k: joint[k].to_numpy(float)[rows] for k in joint_keys})
     table = pd.DataFrame({k: columns[k] for k in [*ranges, *[k for k in joint_keys
                                                            if k not in ranges]]})

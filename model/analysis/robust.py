@@ -291,6 +291,10 @@ def run_robust(scenario: Scenario, policies: Sequence[Policy], metrics: Sequence
     ranges = {k: v for k, v in default_ranges(keys).items() if k not in set_keys}
     if not ranges and joint is None:
         raise RobustError("every sampled parameter is set by a policy; nothing is uncertain")
+    if joint is not None:
+        joint = joint.drop(columns=[k for k in set_keys if k in joint.columns])
+        if [c for c in joint.columns if c != "weight"] == []:
+            joint = None
     inputs = sample_futures(samples, seed, ranges, joint=joint)
     pins = None if respond else no_response_pins(scenario, inputs, runs, seed, months)
     frames = []

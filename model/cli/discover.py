@@ -6,6 +6,7 @@ import argparse
 import time
 
 from ..analysis.discovery import DiscoveryError, run_discovery, write_discovery
+from ..analysis.futures import joint_sample
 from ..analysis.metrics import METRICS
 from .common import (
     RESULTS_DIR,
@@ -83,7 +84,7 @@ def execute(args: argparse.Namespace) -> int:
             result = run_discovery(scenario, metric, above=args.above, below=args.below,
                                    samples=args.samples, runs=args.runs, seed=args.seed,
                                    months=args.months, china=args.china,
-                                   max_boxes=args.boxes,
+                                   joint=joint_sample(scenario), max_boxes=args.boxes,
                                    min_density=args.min_density, progress=bar.update)
     except DiscoveryError as exc:
         raise UsageError(f"discover: {exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..analysis.futures import joint_sample
 from ..analysis.metrics import METRICS
 from ..analysis.robust import (
     BETTER,
@@ -86,7 +87,7 @@ def execute(args: argparse.Namespace) -> int:
         with progress_bar(args.samples * len(policies), "futures") as bar:
             result = run_robust(scenario, policies, metrics, better, samples=args.samples,
                                 runs=args.runs, seed=args.seed, months=args.months,
-                                respond=args.respond,
+                                respond=args.respond, joint=joint_sample(scenario),
                                 progress=bar.update)
     except RobustError as exc:
         raise UsageError(f"robust: {exc}") from None
