@@ -453,6 +453,11 @@ class DiscoveryResult:
         return (f"`{self.metric}` {side} {self.threshold:.3g} ({self.metric_description} "
                 f"{self.direction} {self.threshold:.3g})")
 
+    @property
+    def short_phrase(self) -> str:
+        """e.g. ``treaty_by_24 > 0.5`` (for figure titles)."""
+        return f"{self.metric} {'>' if self.direction == 'above' else '<'} {self.threshold:.3g}"
+
     def sentences(self) -> list[str]:
         """One plain sentence per box."""
         labels = {c: label(c) for c in self.inputs.columns}
@@ -600,7 +605,7 @@ def plot_peeling(result: DiscoveryResult, path: Any = None) -> Figure:
     ax.set_ylabel("density: share of futures in the box that are cases (0–1)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
-    ax.set_title(f"PRIM peeling trajectories for {result.outcome_phrase}\nscenario "
+    ax.set_title(f"PRIM peeling trajectories for {result.short_phrase}\nscenario "
                  f"{result.scenario} · {result.samples} futures × {result.runs} runs "
                  f"(common seeds) · seed {result.seed}", fontsize=10)
     fig.tight_layout()
@@ -658,7 +663,7 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
                      f"{b.density:.0%}, {b.mass:.0%} of futures", fontsize=9, loc="left")
     axes[-1].set_xlabel("position within the sampled range (0 = its low end, 1 = its high "
                         "end); grey = full range, colour = the box")
-    fig.suptitle(f"Where {result.outcome_phrase} concentrates\nscenario {result.scenario}"
+    fig.suptitle(f"Where {result.short_phrase} concentrates\nscenario {result.scenario}"
                  f" · {result.samples} futures · qp = quasi-p value of the restriction",
                  fontsize=10)
     fig.tight_layout()
