@@ -21,9 +21,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.actions import DIMENSION_BY_KEY
-from ..core.sampling import derive_seeds
 from ..core.scenario import Scenario, validated
-from ..ensemble.driver import EnsembleArrays, make_streams, simulate
+from ..ensemble.driver import EnsembleArrays
+from ..execution import Executor, NamedOutcome, ensemble_job, run_jobs
 from ..output.statistics import mean_interval
 from ..output.style import DPI
 
@@ -140,23 +140,32 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def check_claims(scenario: Scenario, runs: int, seed: int = 0,
-                 claims: tuple[Claim, ...] = CLAIMS, progress=None) -> pd.DataFrame:
-    """Run every claim's paired comparison on ``runs`` common seeds; one row per claim."""
-    seeds = derive_seeds(seed, runs)
-    cache: dict[str, EnsembleArrays] = {}
+                 claims: tuple[Claim, ...] = CLAIMS, progress=None,
+                 executor: Executor | None = None) -> pd.DataFrame:
+    """Run every claim's paired comparison on ``runs`` common seeds; one row per claim.
 
-    def run(arm: Arm, months: int) -> EnsembleArrays:
-        key = repr(sorted(arm.overrides.items())) + f"/{months}"
-        if key not in cache:
-            variant = validated(scenario, arm.overrides, f"claims {arm.label}")
-            streams = make_streams(seeds, len(variant.distributions()), months)
-            cache[key] = simulate(variant, months=months, streams=streams)
-        return cache[key]
+    Each distinct arm (overrides and months) is simulated once, as chunks on ``executor``
+    (default: in this process; the numbers are the same on any back end), and its chunks
+    return only the per-run outcomes the claims read.
+    """
+    arms: dict[str, tuple[Scenario, int, list[NamedOutcome]]] = {}
+    for claim in claims:
+        for side, arm in (("low", claim.low), ("high", claim.high)):
+            key = repr(sorted(arm.overrides.items())) + f"/{claim.months}"
+            if key not in arms:
+                arms[key] = (validated(scenario, arm.overrides, f"claims {arm.label}"),
+                             claim.months, [])
+            arms[key][2].append(NamedOutcome(f"{claim.id}.{side}", arm.outcome))
+    jobs = [ensemble_job(variant, runs, seed, months, output="metrics", metrics=outcomes,
+                         executor=executor, name="claims")
+            for variant, months, outcomes in arms.values()]
+    values: dict[str, np.ndarray] = {}
+    for result in run_jobs(jobs, executor):
+        values.update(result)
 
     rows = []
     for claim in claims:
-        low = claim.low.outcome(run(claim.low, claim.months))
-        high = claim.high.outcome(run(claim.high, claim.months))
+        low, high = values[f"{claim.id}.low"], values[f"{claim.id}.high"]
         effect, lo, hi = mean_interval(high - low)
         if claim.floor is not None:
             holds = lo > claim.floor

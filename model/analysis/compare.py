@@ -14,9 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.calendar import axis_label
-from ..core.sampling import derive_seeds
 from ..core.scenario import Scenario
-from ..ensemble.driver import EnsembleArrays, simulate
+from ..ensemble.driver import EnsembleArrays
+from ..execution import Executor, ensemble_job, run_jobs
 from ..output.plots import FLOW_WINDOW
 from ..output.statistics import estimate, mean_interval
 from ..output.style import DPI
@@ -63,17 +63,20 @@ def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.Dat
 
 
 def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | None = None,
-            progress=None) -> Comparison:
-    """Run every scenario on the same ``runs`` seeds and tabulate the outcomes."""
+            progress=None, executor: Executor | None = None) -> Comparison:
+    """Run every scenario on the same ``runs`` seeds and tabulate the outcomes.
+
+    The scenarios' chunks run together on ``executor`` (default: in this process); the
+    numbers are the same on any back end.
+    """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):  # the same file twice, or two with one name
         names = [f"{n}#{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
-    seeds = derive_seeds(seed, runs)
-    arrays = {}
-    for name, scenario in zip(names, scenarios):
-        arrays[name] = simulate(scenario, seeds, scenario.horizon if months is None else months)
-        if progress is not None:
-            progress(1)
+    jobs = [ensemble_job(scenario, runs, seed, months, output="arrays", executor=executor,
+                         name="compare") for scenario in scenarios]
+    arrays = dict(zip(names, run_jobs(jobs, executor)))
+    if progress is not None:
+        progress(len(scenarios))
     return Comparison(names, arrays, outcome_table(names, arrays), runs, seed,
                       scenarios[0].start)
 

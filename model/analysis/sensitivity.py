@@ -15,7 +15,7 @@ range, one range per dotted parameter key):
 
 Each sample point is one parameter vector; its outcome is the mean of a metric over
 ``replicates`` runs, and every point uses the same run seeds (common random numbers, see
-:func:`model.batch.evaluate_points`), so the differences between points are due to the
+:func:`model.execution.evaluate_points`), so the differences between points are due to the
 parameters, not to noise.
 
 The SALib wiring is separate from the simulator: :func:`sobol_indices` and
@@ -39,7 +39,7 @@ from SALib.sample import sobol as sobol_sample
 
 from ..core.parameters import SPECS
 from ..core.scenario import Scenario, validated
-from ..ensemble.batch import evaluate_points
+from ..execution import Executor, evaluate_points
 from .metrics import Metric
 
 #: Dotted parameter key -> (low, high, why this range). Levers span the plausible worlds
@@ -268,12 +268,14 @@ def morris_indices(problem: dict[str, Any], f: Callable[[np.ndarray], np.ndarray
 
 def _simulator(scenario: Scenario, metric: Metric, keys: tuple[str, ...], replicates: int,
                seed: int, months: int | None, progress: Callable[[int], Any] | None,
-               record: dict[str, Any]) -> Callable[[np.ndarray], np.ndarray]:
+               record: dict[str, Any], executor: Executor | None = None,
+               name: str = "sensitivity") -> Callable[[np.ndarray], np.ndarray]:
     """``f(X)``: the metric's mean over ``replicates`` common-seed runs at each row of X."""
 
     def f(x: np.ndarray) -> np.ndarray:
         values = evaluate_points(scenario, keys, x, [metric], runs=replicates, seed=seed,
-                                 months=months, progress=progress)[metric.name]
+                                 months=months, progress=progress, executor=executor,
+                                 name=name)[metric.name]
         y = values.mean(axis=1)
         record.update(n_points=len(x), output_mean=float(y.mean()),
                       output_sd=float(y.std(ddof=1)) if len(y) > 1 else 0.0)
@@ -315,7 +317,8 @@ def _result(method: str, scenario: Scenario, metric: Metric, keys: tuple[str, ..
 
 def run_sobol(scenario: Scenario, metric: Metric, n: int = DEFAULT_N["sobol"], replicates: int = 16,
               seed: int = 0, months: int | None = None, keys: Sequence[str] | None = None,
-              progress: Callable[[int], Any] | None = None) -> SensitivityResult:
+              progress: Callable[[int], Any] | None = None,
+              executor: Executor | None = None) -> SensitivityResult:
     """Sobol' first-order and total indices of ``metric`` in ``scenario``.
 
     Varies ``keys`` (default: all of ``SENSITIVITY_RANGES``) uniformly over their ranges:
@@ -330,7 +333,8 @@ def run_sobol(scenario: Scenario, metric: Metric, n: int = DEFAULT_N["sobol"], r
     prob, keys, months = _prepare(scenario, metric, keys, replicates, months, "Sobol'")
     started = time.perf_counter()
     record: dict[str, Any] = {}
-    f = _simulator(scenario, metric, keys, replicates, seed, months, progress, record)
+    f = _simulator(scenario, metric, keys, replicates, seed, months, progress, record,
+                   executor, "sobol")
     table = sobol_indices(prob, f, n, seed)
     return _result("sobol", scenario, metric, keys, table, n, replicates, months, seed,
                    started, record)
@@ -340,7 +344,8 @@ def run_morris(scenario: Scenario, metric: Metric, n: int = DEFAULT_N["morris"],
                replicates: int = 16,
                seed: int = 0, num_levels: int = 4, months: int | None = None,
                keys: Sequence[str] | None = None,
-               progress: Callable[[int], Any] | None = None) -> SensitivityResult:
+               progress: Callable[[int], Any] | None = None,
+               executor: Executor | None = None) -> SensitivityResult:
     """Morris screening of ``metric`` in ``scenario``: ``n`` trajectories.
 
     ``n · (len(keys) + 1)`` points on a ``num_levels`` grid (even, default 4), each the
@@ -352,7 +357,8 @@ def run_morris(scenario: Scenario, metric: Metric, n: int = DEFAULT_N["morris"],
     prob, keys, months = _prepare(scenario, metric, keys, replicates, months, "Morris")
     started = time.perf_counter()
     record: dict[str, Any] = {}
-    f = _simulator(scenario, metric, keys, replicates, seed, months, progress, record)
+    f = _simulator(scenario, metric, keys, replicates, seed, months, progress, record,
+                   executor, "morris")
     table = morris_indices(prob, f, n, seed, num_levels=num_levels)
     return _result("morris", scenario, metric, keys, table, n, replicates, months, seed,
                    started, record, num_levels=num_levels)

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from ..core.parameters import SPECS
 from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
-from ..ensemble.batch import check_keys, evaluate_points
+from ..ensemble.batch import check_keys
+from ..execution import Executor, evaluate_points
 from ..output.statistics import estimate
 from ..output.style import DPI
 from .metrics import Metric
@@ -95,8 +96,13 @@ class SweepResult:
 
 
 def sweep(scenario: Scenario, x: Axis, y: Axis | None, metric: Metric, runs: int,
-          seed: int = 0, months: int | None = None, progress=None) -> SweepResult:
-    """Evaluate ``metric`` on the grid of ``x`` (and ``y``) with ``runs`` runs per cell."""
+          seed: int = 0, months: int | None = None, progress=None,
+          executor: Executor | None = None) -> SweepResult:
+    """Evaluate ``metric`` on the grid of ``x`` (and ``y``) with ``runs`` runs per cell.
+
+    The cells run as chunks on ``executor`` (default: in this process); the table is the
+    same on any back end.
+    """
     axes = [x] if y is None else [x, y]
     if y is not None and x.key == y.key:
         raise ScenarioError(f"sweep: --x and --y are the same parameter {x.key!r}")
@@ -107,7 +113,7 @@ def sweep(scenario: Scenario, x: Axis, y: Axis | None, metric: Metric, runs: int
         gx, gy = np.meshgrid(x.values, y.values)  # y-major: row j is y.values[j]
         points = np.column_stack([gx.ravel(), gy.ravel()])
     values = evaluate_points(scenario, [a.key for a in axes], points, [metric], runs, seed,
-                             months, progress)[metric.name]
+                             months, progress, executor=executor, name="sweep")[metric.name]
     mean, low, high = np.array([estimate(row, metric.is_probability) for row in values]).T
     table = pd.DataFrame({x.key: points[:, 0]})
     if y is not None:

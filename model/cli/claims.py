@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..analysis.claims import CLAIMS, check_claims
+from ..analysis.claims import check_claims
 from ..analysis.reports import write_claims
-from .common import RESULTS_DIR, add_common, progress_bar, scenario_from
+from .common import (
+    RESULTS_DIR,
+    add_common,
+    add_execution_options,
+    executor_from,
+    scenario_from,
+)
 
 NAME = "claims"
 HELP = "check the article's causal claims C1–C8"
@@ -17,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO and the common flags."""
     parser.add_argument("scenario", nargs="?", default="baseline")
     add_common(parser)
+    add_execution_options(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -24,8 +31,8 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenario = scenario_from(args)
     out = args.out or RESULTS_DIR / "claims"
-    with progress_bar(len(CLAIMS), "claims") as bar:
-        table = check_claims(scenario, args.runs, args.seed, progress=bar.update)
+    with executor_from(args) as executor:
+        table = check_claims(scenario, args.runs, args.seed, executor=executor)
     verdict = write_claims(table, out, scenario, args.runs, args.seed, started)
     for r in table.itertuples():
         mark = "holds" if r.holds else "FAILS"

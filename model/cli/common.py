@@ -1,5 +1,6 @@
 """What the commands share: the one-line error types, argument types, the common flags
-(--runs --seed --set --out), metric lookup, progress bars and the closing line."""
+(--runs --seed --set --out), the execution flags (--workers --scheduler --resume
+--chunk-runs), metric lookup, progress bars and the closing line."""
 
 from __future__ import annotations
 
@@ -87,6 +88,49 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: a folder named after the command or "
                              "scenario under results/)")
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--scheduler``, ``--resume``, ``--chunk-runs``: where the runs go.
+
+    For every command that runs many runs or points; pair with :func:`executor_from`.
+    """
+    group = parser.add_argument_group(
+        "execution", "where the runs go (README: Running on a cluster); the numbers are the "
+        "same on every back end")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help="run the chunks on a local Dask cluster of N worker processes "
+                            "(default: in this process)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the chunks on a running Dask cluster, e.g. "
+                            "tcp://10.0.0.5:8786")
+    group.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                       help="keep each finished chunk in DIR and reuse those already there; "
+                            "rerun the same command to finish an interrupted one")
+    group.add_argument("--chunk-runs", type=positive_int, default=None, metavar="N",
+                       help="runs per chunk (default 20000; 500 when an actor plays nash or "
+                            "qre); summaries add up chunk by chunk, so keep N to compare")
+
+
+def executor_from(args: argparse.Namespace):
+    """The ``model.execution.Executor`` that the execution flags ask for.
+
+    Use it as a context manager around the work. A ``--scheduler`` is connected at once,
+    so a wrong address fails before any work, in one line (``UsageError``).
+    """
+    from ..execution import ExecutionError, Executor
+
+    try:
+        executor = Executor(workers=args.workers, scheduler=args.scheduler,
+                            store=args.resume, chunk_runs=args.chunk_runs)
+        if args.scheduler is not None:
+            executor.client  # noqa: B018 - connect now
+    except ExecutionError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"--resume {args.resume}: {exc.strerror or exc}") from None
+    return executor
 
 
 def metric_from(name: str, flag: str = "--metric"):

@@ -10,8 +10,9 @@ from ..analysis.reports import write_comparison
 from .common import (
     RESULTS_DIR,
     add_common,
+    add_execution_options,
+    executor_from,
     positive_int,
-    progress_bar,
     report_written,
     scenario_from,
 )
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario names or .toml paths; the first is the reference")
     parser.add_argument("--months", type=positive_int, default=None)
     add_common(parser)
+    add_execution_options(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -33,8 +35,8 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenarios = [scenario_from(args, name) for name in args.scenarios]
     out = args.out or RESULTS_DIR / "compare"
-    with progress_bar(len(scenarios), "scenarios") as bar:
-        result = compare(scenarios, args.runs, args.seed, args.months, progress=bar.update)
+    with executor_from(args) as executor:
+        result = compare(scenarios, args.runs, args.seed, args.months, executor=executor)
     print(write_comparison(result, out, scenarios, started))
     report_written(out, "report.md, compare_trajectories.png, compare_outcomes.png, "
                    "outcomes.csv", started)

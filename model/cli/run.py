@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..ensemble.driver import run_ensemble
+from ..execution import ensemble_table
 from ..output.run_report import write_run
-from .common import RESULTS_DIR, add_common, positive_int, report_written, scenario_from
+from .common import (
+    RESULTS_DIR,
+    add_common,
+    add_execution_options,
+    executor_from,
+    positive_int,
+    report_written,
+    scenario_from,
+)
 
 NAME = "run"
 HELP = "run a scenario ensemble; write plots and a summary"
@@ -23,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--months", type=positive_int, default=None,
                         help="months to simulate (default: the scenario's horizon)")
     add_common(parser)
+    add_execution_options(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -31,7 +40,9 @@ def execute(args: argparse.Namespace) -> int:
     months = args.months if args.months is not None else scenario.horizon
     out = args.out or RESULTS_DIR / scenario.name
     started = time.perf_counter()
-    table = run_ensemble(scenario, runs=args.runs, seed=args.seed, months=months)
+    with executor_from(args) as executor:
+        table = ensemble_table(scenario, runs=args.runs, seed=args.seed, months=months,
+                               executor=executor)
     text, files = write_run(table, scenario, out, runs=args.runs, seed=args.seed,
                             months=months, started=started)
     print(text)

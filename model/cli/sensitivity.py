@@ -6,16 +6,17 @@ import argparse
 import time
 
 from ..analysis.reports import write_sensitivity
-from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol, sample_size
+from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol
 from ..core.schema import ScenarioError
 from .common import (
     RESULTS_DIR,
     UsageError,
     add_common,
+    add_execution_options,
     add_metric_and_months,
+    executor_from,
     metric_from,
     positive_int,
-    progress_bar,
     report_written,
     scenario_from,
 )
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: --runs)")
     add_metric_and_months(parser, "outcome to analyse")
     add_common(parser, runs=16, runs_help="replicates per parameter point")
+    add_execution_options(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -49,10 +51,9 @@ def execute(args: argparse.Namespace) -> int:
     run = run_sobol if args.method == "sobol" else run_morris
     out = args.out or RESULTS_DIR / f"sensitivity_{args.method}_{metric.name}"
     try:
-        total = sample_size(args.method, n)
-        with progress_bar(total, "parameter points") as bar:
+        with executor_from(args) as executor:
             result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
-                         months=args.months, progress=bar.update)
+                         months=args.months, executor=executor)
     except ScenarioError:
         raise
     except ValueError as exc:

@@ -11,9 +11,10 @@ from ..analysis.sweep import parse_axis, sweep
 from .common import (
     RESULTS_DIR,
     add_common,
+    add_execution_options,
     add_metric_and_months,
+    executor_from,
     metric_from,
-    progress_bar,
     report_written,
     scenario_from,
 )
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="optional parameter on the y axis (2-D heatmap)")
     add_metric_and_months(parser, "outcome to map")
     add_common(parser, runs=200, runs_help="runs per cell")
+    add_execution_options(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -42,10 +44,10 @@ def execute(args: argparse.Namespace) -> int:
     x = parse_axis(args.x, "--x")
     y = parse_axis(args.y, "--y") if args.y else None
     metric = metric_from(args.metric)
-    cells = len(x.values) * (len(y.values) if y else 1)
     out = args.out or RESULTS_DIR / f"sweep_{metric.name}"
-    with progress_bar(cells, "cells") as bar:
-        result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months, bar.update)
+    with executor_from(args) as executor:
+        result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months,
+                       executor=executor)
     print(write_sweep(result, out, scenario, started))
     report_written(out, "report.md, sweep.png, sweep.csv", started)
     return 0

@@ -1,0 +1,306 @@
+"""The experiments every command runs, as jobs: chunks of runs (or points × runs).
+
+Each job is plain data — the scenario as its JSON dump, seeds, points, metrics, months,
+chunk size — plus ``compute(chunk)`` (simulate one chunk on whichever process gets it)
+and ``merge(parts)`` (combine the chunk results on the client, in chunk order). The
+functions at the bottom are what the analyses call; each takes an ``executor``
+(default: in-process) and returns what the in-process code always returned.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.schema import Scenario
+from ..ensemble.driver import EnsembleArrays, make_streams, simulate, table_columns, to_table
+from ..ensemble.streaming import MonthlySummary
+from .executor import Executor
+from .plan import Chunk, chunk_seeds, default_chunk_runs, plan_chunks
+
+OUTPUTS = ("table", "summary", "arrays", "metrics")
+
+
+@functools.lru_cache(maxsize=16)
+def _scenario(text: str) -> Scenario:
+    """A scenario rebuilt (and re-validated) from its JSON dump; cached per process."""
+    return Scenario.model_validate(json.loads(text))
+
+
+def scenario_data(scenario: Scenario) -> str:
+    """The scenario as canonical JSON: every value, overrides included (not its path)."""
+    data = scenario.model_dump(mode="json")
+    return json.dumps(data, sort_keys=True)
+
+
+def _digest(array: np.ndarray | None) -> str | None:
+    if array is None:
+        return None
+    a = np.ascontiguousarray(array)
+    return f"{a.dtype.str}{a.shape}:" + hashlib.sha256(a.tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NamedOutcome:
+    """A named per-run outcome: ``fn(EnsembleArrays) -> (runs,)`` (like a ``Metric``)."""
+
+    name: str
+    fn: Callable[[EnsembleArrays], np.ndarray]
+
+    def __call__(self, arrays: EnsembleArrays) -> np.ndarray:
+        return self.fn(arrays)
+
+
+# ------------------------------------------------------------------ summaries as arrays
+
+def summary_arrays(stats: MonthlySummary) -> dict[str, np.ndarray]:
+    """A ``MonthlySummary`` as named arrays (to ship or store a chunk's summary)."""
+    out = {"runs": np.array([stats.runs], dtype=np.int64)}
+    out.update({f"hist.{c}": h for c, h in stats.hist.items()})
+    out.update({f"sums.{c}": s for c, s in stats.sums.items()})
+    out.update({f"counts.{k}": n for k, n in stats.counts.items()})
+    return out
+
+
+def merge_summary(total: MonthlySummary, part: dict[str, np.ndarray]) -> None:
+    """Add a chunk's summary arrays into ``total`` (the same sums as ``total.add``)."""
+    total.runs += int(part["runs"][0])
+    for c in total.hist:
+        total.hist[c] += part[f"hist.{c}"]
+        total.sums[c] += part[f"sums.{c}"]
+    for k in total.counts:
+        total.counts[k] += part[f"counts.{k}"]
+
+
+# ------------------------------------------------------------------ jobs
+
+@dataclass(frozen=True)
+class EnsembleJob:
+    """``runs`` runs of one scenario; each chunk returns ``output``:
+
+    - ``"table"``: the long result table's columns (merged: ``model.ensemble.to_table``);
+    - ``"summary"``: per-month histograms, sums and option counts (merged: a
+      ``MonthlySummary`` frame), so the client never holds the runs;
+    - ``"arrays"``: the ``EnsembleArrays`` (merged along the run axis);
+    - ``"metrics"``: one value per run of each of ``metrics`` (merged: ``{name: (runs,)}``).
+    """
+
+    scenario: str
+    runs: int
+    seed: int
+    months: int
+    output: str
+    chunk_runs: int
+    metrics: tuple = ()
+    seeds: np.ndarray | None = field(default=None, compare=False)
+    name: str = "ensemble"
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "ensemble", "output": self.output, "scenario": json.loads(self.scenario),
+                "runs": self.runs, "seed": self.seed, "months": self.months,
+                "chunk_runs": self.chunk_runs, "metrics": [m.name for m in self.metrics],
+                "seeds": _digest(self.seeds)}
+
+    def chunks(self) -> list[Chunk]:
+        return plan_chunks(1, self.runs, self.chunk_runs)
+
+    def compute(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        arrays = simulate(_scenario(self.scenario), chunk_seeds(self.seed, chunk, self.seeds),
+                          self.months)
+        if self.output == "table":
+            return table_columns(arrays)
+        if self.output == "summary":
+            stats = MonthlySummary(self.months)
+            stats.add(arrays.state, arrays.choice)
+            return summary_arrays(stats)
+        if self.output == "arrays":
+            return {"seeds": arrays.seeds,
+                    **{f"state.{k}": v for k, v in arrays.state.items()},
+                    **{f"choice.{k}": v for k, v in arrays.choice.items()},
+                    **{f"drawn.{k}": v for k, v in arrays.drawn.items()}}
+        return {m.name: np.asarray(m(arrays), dtype=float) for m in self.metrics}
+
+    def merge(self, parts: Iterator[dict[str, np.ndarray]]) -> Any:
+        if self.output == "table":
+            return to_table(list(parts), self.months)
+        if self.output == "summary":
+            total = MonthlySummary(self.months)
+            for part in parts:
+                merge_summary(total, part)
+            return total.frame()
+        parts = list(parts)
+        if self.output == "metrics":
+            return {m.name: np.concatenate([p[m.name] for p in parts]) for m in self.metrics}
+        def join(prefix: str, axis: int) -> dict[str, np.ndarray]:
+            names = [k for k in parts[0] if k.startswith(prefix)]
+            return {k[len(prefix):]: np.concatenate([p[k] for p in parts], axis=axis)
+                    for k in names}
+        return EnsembleArrays(np.concatenate([p["seeds"] for p in parts]),
+                              join("state.", 1), join("choice.", 1), join("drawn.", 0))
+
+
+@dataclass(frozen=True)
+class PointsJob:
+    """``metrics`` at each row of ``points`` (parameters ``keys``), ``runs`` common-seed
+    runs per point; merged into ``{metric name: (n_points, runs)}``."""
+
+    scenario: str
+    keys: tuple[str, ...]
+    points: np.ndarray = field(compare=False)
+    metrics: tuple
+    runs: int
+    seed: int
+    months: int
+    chunk_runs: int
+    name: str = "points"
+    progress: Callable[[int], Any] | None = field(default=None, compare=False)
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": "points", "scenario": json.loads(self.scenario), "keys": list(self.keys),
+                "points": _digest(self.points), "metrics": [m.name for m in self.metrics],
+                "runs": self.runs, "seed": self.seed, "months": self.months,
+                "chunk_runs": self.chunk_runs}
+
+    def chunks(self) -> list[Chunk]:
+        return plan_chunks(len(self.points), self.runs, self.chunk_runs)
+
+    def compute(self, chunk: Chunk) -> dict[str, np.ndarray]:
+        scenario = _scenario(self.scenario)
+        block = self.points[chunk.point_start:chunk.point_stop]
+        seeds = chunk_seeds(self.seed, chunk)
+        streams = make_streams(seeds, len(scenario.distributions()), self.months)
+        values = {key: np.repeat(block[:, j], chunk.n_runs) for j, key in enumerate(self.keys)}
+        arrays = simulate(scenario, months=self.months, streams=streams.tile(len(block)),
+                          values=values)
+        return {m.name: np.asarray(m(arrays), dtype=float).reshape(len(block), chunk.n_runs)
+                for m in self.metrics}
+
+    def merge(self, parts: Iterator[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        out = {m.name: np.empty((len(self.points), self.runs)) for m in self.metrics}
+        for chunk, part in zip(self.chunks(), parts, strict=True):
+            for name, values in part.items():
+                out[name][chunk.point_start:chunk.point_stop, chunk.run_start:chunk.run_stop] \
+                    = values
+            if self.progress is not None and chunk.run_stop == self.runs:
+                self.progress(chunk.n_points)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:  # the progress callback stays on the client
+        state = dict(self.__dict__)
+        state["progress"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+# ------------------------------------------------------------------ the calls analyses make
+
+def _months(scenario: Scenario, months: int | None) -> int:
+    months = scenario.horizon if months is None else int(months)
+    if months < 0:
+        raise ValueError(f"months must be ≥ 0, got {months}")
+    return months
+
+
+def _seeds(runs: int | None, seeds) -> tuple[int, np.ndarray | None]:
+    if seeds is None:
+        if runs is None or runs < 1:
+            raise ValueError(f"runs must be a positive integer, got {runs!r}")
+        return int(runs), None
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if seeds.ndim != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
+    if runs is not None and runs != len(seeds):
+        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
+    return len(seeds), seeds
+
+
+def ensemble_job(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                 months: int | None = None, *, output: str = "table", seeds=None,
+                 metrics: Sequence = (), chunk_runs: int | None = None,
+                 executor: Executor | None = None, name: str = "ensemble") -> EnsembleJob:
+    """The job of an ensemble (see :class:`EnsembleJob`); arguments as in ``run_ensemble``."""
+    if output not in OUTPUTS:
+        raise ValueError(f"output={output!r}; allowed: {', '.join(OUTPUTS)}")
+    runs, seeds = _seeds(runs, seeds)
+    chunk_runs = chunk_runs or (executor.chunk_runs if executor else None) \
+        or default_chunk_runs(scenario)
+    return EnsembleJob(scenario_data(scenario), runs, int(seed), _months(scenario, months),
+                       output, int(chunk_runs), tuple(metrics), seeds, name)
+
+
+def _run(job, executor: Executor | None):
+    if executor is None:
+        with Executor() as local:
+            return local.run(job)
+    return executor.run(job)
+
+
+def ensemble_table(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                   months: int | None = None, *, seeds=None,
+                   executor: Executor | None = None) -> pd.DataFrame:
+    """``run_ensemble``'s long table, computed chunk by chunk on ``executor``."""
+    return _run(ensemble_job(scenario, runs, seed, months, seeds=seeds, executor=executor),
+                executor)
+
+
+def ensemble_summary(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                     months: int | None = None, *, seeds=None,
+                     executor: Executor | None = None) -> pd.DataFrame:
+    """``run_ensemble(..., summary=True)``: per-month quantiles, means and option shares.
+
+    Workers return per-chunk histograms; the client merges them in chunk order, so its
+    memory does not grow with ``runs`` (a 10^6-run summary never holds the runs).
+    """
+    return _run(ensemble_job(scenario, runs, seed, months, output="summary", seeds=seeds,
+                             executor=executor), executor)
+
+
+def ensemble_arrays(scenario: Scenario, runs: int | None = None, seed: int = 0,
+                    months: int | None = None, *, seeds=None,
+                    executor: Executor | None = None) -> EnsembleArrays:
+    """``simulate``'s arrays for all runs, computed chunk by chunk on ``executor``."""
+    return _run(ensemble_job(scenario, runs, seed, months, output="arrays", seeds=seeds,
+                             executor=executor), executor)
+
+
+def evaluate_points(scenario: Scenario, keys: Sequence[str], points: np.ndarray,
+                    metrics: Sequence, runs: int, seed: int = 0, months: int | None = None,
+                    progress: Callable[[int], Any] | None = None, *,
+                    executor: Executor | None = None, chunk_runs: int | None = None,
+                    name: str = "points") -> dict[str, np.ndarray]:
+    """Metric values at each point, ``{metric name: (n_points, runs)}``, on ``executor``.
+
+    The same numbers as ``model.ensemble.batch.evaluate_points`` (common seeds
+    ``derive_seeds(seed, runs)`` at every point); ``metrics`` are objects with a ``name``
+    that map ``EnsembleArrays`` to one value per run (``model.analysis.metrics.Metric``,
+    :class:`NamedOutcome`).
+    ``progress`` is called with the number of points finished.
+    """
+    points = np.atleast_2d(np.asarray(points, dtype=float))
+    chunk_runs = chunk_runs or (executor.chunk_runs if executor else None) \
+        or default_chunk_runs(scenario)
+    job = PointsJob(scenario_data(scenario), tuple(keys), points, tuple(metrics), int(runs),
+                    int(seed), _months(scenario, months), int(chunk_runs), name, progress)
+    return _run(job, executor)
+
+
+__all__ = ["EnsembleJob", "NamedOutcome", "PointsJob", "ensemble_arrays", "run_jobs",
+           "ensemble_job", "ensemble_summary", "ensemble_table", "evaluate_points",
+           "merge_summary", "scenario_data", "summary_arrays"]
+
+
+def run_jobs(jobs: Sequence[Any], executor: Executor | None = None) -> list[Any]:
+    """Merged results of several jobs, all their chunks in flight together."""
+    if executor is None:
+        with Executor() as local:
+            return local.run_all(jobs)
+    return executor.run_all(jobs)
