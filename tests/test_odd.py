@@ -1,8 +1,10 @@
-"""docs/ODD.md stays complete: it names every parameter, state column and action column.
+"""docs/ODD.md stays complete and true: it names every parameter, state column and
+action column, no parameter that does not exist, and only source files that exist.
 
 The names are taken from the code (the rows ``python run.py params`` prints, the
 kernels' state columns, the action dimensions), so a parameter or column added to the
-model without being described in the ODD document fails here.
+model without being described in the ODD document fails here, and so does a parameter
+removed from the model but still described.
 """
 
 from __future__ import annotations
@@ -64,6 +66,26 @@ def test_a_name_removed_from_the_document_is_reported(odd_text, name):
     stripped = re.sub(pattern, "", odd_text)
     assert missing([name], stripped) == [name]
     assert missing([name], odd_text.replace(name, name + "_renamed")) == [name]
+
+
+#: Dotted names that look like parameter keys (not file names such as dynamics.py).
+PARAMETER_LIKE = re.compile(r"(?<![\w./])((?:levers|dynamics|initial)\.\w+"
+                            r"|(?:russia|north_korea|united_states|china)\.(?:weights\.\w+|lam))"
+                            r"(?!\w)")
+
+
+def unknown_parameters(text: str) -> list[str]:
+    """Parameter-like names in ``text`` that are not parameters (removed or misspelt)."""
+    return sorted(set(PARAMETER_LIKE.findall(text)) - set(parameter_keys()))
+
+
+def test_no_parameter_named_that_does_not_exist(odd_text):
+    assert unknown_parameters(odd_text) == []
+
+
+def test_a_stale_parameter_is_reported(odd_text):
+    stale = odd_text + "\n`dynamics.no_such_rate` and russia.weights.gone.\n"
+    assert unknown_parameters(stale) == ["dynamics.no_such_rate", "russia.weights.gone"]
 
 
 def test_named_source_files_exist(odd_text):
