@@ -92,3 +92,15 @@ def test_named_source_files_exist(odd_text):
     paths = set(re.findall(r"`((?:model|tests|experiments)/[\w/]+\.(?:py|toml))`", odd_text))
     assert paths, "the document names no source files"
     assert sorted(p for p in paths if not (ROOT / p).exists()) == []
+
+
+def test_paraphrases_the_article(odd_text):
+    """No run of 8 words in common with the source article (cite, never copy)."""
+    article = ROOT.parent / "shared" / "source" / "article.txt"
+    if not article.exists():
+        pytest.skip("the source article is not beside the repository")
+    words = re.findall(r"[a-z’']+", article.read_text(encoding="utf-8").lower())
+    grams = {" ".join(words[i:i + 8]) for i in range(len(words) - 7)}
+    ours = re.findall(r"[a-z’']+", odd_text.lower())
+    assert [g for g in (" ".join(ours[i:i + 8]) for i in range(len(ours) - 7))
+            if g in grams] == []
