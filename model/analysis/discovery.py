@@ -530,7 +530,8 @@ def run_discovery(scenario: Any, metric: Any, *, above: float | None = None,
                   below: float | None = None, samples: int = 1000, runs: int = 10,
                   seed: int = 0, months: int | None = None, keys: Sequence[str] | None = None,
                   china: bool = True, joint: pd.DataFrame | None = None, max_boxes: int = 3,
-                  min_density: float | None = None, progress: Any = None) -> DiscoveryResult:
+                  min_density: float | None = None, progress: Any = None,
+                  executor: Any = None) -> DiscoveryResult:
     """Sample futures, run them, mark the cases of interest and find their boxes.
 
     ``samples`` futures (:func:`model.analysis.futures.sample_futures` over the documented
@@ -547,8 +548,8 @@ def run_discovery(scenario: Any, metric: Any, *, above: float | None = None,
     ranges = default_ranges(keys)
     categories = {CHINA: CHINA_LEVELS} if china else {}
     inputs = sample_futures(samples, seed, ranges, categories, joint)
-    outcome = evaluate_futures(scenario, inputs, [metric], runs, seed, months,
-                               progress)[metric.name].to_numpy()
+    outcome = evaluate_futures(scenario, inputs, [metric], runs, seed, months, progress,
+                               executor, "discover")[metric.name].to_numpy()
     cases, direction, threshold, rule = mark_cases(outcome, metric, above, below)
     sampled = [] if joint is None else [k for k in joint.columns if k != "weight"]
     full = {**ranges, **{k: (float(joint[k].min()), float(joint[k].max())) for k in sampled}}

@@ -23,7 +23,8 @@ from scipy.stats import qmc
 
 from ..core.actions import DIMENSION_BY_KEY
 from ..core.scenario import Scenario, validated
-from ..ensemble.batch import check_keys, evaluate_points
+from ..ensemble.batch import check_keys
+from ..execution import Executor, evaluate_points
 from .sensitivity import SENSITIVITY_RANGES
 
 #: The discrete condition discovery samples by default: China keeps its scenario rule
@@ -120,14 +121,16 @@ def category_overrides(column: str, level: str) -> dict[str, Any]:
 
 def evaluate_futures(scenario: Scenario, inputs: pd.DataFrame, metrics: Sequence[Any],
                      runs: int, seed: int = 0, months: int | None = None,
-                     progress: Callable[[int], Any] | None = None) -> pd.DataFrame:
+                     progress: Callable[[int], Any] | None = None,
+                     executor: Executor | None = None, name: str = "futures") -> pd.DataFrame:
     """Each metric's mean over ``runs`` common-seed runs, one row per future.
 
     Numeric columns of ``inputs`` set parameters by dotted key; each categorical column
     (see :func:`category_overrides`) selects a variant of ``scenario``, and the futures
     of each variant are evaluated together. Every future, in every variant, uses the
-    same run seeds derived from ``seed``. Returns a DataFrame with one column per metric
-    name, indexed like ``inputs``.
+    same run seeds derived from ``seed``; the runs go through the execution layer
+    (``executor``: in this process by default, or Dask — the same numbers). Returns a
+    DataFrame with one column per metric name, indexed like ``inputs``.
     """
     numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])]
     discrete = [c for c in inputs.columns if c not in numeric]
@@ -144,7 +147,8 @@ def evaluate_futures(scenario: Scenario, inputs: pd.DataFrame, metrics: Sequence
         origin = "futures with " + ", ".join(f"{c}={v}" for c, v in zip(discrete, levels))
         variant = validated(scenario, overrides, origin) if overrides else scenario
         values = evaluate_points(variant, numeric, points[rows], metrics, runs=runs,
-                                 seed=seed, months=months, progress=progress)
+                                 seed=seed, months=months, progress=progress,
+                                 executor=executor, name=name)
         for m in metrics:
             out[m.name][rows] = values[m.name].mean(axis=1)
     return pd.DataFrame(out, index=inputs.index)

@@ -205,14 +205,15 @@ class _ModalShare:
 
 
 def no_response_pins(scenario: Scenario, inputs: pd.DataFrame, runs: int, seed: int,
-                     months: int) -> dict[str, dict[str, str]]:
+                     months: int, executor: Any = None) -> dict[str, dict[str, str]]:
     """Per actor, the option of each dimension played most often without any policy.
 
     Shares are pooled over all futures, runs and months 1..``months`` of ``scenario``.
     """
     shares = [_ModalShare(k, i) for k in ACTION_COLUMNS
               for i in range(DIMENSION_BY_KEY[k].size)]
-    table = evaluate_futures(scenario, inputs, shares, runs, seed, months).mean()
+    table = evaluate_futures(scenario, inputs, shares, runs, seed, months,
+                             executor=executor, name="robust_reference").mean()
     pins: dict[str, dict[str, str]] = {}
     for key in ACTION_COLUMNS:
         dim = DIMENSION_BY_KEY[key]
@@ -270,7 +271,7 @@ def run_robust(scenario: Scenario, policies: Sequence[Policy], metrics: Sequence
                better: Mapping[str, str], *, samples: int = 500, runs: int = 10,
                seed: int = 0, months: int | None = None, keys: Sequence[str] | None = None,
                respond: bool = True, joint: pd.DataFrame | None = None,
-               progress: Any = None) -> RobustResult:
+               progress: Any = None, executor: Any = None) -> RobustResult:
     """Evaluate every policy on the same ``samples`` futures and run seeds.
 
     Futures are a Latin hypercube over the documented ranges of ``keys`` minus any key a
@@ -296,12 +297,14 @@ def run_robust(scenario: Scenario, policies: Sequence[Policy], metrics: Sequence
         if [c for c in joint.columns if c != "weight"] == []:
             joint = None
     inputs = sample_futures(samples, seed, ranges, joint=joint)
-    pins = None if respond else no_response_pins(scenario, inputs, runs, seed, months)
+    pins = None if respond else no_response_pins(scenario, inputs, runs, seed, months,
+                                                 executor)
     frames = []
     for policy in policies:
         applied = policy if pins is None else pinned(policy, pins)
         variant = validated(scenario, applied.overrides, f"--policy {policy.name}")
-        values = evaluate_futures(variant, inputs, metrics, runs, seed, months, progress)
+        values = evaluate_futures(variant, inputs, metrics, runs, seed, months, progress,
+                                  executor, f"robust_{policy.name}")
         frames.append(values.assign(policy=policy.name, future=np.arange(len(inputs))))
     outcomes = pd.concat(frames, ignore_index=True)
     outcomes = outcomes[["policy", "future", *[m.name for m in metrics]]]

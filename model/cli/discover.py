@@ -12,6 +12,8 @@ from .common import (
     RESULTS_DIR,
     UsageError,
     add_common,
+    add_execution_options,
+    executor_from,
     metric_from,
     positive_int,
     progress_bar,
@@ -66,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--china", action=argparse.BooleanOptionalAction, default=True,
                         help="sample China's stance (adaptive, restrain, neutral, enable) as "
                              "an input (default: yes)")
+    add_execution_options(parser)
     add_common(parser, runs=10, runs_help="runs per future, same seeds in every future")
 
 
@@ -80,12 +83,13 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError(f"--samples {args.samples}: need at least 20 futures to find boxes")
     out = args.out or RESULTS_DIR / f"discover_{metric.name}"
     try:
-        with progress_bar(args.samples, "futures") as bar:
+        with executor_from(args) as executor, progress_bar(args.samples, "futures") as bar:
             result = run_discovery(scenario, metric, above=args.above, below=args.below,
                                    samples=args.samples, runs=args.runs, seed=args.seed,
                                    months=args.months, china=args.china,
                                    joint=joint_sample(scenario), max_boxes=args.boxes,
-                                   min_density=args.min_density, progress=bar.update)
+                                   min_density=args.min_density, progress=bar.update,
+                                   executor=executor)
     except DiscoveryError as exc:
         raise UsageError(f"discover: {exc}") from None
     print(write_discovery(result, out, scenario, started))

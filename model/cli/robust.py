@@ -21,6 +21,8 @@ from .common import (
     RESULTS_DIR,
     UsageError,
     add_common,
+    add_execution_options,
+    executor_from,
     metric_from,
     positive_int,
     progress_bar,
@@ -54,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"futures sampled (Latin hypercube; default {DEFAULT_SAMPLES})")
     parser.add_argument("--months", type=positive_int, default=None,
                         help="months to simulate (default: the scenario's horizon)")
+    add_execution_options(parser)
     add_common(parser, runs=10, runs_help="runs per future and policy, same seeds everywhere")
 
 
@@ -84,11 +87,12 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError(f"--samples {args.samples}: need at least 2 futures")
     out = args.out or RESULTS_DIR / f"robust_{scenario.name}"
     try:
-        with progress_bar(args.samples * len(policies), "futures") as bar:
+        total = args.samples * len(policies)
+        with executor_from(args) as executor, progress_bar(total, "futures") as bar:
             result = run_robust(scenario, policies, metrics, better, samples=args.samples,
                                 runs=args.runs, seed=args.seed, months=args.months,
                                 respond=args.respond, joint=joint_sample(scenario),
-                                progress=bar.update)
+                                progress=bar.update, executor=executor)
     except RobustError as exc:
         raise UsageError(f"robust: {exc}") from None
     print(write_robust(result, out, scenario, started))
