@@ -3,7 +3,10 @@
 
 import sys
 
-from model.cli import main
-
 if __name__ == "__main__":
+    try:  # Ctrl-C while the libraries load (the first seconds) is no error either
+        from model.cli import main
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        sys.exit(130)
     sys.exit(main())

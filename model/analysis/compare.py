@@ -46,20 +46,39 @@ class Comparison:
 
 def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.DataFrame:
     """One row per scenario × outcome: estimate with 95% interval, and the paired
-    difference from the first scenario with its 95% interval."""
+    difference (column ``difference``) from the first scenario, the reference, with its
+    95% interval.
+
+    Outcomes that the runs are too short to define (``treaty_by_36`` in 12-month runs)
+    are not available (``available`` False): their numbers are NaN, never a 0 with an
+    interval.
+    """
     rows = []
     reference = names[0]
+    months = min(a.months for a in arrays.values())
     for metric_name in OUTCOMES:
         metric = METRICS[metric_name]
-        base = metric(arrays[reference])
+        available = metric.available(months)
+        base = metric(arrays[reference]) if available else None
         for name in names:
-            values = metric(arrays[name])
-            est, lo, hi = estimate(values, METRICS[metric_name].is_probability)
-            diff, dlo, dhi = mean_interval(values - base)
-            rows.append({"scenario": name, "outcome": metric_name, "unit": metric.unit,
-                         "estimate": est, "ci_low": lo, "ci_high": hi,
-                         f"diff_vs_{reference}": diff, "diff_ci_low": dlo, "diff_ci_high": dhi})
+            row = {"scenario": name, "outcome": metric_name, "unit": metric.unit,
+                   "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                   "difference": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
+                   "available": available}
+            if available:
+                values = metric(arrays[name])
+                row["estimate"], row["ci_low"], row["ci_high"] = estimate(
+                    values, metric.is_probability)
+                (row["difference"], row["diff_ci_low"],
+                 row["diff_ci_high"]) = mean_interval(values - base)
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def labels_apart(scenarios: list[Scenario]) -> list[str]:
+    """One label per scenario, distinct even when names repeat (``baseline#1``, ...)."""
+    names = [s.name for s in scenarios]
+    return [f"{n}#{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
 def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | None = None,
@@ -69,9 +88,7 @@ def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | N
     The scenarios' chunks run together on ``executor`` (default: in this process); the
     numbers are the same on any back end.
     """
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):  # the same file twice, or two with one name
-        names = [f"{n}#{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+    names = labels_apart(scenarios)  # the same file twice, or two with one name
     jobs = [ensemble_job(scenario, runs, seed, months, output="arrays", executor=executor,
                          name="compare") for scenario in scenarios]
     arrays = dict(zip(names, run_jobs(jobs, executor)))
@@ -82,15 +99,18 @@ def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | N
 
 
 def markdown_table(outcomes: pd.DataFrame, reference: str) -> str:
-    """The outcome table as Markdown: estimate [95% CI] and difference [95% CI]."""
+    """The outcome table as Markdown: estimate [95% CI] and difference [95% CI]; outcomes
+    the runs are too short for read "not available"."""
     lines = [f"| outcome | scenario | estimate [95% CI] | difference vs {reference} [95% CI] |",
              "|---|---|---|---|"]
-    for row in outcomes.itertuples(index=False):
-        r = row._asdict()
-        diff = r[f"diff_vs_{reference}"]
-        lines.append(f"| {r['outcome']} ({r['unit']}) | {r['scenario']} | {r['estimate']:.3g} "
-                     f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}] | {diff:+.3g} "
-                     f"[{r['diff_ci_low']:+.3g}, {r['diff_ci_high']:+.3g}] |")
+    for r in outcomes.itertuples(index=False):
+        if not r.available:
+            lines.append(f"| {r.outcome} ({r.unit}) | {r.scenario} | not available (runs end "
+                         f"before month {METRICS[r.outcome].months_needed}) | — |")
+            continue
+        lines.append(f"| {r.outcome} ({r.unit}) | {r.scenario} | {r.estimate:.3g} "
+                     f"[{r.ci_low:.3g}, {r.ci_high:.3g}] | {r.difference:+.3g} "
+                     f"[{r.diff_ci_low:+.3g}, {r.diff_ci_high:+.3g}] |")
     return "\n".join(lines)
 
 
@@ -136,9 +156,9 @@ def plot_outcomes(comparison: Comparison, path: str | PathLike | None = None) ->
     y = np.arange(len(names))[::-1]
     for ax, outcome in zip(axes, OUTCOMES):
         rows = table[table.outcome == outcome].set_index("scenario").loc[names]
-        ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["ci_low"],
-                                               rows["ci_high"] - rows["estimate"]],
-                    fmt="o", color="C0", capsize=3)
+        xerr = np.clip([rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                       0.0, None)  # a rounding hair below zero when the interval is a point
+        ax.errorbar(rows["estimate"], y, xerr=xerr, fmt="o", color="C0", capsize=3)
         ax.axvline(rows["estimate"].iloc[0], color="0.6", ls="--", lw=1)
         if METRICS[outcome].is_probability:
             ax.set_xlim(0, min(1.0, max(0.05, 1.1 * rows["ci_high"].max())))

@@ -26,15 +26,30 @@ class Metric:
     unit: str
     compute: Callable[[EnsembleArrays], np.ndarray]
     is_probability: bool = False
+    #: Months a run must last for the metric to be defined (e.g. 24 for treaty_by_24).
+    months_needed: int = 1
 
     def __call__(self, arrays: EnsembleArrays) -> np.ndarray:
         return self.compute(arrays)
 
+    def available(self, months: int) -> bool:
+        """Whether runs of ``months`` months define this metric."""
+        return months >= self.months_needed
+
+    def require(self, months: int) -> None:
+        """``ValueError`` (one line) when runs of ``months`` months do not define it."""
+        if not self.available(months):
+            raise ValueError(f"metric {self.name} needs runs of at least {self.months_needed} "
+                             f"months, but they last {months}; pick another metric or "
+                             f"--months ≥ {self.months_needed}")
+
 
 def _treaty_by(month: int) -> Callable[[EnsembleArrays], np.ndarray]:
     def compute(arrays: EnsembleArrays) -> np.ndarray:
-        last = min(month, arrays.months)
-        levels = arrays.state["alliance_level"][: last + 1]
+        if arrays.months < month:  # never a silent 0: the runs end before the month
+            raise ValueError(f"treaty_by_{month} needs runs of at least {month} months "
+                             f"(they last {arrays.months})")
+        levels = arrays.state["alliance_level"][: month + 1]
         return (levels == AllianceLevel.TREATY).any(axis=0).astype(float)
     return compute
 
@@ -66,14 +81,14 @@ def _evasion_months(arrays: EnsembleArrays) -> np.ndarray:
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("treaty_by_12", "probability a treaty (level 4) is signed by month 12", "probability",
-           _treaty_by(12), is_probability=True),
+           _treaty_by(12), is_probability=True, months_needed=12),
     Metric("treaty_by_24", "probability a treaty is signed by month 24", "probability",
-           _treaty_by(24), is_probability=True),
+           _treaty_by(24), is_probability=True, months_needed=24),
     Metric("treaty_by_36", "probability a treaty is signed by month 36", "probability",
-           _treaty_by(36), is_probability=True),
+           _treaty_by(36), is_probability=True, months_needed=36),
     Metric("arms_trade_stops_by_24", "probability the arms trade has stopped by month 24 "
            "(deliveries before month 19, none in months 19–24)", "probability",
-           _arms_trade_stops_by(24), is_probability=True),
+           _arms_trade_stops_by(24), is_probability=True, months_needed=24),
     Metric("munitions_total", "munitions delivered to Russia, months 1 to the horizon",
            "months at large scale", _munitions_total),
     Metric("nk_tech_final", "North Korea's tech level at the horizon", "index 0–1",

@@ -32,6 +32,10 @@ def write_comparison(result: compare_module.Comparison, out: Path, scenarios: li
     for outcome in ("treaty_by_24", "treaty_by_36", "munitions_total",
                     "sanctions_integrity_final"):
         rows = result.outcomes[result.outcomes.outcome == outcome].set_index("scenario")
+        if not rows["available"].all():
+            findings.append(f"- `{outcome}`: not available — the runs end before month "
+                            f"{compare_module.METRICS[outcome].months_needed}.")
+            continue
         best, worst = rows["estimate"].idxmax(), rows["estimate"].idxmin()
         findings.append(f"- `{outcome}`: highest in **{best}** ({rows.loc[best, 'estimate']:.3g}, "
                         f"95% CI {rows.loc[best, 'ci_low']:.3g}–{rows.loc[best, 'ci_high']:.3g}),"

@@ -8,10 +8,12 @@ import time
 from ..analysis.claims import check_claims
 from ..analysis.reports import write_claims
 from .common import (
-    RESULTS_DIR,
     add_common,
     add_execution_options,
+    claim_folder,
+    default_out,
     executor_from,
+    report_written,
     scenario_from,
 )
 
@@ -30,13 +32,15 @@ def execute(args: argparse.Namespace) -> int:
     """Check the article's causal claims C1–C8; exit 1 if any fails."""
     started = time.perf_counter()
     scenario = scenario_from(args)
-    out = args.out or RESULTS_DIR / "claims"
-    with executor_from(args) as executor:
-        table = check_claims(scenario, args.runs, args.seed, executor=executor)
-    verdict = write_claims(table, out, scenario, args.runs, args.seed, started)
+    out = args.out or default_out("claims", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        with executor_from(args) as executor:
+            table = check_claims(scenario, args.runs, args.seed, executor=executor)
+        verdict = write_claims(table, out, scenario, args.runs, args.seed, started)
     for r in table.itertuples():
         mark = "holds" if r.holds else "FAILS"
         print(f"{r.id:<4} {mark:<6} {r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}]  "
               f"{r.claim} ({r.locator}); {r.compared}; {r.outcome}")
-    print(f"\n{verdict}\nwrote {out}/ (report.md, claims.csv, claims.md)")
+    print(f"\n{verdict}")
+    report_written(out, claim.files, started)
     return 0 if table.holds.all() else 1

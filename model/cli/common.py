@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,11 +16,12 @@ import numpy as np
 from tqdm import tqdm
 
 from ..analysis.metrics import METRICS, get_metric
-from ..core.scenario import load_scenario, parse_override_value
+from ..core.scenario import available_scenarios, load_scenario, parse_override_value
 from ..core.schema import Scenario
-from ..output.results import RESULTS_DIR
+from ..output import results as results_module
+from ..output.results import RESULTS_DIR, claim_folder
 
-__all__ = ["RESULTS_DIR"]
+__all__ = ["RESULTS_DIR", "claim_folder"]
 
 DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0
@@ -86,8 +90,9 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
                         help="override a scenario value by dotted key, e.g. "
                              "levers.war_demand=0.9 or china.rule=fixed (repeatable)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: a folder named after the command or "
-                             "scenario under results/)")
+                        help="output folder (default: one folder per configuration under "
+                             "results/, e.g. results/baseline or results/baseline-runs5000-"
+                             "1a2b3c4d; see README)")
 
 
 def add_execution_options(parser: argparse.ArgumentParser) -> None:
@@ -142,9 +147,71 @@ def metric_from(name: str, flag: str = "--metric"):
         raise UsageError(f"{flag}: {exc}") from None
 
 
-def report_written(out: Path, files: str, started: float) -> None:
-    """The closing line of a command: where its files went and how long it took."""
-    print(f"\nwrote {out}/ ({files}) in {time.perf_counter() - started:.1f} s")
+def report_written(out: Path, files: list[str], started: float) -> None:
+    """The closing line of a command: where its files went (every one) and how long it took."""
+    print(f"\nwrote {out}/ ({', '.join(files)}) in {time.perf_counter() - started:.1f} s")
+
+
+#: Options with a readable tag in default folder names; the rest go into a digest.
+_TAGGED = {"runs": "runs", "seed": "seed", "months": "m"}
+#: Attributes of the parsed arguments that do not change what is computed.
+_NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "markdown",
+                      # where it runs never changes the numbers
+                      "workers", "scheduler", "resume", "chunk_runs"}
+
+
+def default_out(base: str, args: argparse.Namespace) -> Path:
+    """The default output folder: one per configuration, so none replaces another's.
+
+    ``results/BASE`` when every option has its default; otherwise ``results/BASE-TAGS``,
+    where the tags name what differs — ``runs5000``, ``seed3``, ``m48`` (months) — and an
+    8-digit digest stands for everything else (``--set`` overrides, a scenario given as a
+    path, grid axes, metric, ...). The same command line always maps to the same folder,
+    so a rerun replaces its own results and never another configuration's. ``main``
+    records each option's default in ``args.defaults_``.
+    """
+    defaults = getattr(args, "defaults_", {})
+    library = set(available_scenarios())
+    tags, rest = [], {}
+    order = [*_TAGGED, *sorted(k for k in vars(args) if k not in _TAGGED)]
+    for key in order:
+        if key not in vars(args):
+            continue
+        value = getattr(args, key)
+        if key in _NOT_CONFIGURATION or (key in defaults and value == defaults[key]):
+            continue
+        if key in _TAGGED:
+            tags.append(f"{_TAGGED[key]}{value}")
+        elif key == "scenario" and value in library:
+            continue  # a shipped scenario: BASE already names it
+        elif key in ("scenario", "scenarios"):
+            names = value if isinstance(value, list) else [value]
+            rest[key] = [n if n in library else os.path.abspath(n) for n in names]
+        else:
+            rest[key] = value
+    if rest:
+        text = json.dumps(rest, sort_keys=True, default=str)
+        tags.append(hashlib.sha256(text.encode()).hexdigest()[:8])
+    return results_module.RESULTS_DIR / "-".join([base, *tags])
+
+
+def describe_configuration(scenario: Scenario, runs: int | None, seed: int) -> str:
+    """``3 runs, seed 7, overrides levers.war_demand=0.4``: the configuration a summary or
+    figure states (without the runs when ``runs`` is None, for titles that have them)."""
+    text = (f"{runs} run{'s' * (runs != 1)}, " if runs is not None else "") + f"seed {seed}"
+    if scenario.overrides:
+        text += ", overrides " + ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
+                                            for k, v in scenario.overrides.items())
+    return text
+
+
+def require_months(metric, scenario: Scenario, months: int | None) -> None:
+    """A one-line usage error when runs of ``months`` months do not define ``metric``
+    (``treaty_by_36`` in 12-month runs): refused, never reported as 0."""
+    try:
+        metric.require(scenario.horizon if months is None else months)
+    except ValueError as exc:
+        raise UsageError(f"--metric: {exc}") from None
 
 
 def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:

@@ -8,9 +8,10 @@ import time
 from ..analysis.compare import compare
 from ..analysis.reports import write_comparison
 from .common import (
-    RESULTS_DIR,
     add_common,
     add_execution_options,
+    claim_folder,
+    default_out,
     executor_from,
     positive_int,
     report_written,
@@ -34,10 +35,11 @@ def execute(args: argparse.Namespace) -> int:
     """Compare scenarios on the same seeds: trajectories and outcomes with 95% intervals."""
     started = time.perf_counter()
     scenarios = [scenario_from(args, name) for name in args.scenarios]
-    out = args.out or RESULTS_DIR / "compare"
-    with executor_from(args) as executor:
-        result = compare(scenarios, args.runs, args.seed, args.months, executor=executor)
-    print(write_comparison(result, out, scenarios, started))
-    report_written(out, "report.md, compare_trajectories.png, compare_outcomes.png, "
-                   "outcomes.csv", started)
+    out = args.out or default_out("compare", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        with executor_from(args) as executor:
+            result = compare(scenarios, args.runs, args.seed, args.months,
+                             executor=executor)
+        print(write_comparison(result, out, scenarios, started))
+    report_written(out, claim.files, started)
     return 0

@@ -9,9 +9,10 @@ from ..analysis.equilibria import analyse, regime_map, stage_game_text, state_at
 from ..analysis.reports import write_equilibria
 from ..analysis.sweep import parse_axis
 from .common import (
-    RESULTS_DIR,
     UsageError,
     add_common,
+    claim_folder,
+    default_out,
     finite_float,
     month_int,
     progress_bar,
@@ -46,14 +47,15 @@ def execute(args: argparse.Namespace) -> int:
     if x.key == y.key:
         raise UsageError(f"--x and --y are the same parameter {x.key!r}")
     month = scenario.horizon if args.month is None else args.month
-    analysis = analyse(state_at(scenario, month, args.seed), args.lam)
-    text = stage_game_text(analysis, scenario.name, args.seed)
-    print(text)
-    out = args.out or RESULTS_DIR / f"equilibria_{scenario.name}_m{month}"
-    with progress_bar(1, "regime map") as bar:
-        regimes = regime_map(scenario, month, args.seed, x, y)
-        bar.update(1)
-    write_equilibria(analysis, regimes, text, out, scenario, seed=args.seed, lam=args.lam,
-                     started=started)
-    report_written(out, "equilibria.txt, qre_branch.png, regime_map.png", started)
+    out = args.out or default_out(f"equilibria_{scenario.name}_m{month}", args)
+    with claim_folder(out) as claim:  # checked and locked before computing
+        analysis = analyse(state_at(scenario, month, args.seed), args.lam)
+        text = stage_game_text(analysis, scenario.name, args.seed)
+        print(text)
+        with progress_bar(1, "regime map") as bar:
+            regimes = regime_map(scenario, month, args.seed, x, y)
+            bar.update(1)
+        write_equilibria(analysis, regimes, text, out, scenario, seed=args.seed,
+                         lam=args.lam, started=started)
+    report_written(out, claim.files, started)
     return 0

@@ -9,10 +9,13 @@ nothing already written is touched.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from typing import Any
 
 from ..core.schema import ScenarioError
+from ..output.results import OutputFolderError
 from . import (
     claims,
     compare,
@@ -47,16 +50,26 @@ def build_parser() -> Parser:
     return parser
 
 
+def _command_defaults(parser: argparse.ArgumentParser, command: str | None) -> dict[str, Any]:
+    """Every option's default for ``command`` (default output folders are named by what
+    differs from them)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return {a.dest: a.default for a in action.choices[command]._actions}
+    return {}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn known errors into one-line messages."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     try:
+        parser = build_parser()
         if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
             argv = [run.NAME, *argv]  # no command: run the default scenario
         args = parser.parse_args(argv)
+        args.defaults_ = _command_defaults(parser, args.command)
         return args.func(args)
-    except (UsageError, ScenarioError) as exc:
+    except (UsageError, ScenarioError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head`: not an error

@@ -8,9 +8,11 @@ import time
 from ..execution import ensemble_table
 from ..output.run_report import write_run
 from .common import (
-    RESULTS_DIR,
     add_common,
     add_execution_options,
+    claim_folder,
+    default_out,
+    describe_configuration,
     executor_from,
     positive_int,
     report_written,
@@ -38,13 +40,15 @@ def execute(args: argparse.Namespace) -> int:
     """Run an ensemble of one scenario; write plots, tables, summary and manifest."""
     scenario = scenario_from(args)
     months = args.months if args.months is not None else scenario.horizon
-    out = args.out or RESULTS_DIR / scenario.name
+    out = args.out or default_out(scenario.name, args)
     started = time.perf_counter()
-    with executor_from(args) as executor:
-        table = ensemble_table(scenario, runs=args.runs, seed=args.seed, months=months,
-                               executor=executor)
-    text, files = write_run(table, scenario, out, runs=args.runs, seed=args.seed,
-                            months=months, started=started)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        with executor_from(args) as executor:
+            table = ensemble_table(scenario, runs=args.runs, seed=args.seed, months=months,
+                                   executor=executor)
+        text, _ = write_run(table, scenario, out, runs=args.runs, seed=args.seed,
+                            months=months, started=started,
+                            subtitle=describe_configuration(scenario, None, args.seed))
     print(text)
-    report_written(out, ", ".join(files), started)
+    report_written(out, claim.files, started)
     return 0

@@ -9,15 +9,17 @@ from ..analysis.reports import write_sensitivity
 from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol
 from ..core.schema import ScenarioError
 from .common import (
-    RESULTS_DIR,
     UsageError,
     add_common,
     add_execution_options,
     add_metric_and_months,
+    claim_folder,
+    default_out,
     executor_from,
     metric_from,
     positive_int,
     report_written,
+    require_months,
     scenario_from,
 )
 
@@ -49,16 +51,18 @@ def execute(args: argparse.Namespace) -> int:
     n = args.n if args.n is not None else DEFAULT_N[args.method]
     replicates = args.replicates if args.replicates is not None else args.runs
     run = run_sobol if args.method == "sobol" else run_morris
-    out = args.out or RESULTS_DIR / f"sensitivity_{args.method}_{metric.name}"
-    try:
-        with executor_from(args) as executor:
-            result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
-                         months=args.months, executor=executor)
-    except ScenarioError:
-        raise
-    except ValueError as exc:
-        raise UsageError(f"sensitivity: {exc}") from None
-    print(write_sensitivity(result, out, scenario, started))
+    require_months(metric, scenario, args.months)
+    out = args.out or default_out(f"sensitivity_{args.method}_{metric.name}", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        try:
+            with executor_from(args) as executor:
+                result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
+                             months=args.months, executor=executor)
+        except ScenarioError:
+            raise
+        except ValueError as exc:
+            raise UsageError(f"sensitivity: {exc}") from None
+        print(write_sensitivity(result, out, scenario, started))
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    report_written(out, f"report.md, {args.method}.png, {args.method}.csv", started)
+    report_written(out, claim.files, started)
     return 0

@@ -9,13 +9,15 @@ from ..analysis.metrics import METRICS
 from ..analysis.reports import write_sweep
 from ..analysis.sweep import parse_axis, sweep
 from .common import (
-    RESULTS_DIR,
     add_common,
     add_execution_options,
     add_metric_and_months,
+    claim_folder,
+    default_out,
     executor_from,
     metric_from,
     report_written,
+    require_months,
     scenario_from,
 )
 
@@ -44,10 +46,12 @@ def execute(args: argparse.Namespace) -> int:
     x = parse_axis(args.x, "--x")
     y = parse_axis(args.y, "--y") if args.y else None
     metric = metric_from(args.metric)
-    out = args.out or RESULTS_DIR / f"sweep_{metric.name}"
-    with executor_from(args) as executor:
-        result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months,
-                       executor=executor)
-    print(write_sweep(result, out, scenario, started))
-    report_written(out, "report.md, sweep.png, sweep.csv", started)
+    require_months(metric, scenario, args.months)
+    out = args.out or default_out(f"sweep_{metric.name}", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        with executor_from(args) as executor:
+            result = sweep(scenario, x, y, metric, args.runs, args.seed, args.months,
+                           executor=executor)
+        print(write_sweep(result, out, scenario, started))
+    report_written(out, claim.files, started)
     return 0

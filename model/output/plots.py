@@ -222,8 +222,14 @@ def _save(fig: Figure, path: str | PathLike | None) -> None:
         fig.savefig(path, dpi=DPI)
 
 
+def _title(title: str, subtitle: str | None) -> str:
+    """A figure title with the configuration (runs, seed, overrides) on a second line."""
+    return f"{title}\n{subtitle}" if subtitle else title
+
+
 def plot_trajectories(
-    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str
+    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str,
+    subtitle: str | None = None,
 ) -> Figure:
     """Six panels of state trajectories over months, across the ensemble's runs.
 
@@ -272,13 +278,15 @@ def plot_trajectories(
         ),
     ]
     fig.legend(handles=band_key, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
-    fig.suptitle(f"{title} — state trajectories, {n_runs} run{'s' * (n_runs != 1)}", fontsize=14)
+    fig.suptitle(_title(f"{title} — state trajectories, {n_runs} run{'s' * (n_runs != 1)}",
+                        subtitle), fontsize=14)
     _save(fig, path)
     return fig
 
 
 def plot_option_shares(
-    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str
+    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str,
+    subtitle: str | None = None,
 ) -> Figure:
     """One panel per actor and dimension: the share of runs playing each option by month.
 
@@ -305,6 +313,7 @@ def plot_option_shares(
         _format_time_axis(ax, months, show_xlabel=i >= len(DIMENSIONS) - 2, start=start)
     for ax in axes[len(DIMENSIONS) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{title} — options chosen, {n_runs} run{'s' * (n_runs != 1)}", fontsize=14)
+    fig.suptitle(_title(f"{title} — options chosen, {n_runs} run{'s' * (n_runs != 1)}",
+                        subtitle), fontsize=14)
     _save(fig, path)
     return fig

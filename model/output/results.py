@@ -1,12 +1,17 @@
 """Writing results: tables, figures and ``manifest.json``, never half-written.
 
-Everything a command produces is first written into a fresh temporary folder beside the
+Everything a command produces is first written into a hidden staging folder inside the
 output folder and only then moved into place file by file (``os.replace`` is atomic on
-one file system), so an interrupted run leaves the previous results intact.
+one file system), so an interrupted run leaves the previous results intact. A command
+claims its folder before it simulates (``claim_folder``): the path is checked, the folder
+created and locked, so a bad ``--out`` fails at once and a second writer is refused.
+Nothing is ever written outside the chosen folder, and a folder holds one result: the
+files an earlier result listed in its manifest and this one did not write are removed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -22,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+try:  # advisory file locks (POSIX)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 from ..core.paths import REPO_ROOT
 from ..core.scenario import Scenario
@@ -81,6 +91,116 @@ def manifest(scenario: Scenario, *, command: str, seed: int, runs: int, months: 
     }
 
 
+class OutputFolderError(ValueError):
+    """The output folder cannot be used (busy, or holding other files); one line for users."""
+
+
+#: Files of the folder machinery itself, never part of a result.
+LOCK_NAME = ".alliance-sim.lock"
+STAGING_PREFIX = ".staging-"
+
+
+class Claim:
+    """An output folder checked, created and locked for one command.
+
+    ``files`` lists what the command wrote into it (set when its outputs are moved in).
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.files: list[str] = []
+
+
+_claims: dict[Path, Claim] = {}
+
+
+def _is_machinery(name: str) -> bool:
+    return name == LOCK_NAME or name.startswith(STAGING_PREFIX)
+
+
+def _previous_files(target: Path) -> list[str] | None:
+    """Files listed by the folder's ``manifest.json`` (None when it has none)."""
+    try:
+        data = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return None
+    return [f for f in files if isinstance(f, str) and f == Path(f).name and f]
+
+
+@contextmanager
+def claim_folder(target: str | os.PathLike) -> Iterator[Claim]:
+    """Check, create and lock ``target`` before any work is done; release it afterwards.
+
+    Raises ``OSError`` (naming ``target``) when the folder cannot be created or written,
+    and ``OutputFolderError`` when another process holds it or it holds files that no
+    earlier result wrote (a folder of the user's own files is never written into).
+    Nothing is written outside ``target``: the lock file and the staging folder live in
+    it. Re-entrant within one process; a folder this call created is removed again when
+    the command fails before writing anything.
+    """
+    target = Path(os.path.abspath(target))
+    if target in _claims:
+        yield _claims[target]
+        return
+    if target.exists() and not target.is_dir():
+        raise OSError(errno.EEXIST, "a file of that name exists, expected a folder",
+                      str(target))
+    created = not target.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    lock = None
+    claim = Claim(target)
+    try:
+        if not created:
+            foreign = sorted(p.name for p in target.iterdir() if not _is_machinery(p.name))
+            if foreign and _previous_files(target) is None:
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise OutputFolderError(
+                    f"output folder {target}: holds files that are not a result of this tool "
+                    f"({shown}); choose a new or empty folder")
+        lock = _lock(target)
+        _claims[target] = claim
+        yield claim
+    finally:
+        _claims.pop(target, None)
+        if lock is not None:
+            _unlock(lock)
+        if created and not claim.files:
+            shutil.rmtree(target, ignore_errors=True)
+
+
+def _lock(target: Path) -> int:
+    path = target / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
+    if fcntl is None:  # no advisory locks on this platform: proceed unlocked
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise OutputFolderError(f"output folder {target}: another command (process {holder}) "
+                                "is writing it; wait for it to finish or choose another "
+                                "--out") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
 class OutputFolder:
     """A staging folder whose files are moved into ``target`` on success."""
 
@@ -91,6 +211,8 @@ class OutputFolder:
 
     def path(self, name: str) -> Path:
         """Where to write ``name`` now (inside the staging folder)."""
+        if name != Path(name).name or name in ("", ".", "..") or _is_machinery(name):
+            raise ValueError(f"output file names are plain file names, got {name!r}")
         self.files.append(name)
         return self.staging / name
 
@@ -114,19 +236,24 @@ class OutputFolder:
 
 
 @contextmanager
-def output_folder(target: Path) -> Iterator[OutputFolder]:
-    """Stage outputs, then move them into ``target``; on error ``target`` is untouched."""
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    except OSError as exc:  # name the folder the user asked for, not the staging one
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
-    try:
-        folder = OutputFolder(staging, target)
-        yield folder
-        target.mkdir(parents=True, exist_ok=True)
-        for name in folder.files:
-            os.replace(staging / name, target / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def output_folder(target: str | os.PathLike) -> Iterator[OutputFolder]:
+    """Stage outputs, then move them into ``target``; on error ``target`` is untouched.
+
+    The folder then holds exactly this command's files: files an earlier result listed
+    in its ``manifest.json`` and this one did not write are removed. Staging happens in
+    a hidden folder inside ``target`` (``os.replace`` is atomic there), so nothing is
+    ever written outside the chosen folder.
+    """
+    with claim_folder(target) as claim:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=claim.target))
+        try:
+            folder = OutputFolder(staging, claim.target)
+            yield folder
+            previous = _previous_files(claim.target) or []
+            for name in folder.files:
+                os.replace(staging / name, claim.target / name)
+            for name in set(previous) - set(folder.files):
+                (claim.target / name).unlink(missing_ok=True)
+            claim.files = list(folder.files)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

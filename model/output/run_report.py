@@ -17,18 +17,27 @@ SUMMARY_MONTHS = (12, 24, 36)
 
 
 def write_run(table: pd.DataFrame, scenario: Scenario, out: Path, *, runs: int, seed: int,
-              months: int, started: float) -> tuple[str, list[str]]:
+              months: int, started: float, subtitle: str | None = None
+              ) -> tuple[str, list[str]]:
     """Write ``table`` (from ``run_ensemble``) with its figures, summary and manifest into
-    ``out``; return the summary text and the names of the files written."""
+    ``out``; return the summary text and the names of the files written.
+
+    The summary's first line and every figure's title state the configuration: runs,
+    seed and ``--set`` overrides (``subtitle``, default: seed and overrides)."""
     summary = summarize(table, months=SUMMARY_MONTHS)
-    text = format_summary(summary, scenario.name, runs, seed, scenario.start)
+    text = format_summary(summary, scenario.name, runs, seed, scenario.start,
+                          overrides=scenario.overrides)
+    if subtitle is None:
+        subtitle = f"seed {seed}" + "".join(f", {k}={v}" for k, v in scenario.overrides.items())
     title = f"Scenario '{scenario.name}'"
     with output_folder(out) as folder:
         folder.write_table("ensemble", table)
         folder.save_figure("trajectories.png",
-                           lambda p: plot_trajectories(table, title, p, start=scenario.start))
+                           lambda p: plot_trajectories(table, title, p, start=scenario.start,
+                                                       subtitle=subtitle))
         folder.save_figure("option_shares.png",
-                           lambda p: plot_option_shares(table, title, p, start=scenario.start))
+                           lambda p: plot_option_shares(table, title, p, start=scenario.start,
+                                                        subtitle=subtitle))
         folder.write_text("summary.txt", text + "\n")
         folder.write_json("summary.json", summary)
         folder.write_json("manifest.json", manifest(

@@ -9,6 +9,7 @@ column makes the numbers that need it ``None`` instead of failing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -131,14 +132,19 @@ def _pct(x: float) -> str:
 
 
 def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed: int,
-                   start: str) -> str:
+                   start: str, overrides: dict[str, Any] | None = None) -> str:
     """Render a :func:`summarize` dict as a short plain-text summary (about 8–12 lines);
-    ``start`` is the scenario's month 0 (``YYYY-MM``) for the calendar dates."""
+    ``start`` is the scenario's month 0 (``YYYY-MM``) for the calendar dates. The first
+    line states the configuration — scenario, runs, seed, months and every ``--set``
+    override (``key=value``) — so a summary is never mistaken for another's."""
     first, final = summary["first_month"], summary["final_month"]
     lines = [
         f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
         + f"({calendar_month(start, first)} – {calendar_month(start, final)})"
     ]
+    if overrides:
+        lines[0] += "; overrides " + ", ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
     treaty = summary.get("treaty_by_month") or {}
     for m, t in sorted(treaty.items()):
         lo, hi = t["ci"]
