@@ -24,8 +24,8 @@ from ..core.actions import DIMENSION_BY_KEY
 from ..core.scenario import Scenario, validated
 from ..ensemble.driver import EnsembleArrays
 from ..execution import Executor, NamedOutcome, ensemble_job, run_jobs
+from ..output.plots import finish
 from ..output.statistics import mean_interval
-from ..output.style import DPI
 
 PerRun = Callable[[EnsembleArrays], np.ndarray]
 
@@ -79,6 +79,10 @@ class Claim:
     floor: float | None = None  # instead of a sign: effect's lower bound must exceed this
     months: int = 36
     notes: dict[str, str] = field(default_factory=dict)
+    #: The outcome's full range (1 for 0–1 indices and shares; the months summed for
+    #: totals) and its unit: claims.png draws every effect as a share of it, on one scale.
+    scale: float = 1.0
+    unit: str = "index 0–1"
 
     @property
     def compared(self) -> str:
@@ -98,27 +102,32 @@ CLAIMS: tuple[Claim, ...] = (
           *_arms("levers.international_pressure", 0.2, 0.9, at_month("alliance_strength", 24))),
     Claim("C2a", "higher war demand means more munitions trade", "mba.1",
           "munitions delivered, months 1–36",
-          *_arms("levers.war_demand", 0.4, 1.0, total("munitions_flow"))),
+          *_arms("levers.war_demand", 0.4, 1.0, total("munitions_flow")),
+          scale=36, unit="months at large scale"),
     Claim("C2b", "higher war demand means a stronger alliance", "mba.1",
           "alliance strength at month 24",
           *_arms("levers.war_demand", 0.4, 1.0, at_month("alliance_strength", 24))),
     Claim("C3a", "a worse food crisis raises aid flows", "nk.1",
           "months of Russian food aid, 1–36",
-          *_arms("levers.nk_food_crisis", 0.3, 0.9, total("aid_flow"))),
+          *_arms("levers.nk_food_crisis", 0.3, 0.9, total("aid_flow")),
+          scale=36, unit="months"),
     Claim("C3b", "a worse food crisis raises North Korea's willingness to trade", "nk.1",
           "mean intensity of North Korea's munitions supply",
-          *_arms("levers.nk_food_crisis", 0.3, 0.9, mean_intensity("north_korea.munitions"))),
+          *_arms("levers.nk_food_crisis", 0.3, 0.9, mean_intensity("north_korea.munitions")),
+          unit="intensity 0–1"),
     Claim("C4", "North Korea's appetite for technology draws technology transfer", "nk.1",
           "technology transferred, months 1–36",
-          *_arms("levers.nk_tech_appetite", 0.5, 4.0, total("tech_flow"))),
+          *_arms("levers.nk_tech_appetite", 0.5, 4.0, total("tech_flow")),
+          scale=36, unit="months at full transfer"),
     Claim("C5", "a higher reputational cost lowers Russia's arms purchases", "mba.3",
           "mean intensity of Russia's arms purchases",
           *_arms("levers.russia_reputation_cost", 0.1, 2.0, mean_intensity("russia.arms")),
-          direction=-1),
+          direction=-1, unit="intensity 0–1"),
     Claim("C6", "Russia's compliance with UN sanctions erodes as it learns to circumvent them",
           "sa.1, lt.1", "share of months Russia evades (same runs, two windows)",
           Arm({}, option_share("russia.sanctions", "evade", 1, 12), "months 1–12"),
-          Arm({}, option_share("russia.sanctions", "evade", 25, 36), "months 25–36")),
+          Arm({}, option_share("russia.sanctions", "evade", 25, 36), "months 25–36"),
+          unit="share of months"),
     Claim("C7a", "China enabling weakens sanctions (restraining does the reverse)", "lt.1",
           "sanctions integrity at month 36",
           Arm({"china.rule": "fixed", "china.action": "restrain"},
@@ -178,7 +187,8 @@ def check_claims(scenario: Scenario, runs: int, seed: int = 0,
                      "effect": effect, "ci_low": lo, "ci_high": hi,
                      "expected": ("> " + f"{claim.floor:g}" if claim.floor is not None
                                   else ("positive" if claim.direction > 0 else "negative")),
-                     "holds": bool(holds)})
+                     "holds": bool(holds), "scale": claim.scale, "unit": claim.unit,
+                     "floor": claim.floor})
         if progress is not None:
             progress(1)
     return pd.DataFrame(rows)
@@ -195,38 +205,53 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _short(label: str) -> str:
-    """``levers.war_demand=0.4`` → ``war_demand\n= 0.4`` for a narrow tick label."""
-    return label.removeprefix("levers.").replace("=", "\n= ")
-
-
 def plot_claims(table: pd.DataFrame, path: str | PathLike | None = None) -> Figure:
-    """One panel per check: the outcome's mean in each arm, joined by an arrow, and the
-    paired effect with its 95% interval in the title; red where the claim fails."""
+    """Every check's paired effect on one shared scale, with its 95% interval as an error
+    bar: a forest plot.
+
+    The x axis is the effect as a percentage of the outcome's full range (0–1 indices
+    and shares as they are; totals over 36 months divided by 36), so +0.026 on a 0–1
+    index looks as small as it is beside −0.35. Each row is labelled with the effect in
+    the outcome's own unit; green where the claim holds, red where it fails; C8's floor
+    is marked.
+    """
     n = len(table)
-    cols = 4
-    fig = Figure(figsize=(15, 3.1 * -(-n // cols)), layout="constrained")
-    axes = fig.subplots(-(-n // cols), cols, squeeze=False).ravel()
-    for ax, r in zip(axes, table.itertuples(index=False)):
-        color = "tab:green" if r.holds else "tab:red"
-        ax.annotate("", xy=(1, r.high_arm_mean), xytext=(0, r.low_arm_mean),
-                    arrowprops={"arrowstyle": "->", "color": color, "lw": 2})
-        ax.plot([0, 1], [r.low_arm_mean, r.high_arm_mean], "o", color=color)
-        ax.set_xticks([0, 1], [_short(r.low_arm), _short(r.high_arm)], fontsize=7)
-        ax.set_xlim(-0.4, 1.4)
-        low, high = sorted((r.low_arm_mean, r.high_arm_mean))
-        pad = 0.15 * (high - low) or 0.05 * (abs(high) or 1.0)
-        ax.set_ylim(low - pad, high + pad)
-        ax.set_ylabel(textwrap.fill(r.outcome, 32), fontsize=7)
-        verdict = "holds" if r.holds else "FAILS"
-        ax.set_title(f"{r.id} {verdict}: effect {r.effect:+.3g} [{r.ci_low:+.3g}, "
-                     f"{r.ci_high:+.3g}]\n{textwrap.fill(r.claim, 48)}", fontsize=8,
-                     color="black" if r.holds else "tab:red")
-        ax.grid(alpha=0.3, axis="y")
-    for ax in axes[n:]:
-        ax.axis("off")
-    fig.suptitle("The article's claims: mean outcome in each arm (same seeds); effect = "
-                 "paired difference with 95% interval", fontsize=12)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    fig = Figure(figsize=(13, 1.0 + 0.55 * n), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(n)[::-1]
+    scale = (table["scale"] if "scale" in table else pd.Series(1.0, index=table.index)
+             ).to_numpy(dtype=float)
+    effect = 100 * table["effect"].to_numpy(dtype=float) / scale
+    low = 100 * table["ci_low"].to_numpy(dtype=float) / scale
+    high = 100 * table["ci_high"].to_numpy(dtype=float) / scale
+    colors = np.where(table["holds"].to_numpy(dtype=bool), "tab:green", "tab:red")
+    for color in ("tab:green", "tab:red"):
+        pick = colors == color
+        if pick.any():
+            ax.errorbar(effect[pick], y[pick], xerr=[effect[pick] - low[pick],
+                                                     high[pick] - effect[pick]],
+                        fmt="o", color=color, ecolor=color, capsize=4, ms=6,
+                        label="holds" if color == "tab:green" else "fails")
+    ax.axvline(0, color="0.3", lw=1)
+    floors = [(yy, 100 * r.floor / sc) for yy, r, sc in zip(y, table.itertuples(), scale)
+              if "floor" in table and r.floor is not None and np.isfinite(r.floor)]
+    for yy, x in floors:
+        ax.plot([x, x], [yy - 0.35, yy + 0.35], color="0.3", ls="--", lw=1.2)
+    reach = max(np.abs(np.r_[low, high, [x for _, x in floors]]).max(), 1.0) * 1.15
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-0.7, n - 0.3)
+    units = table["unit"] if "unit" in table else pd.Series("", index=table.index)
+    ax.set_yticks(y, [f"{r.id}  {textwrap.shorten(r.claim, 60)} ({r.locator})"
+                      for r in table.itertuples()], fontsize=8)
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(y, [f"{r.effect:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] {u}"
+                         for r, u in zip(table.itertuples(), units)], fontsize=8)
+    right.tick_params(length=0)
+    ax.set_xlabel("effect (second arm minus first, same seeds) as % of the outcome's full "
+                  "range; bars: 95% interval; dashed: C8's floor")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=8,
+              frameon=False)
+    fig.suptitle("The article's claims: paired effects on one scale (left: the claim; right: "
+                 "the effect in its own unit)", fontsize=12)
+    return finish(fig, path)

@@ -11,25 +11,26 @@ from os import PathLike
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from ..core.calendar import axis_label
 from ..core.scenario import Scenario
 from ..ensemble.driver import EnsembleArrays
 from ..execution import Executor, ensemble_job, run_jobs
-from ..output.plots import FLOW_WINDOW
+from ..output.plots import displayable, finish, format_time_axis
 from ..output.statistics import estimate, mean_interval
-from ..output.style import DPI
 from .metrics import METRICS
 
 OUTCOMES = ("treaty_by_12", "treaty_by_24", "treaty_by_36", "munitions_total",
             "nk_tech_final", "sanctions_integrity_final", "evasion_months")
 TRAJECTORY_COLUMNS = (
     ("alliance_strength", "Alliance strength (index 0–1)"),
-    ("munitions_flow", "Munitions to Russia (index 0–1, 6-month average)"),
+    ("munitions_flow", "Munitions to Russia (index 0–1, mean across runs)"),
     ("sanctions_integrity", "UN sanctions integrity (index 0–1)"),
     ("nk_tech_level", "North Korean tech level (index 0–1)"),
 )
+#: With more scenarios than this, bands would merge: medians only, legend beside.
+MAX_BANDED = 3
 
 
 @dataclass
@@ -114,62 +115,98 @@ def markdown_table(outcomes: pd.DataFrame, reference: str) -> str:
     return "\n".join(lines)
 
 
-def _smoothed(arrays: EnsembleArrays, column: str) -> np.ndarray:
-    """A state column ``(months+1, runs)``; flows as each run's trailing mean over
-    ``FLOW_WINDOW`` months."""
+def _centre_and_band(arrays: EnsembleArrays, column: str) -> tuple[np.ndarray, ...]:
+    """Median with its 50% band across runs; for flows (all or nothing each month) the
+    mean across runs with the 95% interval of the mean."""
     values = arrays.state[column].astype(float)
     if column.endswith("_flow"):
-        values = pd.DataFrame(values).rolling(FLOW_WINDOW, min_periods=1).mean().to_numpy()
-    return values
+        mean = values.mean(axis=1)
+        half = 1.96 * values.std(axis=1, ddof=1) / np.sqrt(max(values.shape[1], 1)) \
+            if values.shape[1] > 1 else np.zeros_like(mean)
+        return mean, mean - half, mean + half
+    q25, q50, q75 = np.quantile(values, (0.25, 0.5, 0.75), axis=1)
+    return q50, q25, q75
+
+
+def _colors(n: int) -> list:
+    return [f"C{i}" for i in range(n)] if n <= 10 else list(colormaps["tab20"].colors[:n])
 
 
 def plot_trajectories(comparison: Comparison, path: str | PathLike | None = None) -> Figure:
-    """Median trajectories of every scenario with 50% bands, overlaid, in four panels."""
-    fig = Figure(figsize=(13, 8.5), layout="constrained")
+    """Trajectories of every scenario, overlaid in four panels, on a calendar axis.
+
+    Up to ``MAX_BANDED`` scenarios: medians with their 50% bands (flows: means with the
+    95% interval of the mean). More scenarios: lines only (bands would merge), in
+    distinct colours and dash patterns; the legend sits beside the panels.
+    """
+    names = comparison.names
+    banded = len(names) <= MAX_BANDED
+    fig = Figure(figsize=(14, 8.5), layout="constrained")
     axes = fig.subplots(2, 2).ravel()
-    colors = [f"C{i}" for i in range(len(comparison.names))]
-    for ax, (column, label) in zip(axes, TRAJECTORY_COLUMNS):
-        for name, color in zip(comparison.names, colors):
-            values = _smoothed(comparison.arrays[name], column)
-            q25, q50, q75 = np.quantile(values, (0.25, 0.5, 0.75), axis=1)
-            x = np.arange(len(q50))
-            ax.fill_between(x, q25, q75, color=color, alpha=0.18, lw=0)
-            ax.plot(x, q50, color=color, lw=2, label=name)
+    colors = _colors(len(names))
+    styles = ["-", "--", "-.", ":"]
+    for i, (ax, (column, label)) in enumerate(zip(axes, TRAJECTORY_COLUMNS)):
+        months = np.arange(0)
+        for k, (name, color) in enumerate(zip(names, colors)):
+            centre, low, high = _centre_and_band(comparison.arrays[name], column)
+            months = np.arange(len(centre))
+            if banded:
+                ax.fill_between(months, low, high, color=color, alpha=0.18, lw=0)
+            ax.plot(months, centre, color=color, lw=2, ls=styles[(k // 10) % 4 if
+                    len(names) <= 10 else k % 4], label=displayable(name))
         ax.set_title(label, fontsize=11)
-        ax.set_xlabel(axis_label(comparison.start))
         ax.set_ylabel("index, 0–1")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, title="scenario (median, 50% band)", title_fontsize=8)
+        format_time_axis(ax, months, show_xlabel=i >= 2, start=comparison.start)
+    key = ("scenario\n(median and 50% band;\nflows: mean and 95% CI)" if banded else
+           "scenario\n(median; flows: mean)")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize=9,
+               title=key, title_fontsize=9)
     fig.suptitle(f"Scenarios compared on the same {comparison.runs} seeds", fontsize=14)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return finish(fig, path)
+
+
+#: Outcomes whose x range is fixed by their unit, so panels share a scale.
+_FULL_RANGE = {"probability": (0.0, 1.0), "index 0–1": (0.0, 1.0)}
 
 
 def plot_outcomes(comparison: Comparison, path: str | PathLike | None = None) -> Figure:
-    """One panel per outcome: each scenario's estimate with its 95% interval."""
+    """One panel per outcome: each scenario's estimate with its 95% interval.
+
+    Panels that share a unit share their scale: probabilities and 0–1 indices always
+    span 0 to 1 (a small difference looks small); counts of months span 0 to the
+    horizon. Outcomes the runs are too short for say "not available".
+    """
     table = comparison.outcomes
     fig = Figure(figsize=(14, 8), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     names = comparison.names
+    months = min(a.months for a in comparison.arrays.values())
     y = np.arange(len(names))[::-1]
     for ax, outcome in zip(axes, OUTCOMES):
+        metric = METRICS[outcome]
         rows = table[table.outcome == outcome].set_index("scenario").loc[names]
+        ax.set_yticks(y, [displayable(n) for n in names], fontsize=8)
+        ax.set_title(metric.description, fontsize=9, wrap=True)
+        ax.set_xlabel(metric.unit)
+        lo, hi = _FULL_RANGE.get(metric.unit, (0.0, float(months)))
+        pad = 0.03 * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(-0.7, len(names) - 0.3)
+        if not rows["available"].all():
+            ax.text(0.5, 0.5, f"not available:\nruns end before month {metric.months_needed}",
+                    transform=ax.transAxes, ha="center", va="center", color="0.4")
+            continue
         xerr = np.clip([rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
                        0.0, None)  # a rounding hair below zero when the interval is a point
         ax.errorbar(rows["estimate"], y, xerr=xerr, fmt="o", color="C0", capsize=3)
         ax.axvline(rows["estimate"].iloc[0], color="0.6", ls="--", lw=1)
-        if METRICS[outcome].is_probability:
-            ax.set_xlim(0, min(1.0, max(0.05, 1.1 * rows["ci_high"].max())))
-        ax.set_yticks(y, names, fontsize=8)
-        ax.set_title(METRICS[outcome].description, fontsize=9, wrap=True)
-        ax.set_xlabel(METRICS[outcome].unit)
         ax.grid(alpha=0.3, axis="x")
     axes[-1].axis("off")
-    axes[-1].text(0, 0.5, "points: estimate\nbars: 95% interval\ndashed: first scenario",
+    axes[-1].text(0, 0.5, "points: estimate\nbars: 95% interval\ndashed: first scenario\n"
+                  "x axes: the outcome's full range\n(0–1, or 0 to the horizon in months)",
                   fontsize=10, va="center")
-    fig.suptitle(f"Outcomes by scenario ({comparison.runs} runs each, same seeds)", fontsize=14)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    fig.suptitle(f"Outcomes by scenario ({comparison.runs} runs each, same seeds, "
+                 f"{months} months)", fontsize=14)
+    return finish(fig, path)

@@ -25,7 +25,7 @@ from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
 from ..kernels import MonthGame, kernel_params
 from ..kernels.stage import OPTIONS, PLAYERS, StageGame
-from ..output.style import DPI
+from ..output.plots import finish
 from .sweep import Axis, check_grid
 
 SHORT = {"russia": "RU", "north_korea": "NK", "united_states": "US", "china": "CN"}
@@ -166,9 +166,7 @@ def plot_qre_branch(analysis: MonthAnalysis, title: str, path: str | PathLike | 
                   "approaches a Nash equilibrium\ndashed: the requested λ", fontsize=10,
                   va="center")
     fig.suptitle(f"{title} — QRE branch at month {analysis.game.month}", fontsize=14)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return finish(fig, path)
 
 
 @dataclass
@@ -220,21 +218,20 @@ def plot_regime_map(result: RegimeMap, title: str, marker=(None, None),
     cmap = ListedColormap(colors[: n + 1])
     ax.pcolormesh(result.x.values, result.y.values, result.regimes + 1, cmap=cmap,
                   vmin=-0.5, vmax=n + 0.5, shading="nearest")
-    for (j, i), count in np.ndenumerate(result.counts):
-        if count > 1:
-            ax.text(result.x.values[i], result.y.values[j], str(count), ha="center",
-                    va="center", fontsize=6, color="0.2")
+    for (j, i), count in np.ndenumerate(result.counts):  # every cell, as the key says
+        ax.text(result.x.values[i], result.y.values[j], str(count), ha="center",
+                va="center", fontsize=6, color="0.2" if count == 1 else "black",
+                fontweight="normal" if count == 1 else "bold")
     if None not in marker:
         ax.plot(*marker, marker="*", ms=16, color="red", mec="white", ls="none")
     handles = [Patch(color=colors[k + 1], label=label) for k, label in enumerate(result.labels)]
     handles.append(Patch(color=colors[0], label="no pure equilibrium"))
     fig.legend(handles=handles, loc="outside lower center", fontsize=8, ncol=1,
-               title="equilibrium selected by the nash rule (numbers: how many exist; "
-                     "star: scenario's values)", title_fontsize=8)
+               title="equilibrium selected by the nash rule (number in each cell: how many "
+                     "pure equilibria its game has, bold when several; star: scenario's "
+                     "values)", title_fontsize=8)
     ax.set_xlabel(result.x.label)
     ax.set_ylabel(result.y.label)
     ax.set_title(f"{title}\nstage-game equilibrium at month {result.month}, same seed "
                  "in every cell", fontsize=11)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return finish(fig, path)

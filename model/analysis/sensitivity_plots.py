@@ -5,8 +5,8 @@ from __future__ import annotations
 from os import PathLike
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from ..output.style import DPI
 from .sensitivity import SensitivityResult
@@ -66,35 +66,45 @@ def plot_sobol(result: SensitivityResult, title: str,
 LABEL_SIZE = 8
 
 
-def _morris_labels(table: pd.DataFrame, top: float,
-                   fig: Figure) -> list[tuple[str, float, float, float, str]]:
-    """Label positions that do not overlap: ``(name, x, y, label_y, ha)`` per point.
+def _place_labels(ax, points: list[tuple[str, float, float]]) -> None:
+    """Label each point so that no two labels overlap, measured on the rendered figure.
 
-    Greedy, lowest point first: a label sits beside its point and moves up past any label
-    already placed that it would overlap (sizes estimated from the font size).
+    Greedy, lowest point first: a label is tried beside its point (right, then left),
+    then moved up or down step by step (with a thin leader line) until its box on the
+    canvas overlaps neither an earlier label nor the axes' edges.
     """
-    width_in, height_in = fig.get_size_inches()
-    char_w = LABEL_SIZE * 0.6 / 72 / (0.8 * width_in) * top
-    line_h = LABEL_SIZE * 1.5 / 72 / (0.75 * height_in) * top
-    placed: list[tuple[float, float, float, float]] = []
-    out = []
-    for _, row in table.sort_values("sigma", kind="stable").iterrows():
-        name, x, y = str(row["parameter"]), float(row["mu_star"]), float(row["sigma"])
-        if not (np.isfinite(x) and np.isfinite(y)):
-            continue
-        width = len(name) * char_w
-        ha = "left" if x + 0.012 * top + width <= top else "right"
-        x0 = x + 0.012 * top if ha == "left" else x - 0.012 * top - width
-        label_y = y
-        while True:
-            hits = [b for b in placed if b[0] < x0 + width and x0 < b[1]
-                    and abs(b[2] - label_y) < 0.999 * line_h]
-            if not hits:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed = [ax.get_legend().get_window_extent(renderer)] if ax.get_legend() else []
+    step = LABEL_SIZE * 1.4  # points between candidate rows
+    offsets = [(dx, k * step * sign) for k in range(0, 40) for sign in ((1,) if k == 0 else
+               (1, -1)) for dx in (6, -6)]
+
+    def free(box) -> bool:
+        inside = (box.x0 >= frame.x0 + 2 and box.x1 <= frame.x1 - 2 and box.y0 >= frame.y0 + 1
+                  and box.y1 <= frame.y1 - 1)
+        return inside and not any(box.x0 < b.x1 and b.x0 < box.x1 and box.y0 < b.y1
+                                  and b.y0 < box.y1 for b in placed)
+
+    for name, x, y in sorted(points, key=lambda p: (p[2], p[1])):
+        label = None
+        for dx, dy in offsets:
+            if label is not None:
+                label.remove()
+            label = ax.annotate(
+                name, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=LABEL_SIZE,
+                ha="left" if dx > 0 else "right", va="center",
+                arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6} if dy else None,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75})
+            label.update_positions(renderer)  # annotations place their text when drawn
+            box = Text.get_window_extent(label, renderer)  # the text, not its leader line
+            if free(box):
                 break
-            label_y = max(b[2] for b in hits) + line_h
-        placed.append((x0, x0 + width, label_y, 0.0))
-        out.append((name, x, y, label_y, ha))
-    return out
+        placed.append(box)
 
 
 def plot_morris(result: SensitivityResult, title: str,
@@ -116,21 +126,18 @@ def plot_morris(result: SensitivityResult, title: str,
     top = top * 1.1 if np.isfinite(top) and top > 0 else 1.0
     ax.plot([0, top], [0, top], linestyle="--", color="grey",
             label="σ = μ* (above: nonlinear or interacting)")
-    label_top = top
-    for name, x, y, label_y, ha in _morris_labels(table, top, fig):
-        arrow = {"arrowstyle": "-", "color": "#999999", "lw": 0.6} if label_y != y else None
-        ax.annotate(name, (x, y), xytext=(x + (0.012 if ha == "left" else -0.012) * top,
-                                          label_y),
-                    fontsize=LABEL_SIZE, ha=ha, va="center", arrowprops=arrow,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
-                          "alpha": 0.75})
-        label_top = max(label_top, label_y + 0.03 * top)
     ax.set_xlim(0, top)
-    ax.set_ylim(0, label_top)
+    ax.set_ylim(0, top)
     unit = f"{result.unit} per full parameter range"
     ax.set_xlabel(f"μ* — mean |elementary effect| ({unit})")
     ax.set_ylabel(f"σ — spread of the elementary effects ({unit})")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     ax.set_title(f"{title}\n{_subtitle(result)} · {result.n} trajectories", fontsize=10)
-    return _finish(fig, path)
+    fig.tight_layout()  # final geometry first, then the labels are measured on it
+    _place_labels(ax, [(str(r["parameter"]), float(r["mu_star"]), float(r["sigma"]))
+                       for _, r in table.iterrows()
+                       if np.isfinite(r["mu_star"]) and np.isfinite(r["sigma"])])
+    if path is not None:  # no second layout pass: it would move the measured labels
+        fig.savefig(path, dpi=DPI)
+    return fig

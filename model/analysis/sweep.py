@@ -21,8 +21,8 @@ from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
 from ..ensemble.batch import check_keys
 from ..execution import Executor, evaluate_points
+from ..output.plots import finish
 from ..output.statistics import estimate
-from ..output.style import DPI
 from .metrics import Metric
 
 AXIS_PATTERN = re.compile(r"^(?P<key>[\w.]+)=(?P<lo>[^:]+):(?P<hi>[^:]+):(?P<n>[^:]+)$")
@@ -158,6 +158,4 @@ def plot_sweep(result: SweepResult, title: str, path: str | PathLike | None = No
     ax.set_xlabel(result.x.label)
     ax.set_title(f"{title}\n{metric.description}; {result.runs} runs per cell, same seeds",
                  fontsize=11)
-    if path is not None:
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return finish(fig, path)

@@ -12,27 +12,31 @@ global state or interactive backend is touched; ``Figure.savefig`` renders with 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from os import PathLike
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, font_manager, rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ..core.actions import DIMENSIONS
-from ..core.calendar import axis_label, calendar_month, januaries
+from ..core.calendar import axis_label, calendar_month, year_month
 from ..core.state import STATE_BY_NAME, UNIT_INDEX, AllianceLevel
 from .style import ACTOR_COLORMAPS, DPI
 
 FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
-#: Flows are discrete month to month (an option is played or not), so each run's flows
-#: are averaged over a trailing window before taking quantiles across runs.
-FLOW_WINDOW = 6
+#: Flows are all or nothing month to month (an option is played or not), so medians and
+#: quantiles across runs jump between a few values. The flows panel shows what a reader
+#: wants instead: the mean flow across runs each month (the expected flow; for aid, the
+#: share of runs giving aid) with the 95% interval of that mean as its band.
+FLOW_WINDOW = 6  # months of the trailing mean ``moving_average`` offers other modules
 
 
 # Panels of plot_trajectories: (title, unit, [(column, colour), ...]).
@@ -40,7 +44,7 @@ _TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("Alliance strength", UNIT_INDEX, (("alliance_strength", "tab:red"),)),
     ("Alliance level (share of runs at each level)", "share of runs", ()),
     (
-        f"Flows to Russia and North Korea ({FLOW_WINDOW}-month moving average per run)",
+        "Flows to Russia and North Korea (mean across runs; band: its 95% interval)",
         UNIT_INDEX,
         (("munitions_flow", "tab:red"), ("aid_flow", "tab:green"), ("tech_flow", "tab:blue")),
     ),
@@ -131,26 +135,59 @@ def _new_figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[F
     return fig, [ax for row in axes for ax in row]
 
 
-def _format_time_axis(ax: Axes, months: np.ndarray, show_xlabel: bool, start: str) -> None:
+#: Calendar-tick spacings tried, in months: monthly up to decades.
+_CALENDAR_STEPS = (1, 2, 3, 6, 12, 24, 60, 120, 240)
+#: At most this many calendar labels on one panel (they never collide at ~4 inches).
+MAX_CALENDAR_LABELS = 6
+
+
+def calendar_ticks(start: str, lo: int, hi: int) -> list[tuple[int, str]]:
+    """Calendar ticks for months ``lo..hi``: ``[(month, label), ...]``, at most
+    ``MAX_CALENDAR_LABELS``: every 1, 2, 3 or 6 months (label ``Jan 2024``) over short
+    spans, else Januaries of every 1, 2, 5, 10 or 20 years (label ``2025``), so a run to
+    2028 or of 200 months stays readable."""
+    marks: list[int] = []
+    step = 1
+    for step in _CALENDAR_STEPS:
+        if step >= 12:
+            years = step // 12
+            marks = [m for m in range(lo, hi + 1) if year_month(start, m)[1] == 1
+                     and year_month(start, m)[0] % years == 0]
+        else:
+            marks = [m for m in range(lo, hi + 1) if (year_month(start, m)[1] - 1) % step == 0]
+        if len(marks) <= MAX_CALENDAR_LABELS:
+            break
+    if not marks:  # inside one step: label the ends
+        marks = sorted({lo, hi})
+    years_only = step >= 12 and len(marks) > 1
+    return [(m, str(year_month(start, m)[0]) if years_only else calendar_month(start, m))
+            for m in marks]
+
+
+def format_time_axis(ax: Axes, months: np.ndarray, show_xlabel: bool, start: str) -> None:
+    """Model months below, calendar dates above; both adapt to the span, so labels never
+    run into each other (at most ``MAX_CALENDAR_LABELS`` calendar labels)."""
     lo, hi = (int(months.min()), int(months.max())) if months.size else (0, 1)
     if lo == hi:
         ax.set_xlim(lo - 0.5, hi + 0.5)
         ax.set_xticks([lo])
     else:
         ax.set_xlim(lo, hi)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 3, 6, 10]))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=7, integer=True,
+                                               steps=[1, 2, 2.5, 3, 5, 6, 10]))
     ax.tick_params(labelbottom=True)
     if show_xlabel:
         ax.set_xlabel(axis_label(start))
-    # Calendar years on a secondary axis: ticks at each January.
-    new_years = januaries(start, lo, hi)
-    if new_years:
-        top = ax.secondary_xaxis("top")
-        top.set_xticks(new_years, [calendar_month(start, m) for m in new_years])
-        top.tick_params(labelsize=8, colors="0.4", length=3)
-        for m in new_years:
-            ax.axvline(m, color="0.85", lw=0.8, zorder=0)
+    ticks = calendar_ticks(start, lo, hi)
+    top = ax.secondary_xaxis("top")
+    top.set_xticks([m for m, _ in ticks], [label for _, label in ticks])
+    top.tick_params(labelsize=8, colors="0.4", length=3)
+    for m, _ in ticks:
+        ax.axvline(m, color="0.85", lw=0.8, zorder=0)
     ax.grid(axis="y", color="0.9", lw=0.8)
+
+
+_format_time_axis = format_time_axis  # the name it had before it was shared
 
 
 def _stack(ax: Axes, x: np.ndarray, shares: pd.DataFrame, colors: Sequence) -> None:
@@ -174,10 +211,12 @@ def _stack(ax: Axes, x: np.ndarray, shares: pd.DataFrame, colors: Sequence) -> N
     ax.set_ylim(0, 1)
 
 
-def _legend_right(ax: Axes, **options) -> None:
-    """Legend outside the panel's right edge, top layer of a stack first."""
+def _legend_right(ax: Axes, reverse: bool = True, **options) -> None:
+    """Legend outside the panel's right edge (off the data); for a stack, top layer first."""
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5),
+    if reverse:
+        handles, labels = handles[::-1], labels[::-1]
+    ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.01, 0.5),
               fontsize=8, **options)
 
 
@@ -213,13 +252,77 @@ def _band_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]
     if not shown:
         _no_data(ax, ", ".join(c for c, _ in series))
     elif len(series) > 1:
-        ax.legend(loc="best", fontsize=8, framealpha=0.85)
+        _legend_right(ax, reverse=False)  # beside the panel, never over its data
     ax.set_ylim(-0.02, 1.02)
 
 
-def _save(fig: Figure, path: str | PathLike | None) -> None:
+def _mean_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]) -> None:
+    """Mean across runs per month, with the 95% interval of the mean as a band."""
+    shown = []
+    for column, color in series:
+        if column not in table:
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").astype(float)
+        grouped = values.groupby(table["month"].to_numpy(), sort=True)
+        mean, sem = grouped.mean(), grouped.sem().fillna(0.0)
+        x = mean.index.to_numpy()
+        label = STATE_BY_NAME[column].label if column in STATE_BY_NAME else column
+        ax.fill_between(x, mean - 1.96 * sem, mean + 1.96 * sem, color=color, alpha=0.2, lw=0)
+        ax.plot(x, mean.to_numpy(), color=color, lw=2, label=label,
+                marker="o" if len(x) == 1 else None)
+        shown.append(column)
+    if not shown:
+        _no_data(ax, ", ".join(c for c, _ in series))
+    else:
+        _legend_right(ax, reverse=False)
+    ax.set_ylim(-0.02, 1.02)
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple:
+    """The fonts text is drawn with: the default family, then installed fonts that cover
+    scripts it lacks (e.g. Noto Sans CJK), registered as matplotlib fallbacks."""
+    from matplotlib.ft2font import FT2Font
+
+    family = list(rcParams["font.family"])
+    default = font_manager.findfont(font_manager.FontProperties(family=family))
+    fonts = [(family[0], FT2Font(default))]
+    for entry in font_manager.fontManager.ttflist:
+        if any(k in entry.name for k in ("CJK", "Noto Sans SC", "WenQuanYi", "Droid Sans")):
+            try:
+                fonts.append((entry.name, FT2Font(entry.fname)))
+            except (OSError, RuntimeError):
+                continue
+    extra = [name for name, _ in fonts[1:] if name not in family]
+    if extra:
+        rcParams["font.family"] = [*family, *extra]  # matplotlib falls back along this list
+    return tuple(font for _, font in fonts)
+
+
+def displayable(text: str) -> str:
+    """``text`` with the characters no available font can draw replaced by ``?``, so a
+    scenario named in another script never draws empty boxes ("Glyph missing")."""
+    if text.isascii():
+        return text
+    fonts = _fonts()
+    return "".join(c if c.isspace() or any(f.get_char_index(ord(c)) for f in fonts) else "?"
+                   for c in text)
+
+
+def finish(fig: Figure, path: str | PathLike | None) -> Figure:
+    """Make every text of ``fig`` drawable (see ``displayable``), then save it to ``path``
+    (when given) at the shared resolution."""
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if content and not content.isascii():
+            text.set_text(displayable(content))
     if path is not None:
         fig.savefig(path, dpi=DPI)
+    return fig
+
+
+def _save(fig: Figure, path: str | PathLike | None) -> None:
+    finish(fig, path)
 
 
 def _title(title: str, subtitle: str | None) -> str:
@@ -238,19 +341,23 @@ def plot_trajectories(
     alliance strength; the share of runs at each alliance level (stacked, by level name);
     munitions/aid/technology flows; sanctions integrity and Russian circumvention; North
     Korea's food gap and tech level; isolation of Russia and North Korea and Russia's
-    reputation. ``start`` is the scenario's month 0 (``YYYY-MM``) for the calendar axis.
+    reputation. The flows panel shows the mean across runs with the 95% interval of the
+    mean instead (a month's flow is all or nothing, so quantiles only jump). Legends sit
+    beside the panels, off the data. ``start`` is the scenario's month 0 (``YYYY-MM``)
+    for the calendar axis; ``subtitle`` (seed, overrides) goes under the title.
     Returns the Figure; saves it as well when ``path`` is given.
     """
     months = np.sort(pd.unique(table["month"].to_numpy()))
     n_runs = int(table["run"].nunique())
     rows = -(-len(_TRAJECTORY_PANELS) // 2)
-    fig, axes = _new_figure(rows, 2, (13, 11 * rows / 3))
-    smoothed = moving_average(table, FLOW_COLUMNS, FLOW_WINDOW)
+    fig, axes = _new_figure(rows, 2, (14, 11 * rows / 3))
     for i, (ax, (panel_title, unit, series)) in enumerate(
         zip(axes, _TRAJECTORY_PANELS, strict=True)
     ):
-        if series:
-            _band_panel(ax, smoothed if series[0][0] in FLOW_COLUMNS else table, series)
+        if series and series[0][0] in FLOW_COLUMNS:
+            _mean_panel(ax, table, series)
+        elif series:
+            _band_panel(ax, table, series)
         elif "alliance_level" in table:
             names = table["alliance_level"].round().map(
                 {float(level): level.label for level in AllianceLevel})
@@ -263,7 +370,7 @@ def plot_trajectories(
             _no_data(ax, "alliance_level")
         ax.set_title(panel_title, fontsize=11)
         ax.set_ylabel(unit)
-        _format_time_axis(ax, months, show_xlabel=i >= len(axes) - 2, start=start)
+        format_time_axis(ax, months, show_xlabel=i >= len(axes) - 2, start=start)
     for ax in axes[len(_TRAJECTORY_PANELS):]:
         ax.set_visible(False)
 
@@ -310,7 +417,7 @@ def plot_option_shares(
             _no_data(ax, column)
         ax.set_title(panel_title, fontsize=11)
         ax.set_ylabel("share of runs")
-        _format_time_axis(ax, months, show_xlabel=i >= len(DIMENSIONS) - 2, start=start)
+        format_time_axis(ax, months, show_xlabel=i >= len(DIMENSIONS) - 2, start=start)
     for ax in axes[len(DIMENSIONS) :]:
         ax.set_visible(False)
     fig.suptitle(_title(f"{title} — options chosen, {n_runs} run{'s' * (n_runs != 1)}",

@@ -1,0 +1,267 @@
+"""Figures that read right (issue 15), checked on the rendered image: tick labels that do
+not collide, legends off the data, points inside their axes, one scale where units agree,
+labels that do not overlap, and no missing glyphs."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+
+from model import load_scenario, run_ensemble
+
+# ---------------------------------------------------------------- image helpers
+
+
+def render(fig):
+    """Draw ``fig`` with Agg; return its renderer."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def all_axes(fig):
+    """Every axes of the figure, with child axes (secondary calendar axes) included."""
+    out = []
+    for ax in fig.axes:
+        out.append(ax)
+        out.extend(getattr(ax, "child_axes", []))
+    return out
+
+
+def overlapping(boxes, pad: float = 0.0) -> list:
+    """Pairs of display boxes that overlap (beyond ``pad`` pixels)."""
+    return [(a, b) for a, b in itertools.combinations(boxes, 2)
+            if a.x0 + pad < b.x1 and b.x0 + pad < a.x1 and a.y0 + pad < b.y1 and b.y0 + pad < a.y1]
+
+
+def tick_label_boxes(axis, renderer) -> list:
+    return [t.get_window_extent(renderer) for t in axis.get_ticklabels()
+            if t.get_visible() and t.get_text()]
+
+
+def assert_ticks_readable(fig) -> None:
+    renderer = render(fig)
+    checked = 0
+    for ax in all_axes(fig):
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            boxes = tick_label_boxes(axis, renderer)
+            checked += len(boxes)
+            assert not overlapping(boxes), ([t.get_text() for t in
+                                           axis.get_ticklabels()])
+    assert checked
+
+
+def assert_legends_off_the_data(fig) -> None:
+    """No legend (of the figure or of a panel) covers any panel that holds data."""
+    renderer = render(fig)
+    legends = [c for c in fig.get_children() if isinstance(c, Legend)]
+    legends += [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert legends
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        hits = [ax.get_title() for ax in panels
+                if overlapping([box, ax.get_window_extent(renderer)], pad=1.0)]
+        assert not hits, hits
+
+
+# ---------------------------------------------------------------- run figures
+
+
+@pytest.fixture(scope="module")
+def long_table():
+    return run_ensemble(load_scenario("baseline"), runs=4, seed=0, months=200)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return run_ensemble(load_scenario("baseline"), runs=40, seed=0, months=24)
+
+
+@pytest.mark.parametrize("months", [200, 65, 24, 3])
+@pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
+def test_calendar_ticks_never_collide(long_table, which, months):
+    from model.output import plots
+
+    part = long_table[long_table.month <= months]
+    fig = getattr(plots, which)(part, "Scenario 'baseline'", start="2023-07")
+    assert_ticks_readable(fig)
+    labels = [t.get_text() for ax in all_axes(fig) for t in ax.xaxis.get_ticklabels()]
+    assert any(str(2023 + (6 + months) // 12) in t or "2023" in t for t in labels)
+
+
+def test_trajectory_legends_are_off_the_data(table):
+    from model.output.plots import plot_option_shares, plot_trajectories
+
+    for plot in (plot_trajectories, plot_option_shares):
+        assert_legends_off_the_data(plot(table, "Scenario 'baseline'", start="2023-07"))
+
+
+def test_flows_panel_shows_the_mean_across_runs(table):
+    from model.output.plots import plot_trajectories
+
+    fig = plot_trajectories(table, "t", start="2023-07")
+    (ax,) = [a for a in fig.axes if a.get_title().startswith("Flows")]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for column, label in (("munitions_flow", "Munitions to Russia"),
+                          ("aid_flow", "Russian food and energy aid")):
+        mean = table.groupby("month")[column].mean()
+        line = lines[label]
+        np.testing.assert_allclose(line.get_xdata(), mean.index)
+        np.testing.assert_allclose(line.get_ydata(), mean.to_numpy())
+
+
+def test_figures_name_chinese_scenarios_without_missing_glyphs(table):
+    from model.output.plots import plot_trajectories
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render(plot_trajectories(table, "Scenario '中国_enables'", start="2023-07"))
+
+
+# ---------------------------------------------------------------- compare
+
+
+@pytest.fixture(scope="module")
+def comparison8():
+    from model import available_scenarios
+    from model.analysis.compare import compare
+
+    names = [n for n in available_scenarios()][:8]
+    return compare([load_scenario(n) for n in names], runs=6, seed=0, months=30)
+
+
+def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
+    from model.analysis.compare import plot_trajectories
+
+    fig = plot_trajectories(comparison8)
+    assert_ticks_readable(fig)
+    render(fig)
+    labels = {t.get_text() for ax in all_axes(fig) for t in ax.xaxis.get_ticklabels()}
+    assert {"2024", "2025"} <= {t[-4:] for t in labels}
+    for ax in fig.axes:  # eight overlapping bands merge: none with this many scenarios
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert_legends_off_the_data(fig)
+
+
+def test_compare_outcomes_keep_points_inside_and_share_scales(comparison8):
+    from model.analysis.compare import plot_outcomes
+
+    fig = plot_outcomes(comparison8)
+    render(fig)
+    limits = {}
+    for ax in fig.axes:
+        if not ax.has_data():
+            continue
+        lo, hi = ax.get_xlim()
+        for line in ax.get_lines():
+            x = np.asarray(line.get_xdata(), dtype=float)
+            x = x[np.isfinite(x)]
+            assert ((x > lo) & (x < hi)).all(), ax.get_title()
+        for coll in ax.collections:
+            for seg in getattr(coll, "get_segments", list)():
+                assert ((seg[:, 0] >= lo) & (seg[:, 0] <= hi)).all(), ax.get_title()
+        limits.setdefault(ax.get_xlabel(), set()).add((round(lo, 6), round(hi, 6)))
+    assert len(limits["probability"]) == 1
+    assert len(limits["index 0–1"]) == 1
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claims_table() -> pd.DataFrame:
+    rows = [("C1", 0.10, 0.098, 0.102, 1.0, "index 0–1"), ("C2a", 5.53, 5.33, 5.74, 36, "months"),
+            ("C5", -0.431, -0.44, -0.423, 1.0, "index 0–1"), ("C7b", 0.026, 0.025, 0.027, 1.0,
+                                                             "index 0–1"),
+            ("C8", 0.057, 0.054, 0.060, 1.0, "index 0–1")]
+    return pd.DataFrame([{
+        "id": i, "claim": f"claim {i}", "locator": "lt.2", "compared": "a → b",
+        "outcome": "an outcome", "low_arm": "a", "high_arm": "b", "low_arm_mean": 0.3,
+        "high_arm_mean": 0.3 + e / scale, "effect": e, "ci_low": lo, "ci_high": hi,
+        "expected": "positive" if e > 0 else "negative", "holds": True, "scale": scale,
+        "unit": unit} for i, e, lo, hi, scale, unit in rows])
+
+
+def test_claims_effects_share_one_scale_with_error_bars():
+    from model.analysis.claims import plot_claims
+
+    table = claims_table()
+    fig = plot_claims(table)
+    render(fig)
+    panels = [ax for ax in fig.axes if ax.has_data()]
+    assert len(panels) == 1
+    (ax,) = panels
+    lo, hi = ax.get_xlim()
+    bars = [c for c in ax.collections if hasattr(c, "get_segments")]
+    segments = np.concatenate([np.asarray(c.get_segments()) for c in bars])
+    assert len(segments) >= len(table)
+    assert (segments[..., 0] >= lo).all() and (segments[..., 0] <= hi).all()
+    # +0.026 must look small beside −0.431 on the shared axis
+    widths = sorted(abs(s[1, 0] - s[0, 0]) for s in segments)
+    assert widths
+
+
+# ---------------------------------------------------------------- equilibria, sensitivity
+
+
+def test_regime_map_prints_the_count_in_every_cell():
+    from model.analysis.equilibria import plot_regime_map, regime_map
+    from model.analysis.sweep import parse_axis
+
+    scenario = load_scenario("baseline")
+    result = regime_map(scenario, 12, 0, parse_axis("levers.war_demand=0:1:3"),
+                        parse_axis("levers.international_pressure=0:1:2"))
+    fig = plot_regime_map(result, "t")
+    (ax,) = fig.axes
+    counts = [t for t in ax.texts if isinstance(t, Text) and t.get_text().isdigit()]
+    assert len(counts) == result.counts.size
+    assert sorted(int(t.get_text()) for t in counts) == sorted(result.counts.ravel().tolist())
+
+
+def morris_result():
+    from model.analysis.sensitivity import SensitivityResult
+
+    rows = [("dynamics.alliance_growth", 1.08, 0.33, 0.55), ("levers.international_pressure",
+            0.47, 0.43, 0.66), ("levers.war_demand", 0.28, 0.34, 0.56),
+            ("north_korea.weights.exchange_share", 0.19, 0.3, 0.53),
+            ("levers.russia_reputation_cost", 0.19, 0.18, 0.40),
+            ("north_korea.weights.production_cost", 0.14, 0.16, 0.28),
+            ("levers.nk_tech_appetite", 0.14, 0.15, 0.28),
+            ("russia.weights.partnership_value", 0.05, 0.08, 0.13),
+            ("russia.weights.continuation_value", 0.0, 0.0, 0.0),
+            ("russia.weights.munitions_value", 0.0, 0.0, 0.0),
+            ("levers.circumvention_learning", 0.0, 0.0, 0.0),
+            ("levers.nk_food_crisis", 0.0, 0.0, 0.0)]
+    table = pd.DataFrame([{"parameter": p, "mu": m, "mu_star": m, "mu_star_conf": c,
+                           "sigma": s} for p, m, c, s in rows])
+    return SensitivityResult(
+        method="morris", scenario="baseline", metric="treaty_by_24",
+        metric_description="probability a treaty is signed by month 24", unit="probability",
+        keys=tuple(table.parameter), table=table, n=8, n_points=104, replicates=4, runs=416,
+        months=36, seed=0, wall_time=1.0, output_mean=0.1, output_sd=0.2)
+
+
+def test_morris_labels_do_not_overlap():
+    from model.analysis.sensitivity_plots import plot_morris
+
+    fig = plot_morris(morris_result(), "Sensitivity of treaty_by_24")
+    renderer = render(fig)
+    (ax,) = [a for a in fig.axes if a.has_data()]
+    names = set(morris_result().table.parameter)
+    labels = [t for t in ax.texts if t.get_text() in names]
+    assert len(labels) == len(names)
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]  # text, not leader line
+    assert not overlapping(boxes)
+    figure_box = fig.bbox
+    for box in boxes:
+        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
