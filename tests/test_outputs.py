@@ -40,6 +40,18 @@ def results_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def no_rendering(monkeypatch):
+    """Figures are built but not rendered: these tests check commands and files, and
+    drawing PNGs would dominate their time (figures are tested in test_figures.py)."""
+    from matplotlib.figure import Figure
+
+    def save(fig, path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG\r\n\x1a\n (not rendered in this test)")
+
+    monkeypatch.setattr(Figure, "savefig", save)
+
+
 # ---------------------------------------------------------------- watching writes
 
 _WATCH: list[list[tuple[str, str]]] = []
