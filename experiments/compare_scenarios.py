@@ -15,7 +15,8 @@ from model.analysis.compare import compare
 from model.analysis.reports import write_comparison
 from model.output.results import RESULTS_DIR
 
-SCENARIOS = ["baseline", "ukraine_ceasefire", "us_escalates", "china_restrains",
+SCENARIOS = ["baseline", "ukraine_ceasefire", "us_enforcement", "isolation_rises",
+             "china_restrains",
              "china_enables", "nk_famine", "sanctions_collapse", "reputation_bites"]
 RUNS = 2000
 SEED = 0

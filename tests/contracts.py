@@ -17,6 +17,7 @@ from model.kernels import (
     decide,
     kernel_params,
     state_columns,
+    with_memory,
 )
 from model.kernels import decisions as decisions_module
 from model.kernels.stage import PLAYERS, SHAPE
@@ -38,7 +39,8 @@ def rows(row, n: int) -> np.ndarray:
 
 def decide_batch(policy: ActorPolicy, scenario, runs: int = 4) -> dict[str, np.ndarray]:
     """``decide`` on a neutral state with uniform beliefs and spread-out uniforms."""
-    state = {c: np.full(runs, 0.5) for c in STATE_COLUMNS}
+    state = with_memory({c: np.full(runs, 0.5) for c in STATE_COLUMNS},
+                        {d.key: np.zeros(runs, dtype=np.int64) for d in DIMENSIONS})
     beliefs = {d.key: np.full((runs, d.size), 1.0 / d.size) for d in DIMENSIONS}
     uniforms = {k: np.linspace(0.05, 0.95, runs) for k in beliefs}
     return decide(policy, beliefs, state_columns(state), kernel_params(scenario).as_columns(),
@@ -130,7 +132,7 @@ RNG = np.random.default_rng(12)
 def random_state(runs: int, rng=RNG) -> dict[str, np.ndarray]:
     state = {c: rng.random(runs) for c in STATE_COLUMNS}
     state["alliance_level"] = rng.integers(0, 5, runs)
-    return state
+    return with_memory(state, {d.key: rng.integers(0, d.size, runs) for d in DIMENSIONS})
 
 
 def month_game(payoffs: np.ndarray, baseline) -> MonthGame:

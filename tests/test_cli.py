@@ -141,6 +141,6 @@ def test_more_bad_input_is_one_line(args, expected):
 
 def test_regime_map_rejects_invalid_grid_cells(tmp_path):
     result = cli("equilibria", "--month", "2", "--x", "levers.war_demand=0:1:2", "--y",
-                 "dynamics.level_treaty=0:1:2", "--out", str(tmp_path / "eq"))
-    assert result.returncode == 2 and "dynamics.level_treaty" in result.stderr
+                 "dynamics.level_tech_transfer=0:1:2", "--out", str(tmp_path / "eq"))
+    assert result.returncode == 2 and "dynamics.level_tech_transfer" in result.stderr
     assert not (tmp_path / "eq").exists()

@@ -22,7 +22,8 @@ from model.core.scenario import ScenarioError, scenario_path
 from model.ensemble import make_streams, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBRARY = ["baseline", "ukraine_ceasefire", "us_escalates", "china_restrains", "china_enables",
+LIBRARY = ["baseline", "ukraine_ceasefire", "us_enforcement", "isolation_rises",
+           "china_restrains", "china_enables",
            "nk_famine", "sanctions_collapse", "reputation_bites"]
 
 

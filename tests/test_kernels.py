@@ -20,6 +20,7 @@ from model import load_scenario
 from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
 from model.core.parameters import SPECS
 from model.kernels import (
+    MEMORY_KEYS,
     RULES,
     STATE_COLUMNS,
     ActorPolicy,
@@ -34,6 +35,7 @@ from model.kernels import (
     softmax,
     state_columns,
     update_beliefs,
+    with_memory,
 )
 
 UNIT_COLUMNS = tuple(c for c in STATE_COLUMNS if c != "alliance_level")
@@ -57,6 +59,7 @@ class Batch:
     choice: dict[str, np.ndarray]
     uniforms: dict[str, np.ndarray]
     interdiction: np.ndarray
+    treaty: np.ndarray
     drawn: dict[str, np.ndarray]
 
     def params(self, scenario, run: slice | None = None):
@@ -69,7 +72,7 @@ class Batch:
             return {k: v[run] for k, v in d.items()}
         return Batch(len(range(*run.indices(self.runs))), cut(self.state), cut(self.beliefs),
                      cut(self.choice), cut(self.uniforms), self.interdiction[run],
-                     cut(self.drawn))
+                     self.treaty[run], cut(self.drawn))
 
 
 def probability_rows(draw, runs: int, size: int) -> np.ndarray:
@@ -89,7 +92,8 @@ def batches(draw, max_runs: int = 4, random_params: bool = True) -> Batch:
     unit = draw(arrays(np.float64, (runs, len(UNIT_COLUMNS)), elements=UNIT), label="state")
     state = {c: unit[:, i].copy() for i, c in enumerate(UNIT_COLUMNS)}
     state["alliance_level"] = draw(arrays(np.int64, runs, elements=st.integers(0, 4)))
-    state = {c: state[c] for c in STATE_COLUMNS}
+    last = draw(arrays(np.int64, (runs, len(DIMENSIONS)), elements=st.integers(0, 5)))
+    state = with_memory(state, {d.key: last[:, i] % d.size for i, d in enumerate(DIMENSIONS)})
     weights = draw(arrays(np.float64, (runs, EDGES[-1]), elements=UNIT), label="beliefs")
     beliefs = {}
     for d, a, b in zip(DIMENSIONS, EDGES[:-1], EDGES[1:]):
@@ -98,9 +102,9 @@ def batches(draw, max_runs: int = 4, random_params: bool = True) -> Batch:
         beliefs[d.key] = w / w.sum(axis=1, keepdims=True)
     picks = draw(arrays(np.int64, (runs, len(DIMENSIONS)), elements=st.integers(0, 5)))
     choice = {d.key: picks[:, i] % d.size for i, d in enumerate(DIMENSIONS)}
-    u = draw(arrays(np.float64, (runs, len(DIMENSIONS) + 1), elements=UNIFORM), label="uniforms")
+    u = draw(arrays(np.float64, (runs, len(DIMENSIONS) + 2), elements=UNIFORM), label="uniforms")
     uniforms = {d.key: u[:, i].copy() for i, d in enumerate(DIMENSIONS)}
-    interdiction = u[:, -1].copy()
+    interdiction, treaty = u[:, -2].copy(), u[:, -1].copy()
     drawn = {}
     if random_params:
         # a seed rather than ~80 floats per run: keeps generation fast
@@ -109,7 +113,7 @@ def batches(draw, max_runs: int = 4, random_params: bool = True) -> Batch:
         u[:, draw(st.integers(0, len(PARAM_KEYS) - 1))] = draw(st.sampled_from([0.0, 1.0]))
         values = PARAM_LOW + u * (PARAM_HIGH - PARAM_LOW)
         drawn = {k: values[:, i] for i, k in enumerate(PARAM_KEYS)}
-    return Batch(runs, state, beliefs, choice, uniforms, interdiction, drawn)
+    return Batch(runs, state, beliefs, choice, uniforms, interdiction, treaty, drawn)
 
 
 def all_payoffs(batch: Batch, scenario) -> dict[str, np.ndarray]:
@@ -173,7 +177,8 @@ def varied(batch: Batch, column: str, values: np.ndarray, **fixed: float) -> Bat
     for c, v in fixed.items():
         state[c] = np.full(len(values), v)
     beliefs = {k: np.repeat(v, len(values), axis=0) for k, v in one.beliefs.items()}
-    return Batch(len(values), state, beliefs, one.choice, one.uniforms, one.interdiction, {})
+    return Batch(len(values), state, beliefs, one.choice, one.uniforms, one.interdiction,
+                 one.treaty, {})
 
 
 def advantage(payoffs: np.ndarray, better: int, worse: int) -> np.ndarray:
@@ -283,8 +288,10 @@ def test_sample_partitions_the_unit_interval():
 @given(batch=batches(), month=st.integers(1, 60))
 def test_advance_keeps_states_in_range(batch, month, baseline):
     K = batch.params(baseline)
-    new = advance(batch.state, batch.choice, batch.interdiction, K, month)
-    assert list(new) == list(STATE_COLUMNS)
+    new = advance(batch.state, batch.choice, batch.interdiction, K, month, batch.treaty)
+    assert list(new) == [*STATE_COLUMNS, *MEMORY_KEYS]
+    for key in MEMORY_KEYS:  # the memory is this month's play
+        np.testing.assert_array_equal(new[key], batch.choice[key.removeprefix("last.")])
     for c in UNIT_COLUMNS:
         assert new[c].shape == (batch.runs,), c
         assert ((new[c] >= 0.0) & (new[c] <= 1.0)).all(), (c, new[c])
@@ -302,31 +309,28 @@ def test_advance_keeps_states_in_range(batch, month, baseline):
 @given(batch=batches(), month=st.integers(1, 60))
 def test_treaty_persists_while_strength_above_dissolve(batch, month, baseline):
     K = batch.params(baseline)
-    new = advance(batch.state, batch.choice, batch.interdiction, K, month)
+    new = advance(batch.state, batch.choice, batch.interdiction, K, month, batch.treaty)
     dissolve = np.broadcast_to(K.dynamics.treaty_dissolve, (batch.runs,))
     held = (batch.state["alliance_level"] == 4) & (new["alliance_strength"] >= dissolve)
     assert (new["alliance_level"][held] == 4).all()
 
 
-def test_treaty_has_hysteresis(baseline_params):
-    """Signed at level_treaty on the way up; lapses only below treaty_dissolve on the way down."""
+def test_treaty_is_signed_by_decision_and_lapses_below_dissolve(baseline_params):
+    """No strength crosses into a treaty; once signed it holds until below treaty_dissolve."""
     d = baseline_params.dynamics
     up = np.linspace(0.0, 1.0, 101)
-    down = up[::-1]
+    assert (alliance_level(up, None, baseline_params) < 4).all()
+    assert (alliance_level(up, np.full(101, 3), baseline_params) < 4).all()
+    signed = alliance_level(up, None, baseline_params, np.ones(101, dtype=bool))
+    assert ((signed == 4) == (up >= d.treaty_dissolve)).all()
     level = None
-    rising = []
-    for s in up:
-        level = alliance_level(np.array([s]), level, baseline_params)
-        rising.append(int(level[0]))
     falling = []
-    for s in down:
-        level = alliance_level(np.array([s]), level, baseline_params)
+    for s in up[::-1]:
+        level = alliance_level(np.array([s]), level, baseline_params,
+                               np.array([s == 1.0]))
         falling.append(int(level[0]))
-    rising, falling = np.array(rising), np.array(falling)
-    assert (np.diff(rising) >= 0).all() and (np.diff(falling) <= 0).all()
-    assert ((rising == 4) == (up >= d.level_treaty)).all()
-    assert ((falling == 4) == (down >= d.treaty_dissolve)).all()
-    assert rising[0] == 0
+    falling = np.array(falling)
+    assert ((falling == 4) == (up[::-1] >= d.treaty_dissolve)).all()
 
 
 @PROPERTY
@@ -338,7 +342,7 @@ def test_alliance_level_below_treaty_follows_thresholds(strength, previous, base
     fresh = alliance_level(strength, None, baseline_params)
     by_threshold = ((strength >= d.level_diplomatic).astype(int) + (strength >= d.level_arms_trade)
                     + (strength >= d.level_tech_transfer))
-    np.testing.assert_array_equal(fresh, np.where(strength >= d.level_treaty, 4, by_threshold))
+    np.testing.assert_array_equal(fresh, by_threshold)
     not_treaty = previous != 4
     np.testing.assert_array_equal(level[not_treaty], fresh[not_treaty])
 
@@ -351,7 +355,7 @@ def test_advance_follows_war_demand_schedule():
     assert state["war_demand"][0] == 0.9
     seen = {}
     for month in (1, 5, 6, 7, 30):
-        seen[month] = advance(state, choice, np.zeros(1), K, month)["war_demand"][0]
+        seen[month] = advance(state, choice, np.zeros(1), K, month, np.ones(1))["war_demand"][0]
     assert seen[1] == seen[5] == 0.9
     assert seen[6] == seen[7] == seen[30] == 0.3
 
@@ -393,7 +397,7 @@ def test_batch_is_bit_identical_to_single_runs(batch, baseline):
     payoffs = all_payoffs(batch, baseline)
     S, Kc = state_columns(batch.state), K_batch.as_columns()
     decisions = [decide(p, batch.beliefs, S, Kc, batch.uniforms) for p in policies()]
-    new = advance(batch.state, batch.choice, batch.interdiction, K_batch, 3)
+    new = advance(batch.state, batch.choice, batch.interdiction, K_batch, 3, batch.treaty)
     beliefs = update_beliefs(batch.beliefs, batch.choice, K_batch)
     lam = Kc.lam["russia"]
     probabilities = softmax(payoffs["russia.arms"], lam)
@@ -410,8 +414,8 @@ def test_batch_is_bit_identical_to_single_runs(batch, baseline):
             alone = decide(policy, one.beliefs, S1, K1, one.uniforms)
             for key, value in alone.items():
                 assert np.array_equal(value, decided[key][run]), (policy.rule.name, key)
-        alone = advance(one.state, one.choice, one.interdiction, K_one, 3)
-        for c in STATE_COLUMNS:
+        alone = advance(one.state, one.choice, one.interdiction, K_one, 3, one.treaty)
+        for c in (*STATE_COLUMNS, *MEMORY_KEYS):
             assert np.array_equal(alone[c], new[c][run]), c
         for key, value in update_beliefs(one.beliefs, one.choice, K_one).items():
             assert np.array_equal(value, beliefs[key][run]), key
@@ -423,7 +427,8 @@ def test_batch_is_bit_identical_to_single_runs(batch, baseline):
 @pytest.mark.parametrize("runs", [1, 7, 64])
 def test_payoffs_shape_for_scalar_parameters(runs, baseline_params):
     rng = np.random.default_rng(runs)
-    state = {c: rng.random(runs) for c in STATE_COLUMNS}
+    state = with_memory({c: rng.random(runs) for c in STATE_COLUMNS},
+                        {d.key: rng.integers(0, d.size, runs) for d in DIMENSIONS})
     beliefs = {d.key: rng.dirichlet(np.ones(d.size), runs) for d in DIMENSIONS}
     payoffs = option_payoffs(Actor.CHINA, beliefs, state_columns(state),
                              baseline_params.as_columns())

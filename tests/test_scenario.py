@@ -349,10 +349,11 @@ BAD = [
     ("thresholds-out-of-order", _override({"dynamics.level_arms_trade": 0.1}),
      ["dynamics.level_arms_trade", "0.1", "increase"]),
     ("threshold-as-distribution",
-     _override({"dynamics.level_treaty": {"dist": "uniform", "low": 0.7, "high": 0.9}}),
-     ["dynamics.level_treaty", "distribution"]),
-    ("treaty-dissolve-above-treaty", _override({"dynamics.treaty_dissolve": 0.9}),
-     ["dynamics.treaty_dissolve", "dynamics.level_treaty"]),
+     _override({"dynamics.level_tech_transfer": {"dist": "uniform", "low": 0.5, "high": 0.7}}),
+     ["dynamics.level_tech_transfer", "distribution"]),
+    ("dissolve-as-distribution",
+     _override({"dynamics.treaty_dissolve": {"dist": "uniform", "low": 0.3, "high": 0.6}}),
+     ["dynamics.treaty_dissolve", "distribution"]),
 ]
 
 
@@ -383,16 +384,10 @@ def test_unknown_distribution_names_the_value():
     assert "beta" in str(info.value)
 
 
-def test_treaty_dissolve_above_treaty_names_the_value():
-    with pytest.raises(ScenarioError) as info:
-        load_scenario("baseline", {"dynamics.treaty_dissolve": 0.9})
-    assert "0.9" in str(info.value)
-
-
 # ---------------------------------------------------------------- property-based
 
 ORDERED = {"dynamics.level_diplomatic", "dynamics.level_arms_trade",
-           "dynamics.level_tech_transfer", "dynamics.level_treaty", "dynamics.treaty_dissolve"}
+           "dynamics.level_tech_transfer", "dynamics.treaty_dissolve"}
 BOUNDED_KEYS = sorted(k for k, s in SPECS.items() if math.isfinite(s.high) and k not in ORDERED)
 PROPERTY = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,7 +8,7 @@ import mesa
 import numpy as np
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
-from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, draw_parameters
+from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, TREATY_SLOT, draw_parameters
 from ..core.scenario import Scenario, load_scenario
 from ..kernels import (
     STATE_COLUMNS,
@@ -87,7 +87,7 @@ class AllianceModel(mesa.Model):
             choice.update(agent.choice)
         self.month += 1
         self.state = advance(self.state, choice, uniforms[:, INTERDICTION_SLOT], self.params,
-                             self.month)
+                             self.month, uniforms[:, TREATY_SLOT])
         self.beliefs = update_beliefs(self.beliefs, choice, self.params)
         self.choice = choice
         self.running = self.month < self.scenario.horizon

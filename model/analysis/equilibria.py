@@ -23,7 +23,7 @@ from ..core.actions import DIMENSION_BY_KEY
 from ..core.scenario import Scenario, ScenarioError
 from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
-from ..kernels import MonthGame, kernel_params
+from ..kernels import MonthGame, kernel_params, with_memory
 from ..kernels.stage import OPTIONS, PLAYERS, StageGame
 from ..output.plots import finish
 from .sweep import Axis, check_grid
@@ -190,8 +190,8 @@ def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> R
                            max(month, 1)).tile(cells)
     values = {x.key: gx.ravel(), y.key: gy.ravel()}
     arrays = simulate(scenario, months=month, streams=streams, values=values)
-    state = {c: arrays.state[c][month] for c in arrays.state}
     choice = {k: arrays.choice[k][month].astype(np.int64) for k in arrays.choice}
+    state = with_memory({c: arrays.state[c][month] for c in arrays.state}, choice)
     params = kernel_params(scenario, {**arrays.drawn, **values}).as_columns()
     game = MonthGame(state, params, choice)
     selected = game.selected

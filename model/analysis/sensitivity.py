@@ -52,7 +52,7 @@ SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
         "all-out war; baseline 0.8"),
     "levers.international_pressure": (
         0.2, 1.0,
-        "from a partial thaw to total isolation (us_escalates has 0.85); baseline 0.6"),
+        "from a partial thaw to total isolation (isolation_rises has 0.85); baseline 0.6"),
     "levers.nk_food_crisis": (
         0.2, 1.0,
         "from a good-harvest gap to outright famine (nk_famine has 0.95); baseline 0.6"),
@@ -72,12 +72,12 @@ SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
         1.5, 4.5, "±50% around the baseline 3.0: the size of the shells' value is judgment"),
     "russia.weights.continuation_value": (
         0.75, 2.25,
-        "±50% around the baseline 1.5: the shadow of the future that makes Russia pay"),
+        "±50% around the baseline 1.5: the supply Russia's payments buy, which makes it pay"),
     "russia.weights.partnership_value": (
         0.25, 0.75,
         "±50% around the baseline 0.5: value of an alternative alliance to isolated Russia"),
     "north_korea.weights.production_cost": (
-        0.4, 1.2, "±50% around the baseline 0.8: the cost of making shells at scale"),
+        0.15, 0.45, "±50% around the baseline 0.3: the cost of making shells at scale"),
     "north_korea.weights.exchange_share": (
         0.3, 0.9,
         "±50% around the baseline 0.6: how much of Russia's aid and tech Pyongyang reads as "

@@ -6,8 +6,8 @@ is consumed in a fixed layout, identical in both drivers:
 1. at construction, one uniform per parameter given as a distribution (in parameter
    table order), turned into the run's value by the inverse CDF;
 2. every month, ``DRAWS_PER_MONTH`` uniforms: one per action dimension (in
-   ``DIMENSIONS`` order; rules that need no randomness still consume theirs) and one for
-   interdiction.
+   ``DIMENSIONS`` order; rules that need no randomness still consume theirs), one for
+   interdiction and one for the pair's treaty decision.
 
 Because the layout never depends on the batch size, on the rules or on other runs,
 run i of an ensemble equals a Mesa run with the same seed by construction.
@@ -22,8 +22,9 @@ from .actions import ACTION_COLUMNS
 from .parameters import SPECS
 from .schema import Distribution, Scenario
 
-DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 1
+DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 2
 INTERDICTION_SLOT = len(ACTION_COLUMNS)
+TREATY_SLOT = len(ACTION_COLUMNS) + 1
 
 
 def derive_seeds(seed: int, runs: int) -> np.ndarray:

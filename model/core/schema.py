@@ -343,7 +343,7 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _ordered_levels(self) -> Scenario:
         d = self.dynamics
-        names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer", "level_treaty")
+        names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer")
         values = [getattr(d, n).value for n in names]
         for name in (*names, "treaty_dissolve"):
             value = getattr(d, name).value
@@ -355,10 +355,6 @@ class Scenario(BaseModel):
                 raise ValueError(f"key dynamics.{name}: level thresholds must increase, so it "
                                  f"must exceed dynamics.{lower} ({a:g}) "
                                  f"(got {b:g}); allowed: " + " < ".join(names))
-        dissolve = d.treaty_dissolve.value
-        if dissolve > values[-1]:
-            raise ValueError(f"key dynamics.treaty_dissolve: must be ≤ dynamics.level_treaty "
-                             f"({values[-1]:g}) (got {dissolve:g})")
         return self
 
     def actor(self, actor: Actor | str):

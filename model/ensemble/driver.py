@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
-from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, derive_seeds, draw_parameters
+from ..core.sampling import (
+    DRAWS_PER_MONTH,
+    INTERDICTION_SLOT,
+    TREATY_SLOT,
+    derive_seeds,
+    draw_parameters,
+)
 from ..core.scenario import Scenario
 from ..kernels import (
     STATE_COLUMNS,
@@ -126,7 +132,8 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
         choice = {}
         for policy in policies:
             choice.update(decide(policy, beliefs, view, params_view, draws, game))
-        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month)
+        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month,
+                        uniforms[:, TREATY_SLOT])
         beliefs = update_beliefs(beliefs, choice, params)
         record(month)
     return EnsembleArrays(seeds, out_state, out_choice, drawn)

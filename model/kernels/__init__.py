@@ -6,7 +6,15 @@ driver with N runs at once.
 
 from ..core.state import STATE_COLUMNS
 from .decisions import RULES, ActorPolicy, MonthGame, decide, sample, softmax
-from .dynamics import advance, alliance_level, update_beliefs
+from .dynamics import (
+    MEMORY_KEYS,
+    advance,
+    alliance_level,
+    treaty_gains,
+    treaty_signed,
+    update_beliefs,
+    with_memory,
+)
 from .game_rules import GameMemory
 from .initial import initial_beliefs, initial_state, posture_indices
 from .params import KernelParams, kernel_params
@@ -17,4 +25,5 @@ __all__ = [
     "advance", "alliance_level", "initial_beliefs", "initial_state", "posture_indices",
     "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
     "state_columns", "GameMemory",
+    "MEMORY_KEYS", "with_memory", "treaty_gains", "treaty_signed",
 ]

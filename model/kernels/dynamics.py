@@ -11,10 +11,17 @@ Month m → m+1, given the options every actor chose in month m:
   cooperation with an enabling China) teaches Russia circumvention;
 * visible arms buying costs Russia reputation, which recovers slowly;
 * isolation drifts toward a target set by international and US pressure;
+* Russian evasion blocks the repair of the regime (a permanent Council member that has
+  vetoed its monitoring keeps it from being patched): abandoning it is a ratchet;
 * alliance strength grows with cooperation (trade, aid, technology, evasion, shared
-  isolation) and decays slowly without it; the alliance level follows strength through
-  documented thresholds, and a treaty, once signed, holds until strength falls below
-  ``treaty_dissolve``.
+  isolation) and decays slowly without it, more slowly under a treaty (``treaty_anchor``);
+  levels 1–3 follow strength through documented thresholds;
+* the treaty (level 4) is a joint decision, never a threshold: each month both Russia
+  and North Korea must want it (:func:`treaty_signed`); once signed it holds until
+  strength falls below ``treaty_dissolve`` (the exit).
+
+The state dict also carries last month's options (:data:`MEMORY_KEYS`), which the
+payoffs' switching costs read; they are not result columns (the option columns are).
 """
 
 from __future__ import annotations
@@ -26,6 +33,16 @@ from ..core.state import STATE_COLUMNS, AllianceLevel
 from .params import KernelParams
 
 TREATY = int(AllianceLevel.TREATY)
+#: Carried in the state dict but not recorded: last month's option index per dimension
+#: (``last.<actor>.<dimension>``), which switching costs read.
+MEMORY_KEYS: tuple[str, ...] = tuple("last." + d.key for d in DIMENSIONS)
+
+
+def with_memory(state: dict[str, np.ndarray], choice: dict[str, np.ndarray]
+                ) -> dict[str, np.ndarray]:
+    """The state's columns plus last month's options ``choice`` under :data:`MEMORY_KEYS`."""
+    return {**{k: state[k] for k in STATE_COLUMNS},
+            **{"last." + d.key: np.asarray(choice[d.key]).astype(float) for d in DIMENSIONS}}
 
 
 def intensity(key: str, choice: np.ndarray) -> np.ndarray:
@@ -38,16 +55,58 @@ def runs_of(value, runs: int) -> np.ndarray:
     return np.array(np.broadcast_to(value, (runs,)), dtype=float)
 
 
-def alliance_level(strength: np.ndarray, previous: np.ndarray | None,
-                   K: KernelParams) -> np.ndarray:
-    """0 distant … 3 tech_transfer by threshold; 4 treaty once signed, until it lapses."""
+def alliance_level(strength: np.ndarray, previous: np.ndarray | None, K: KernelParams,
+                   signed: np.ndarray | None = None) -> np.ndarray:
+    """0 distant … 3 tech_transfer by threshold; 4 treaty once signed, until it lapses.
+
+    A treaty is never crossed into: it is signed by the pair's joint decision
+    (``signed``, see :func:`treaty_signed`) and lapses when strength falls below
+    ``treaty_dissolve`` (the documented exit).
+    """
     d = K.dynamics
     level = ((strength >= d.level_diplomatic).astype(np.int64)
              + (strength >= d.level_arms_trade) + (strength >= d.level_tech_transfer))
-    treaty = strength >= d.level_treaty
+    treaty = np.zeros(strength.shape, dtype=bool) if signed is None else signed.astype(bool)
     if previous is not None:
-        treaty |= (previous == TREATY) & (strength >= d.treaty_dissolve)
+        treaty = treaty | (previous == TREATY)
+    treaty &= strength >= d.treaty_dissolve
     return np.where(treaty, TREATY, level).astype(np.int64)
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def treaty_gains(state: dict[str, np.ndarray], K: KernelParams):
+    """Each side's net gain from signing a treaty now: ``(russia, north_korea)``.
+
+    Russia gains supply locked in for as long as the war needs it (``treaty_value`` × war
+    demand × the strength of the relationship it secures) against entrapment and status
+    costs (``treaty_cost`` × its standing as a great power, mba.3). North Korea gains
+    insurance against abandonment — a commitment that outlasts Russia's current need —
+    worth more the deeper the relationship and the more isolated it is
+    (``treaty_value`` × strength × isolation), against lost autonomy (``treaty_cost``).
+    """
+    r, n = K.russia, K.north_korea
+    strength = state["alliance_strength"]
+    russia = (r.treaty_value * state["war_demand"] * strength
+              - r.treaty_cost * state["russia_reputation"])
+    north_korea = (n.treaty_value * strength * state["isolation_north_korea"]
+                   - n.treaty_cost)
+    return russia, north_korea
+
+
+def treaty_signed(state: dict[str, np.ndarray], K: KernelParams,
+                  draw: np.ndarray) -> np.ndarray:
+    """Whether the pair signs this month: both must want it (a joint decision).
+
+    Each side wants the treaty with the logit probability of its net gain at its own
+    rationality ``lam``; signing needs both, so its probability is the product, compared
+    with the run's own uniform ``draw``.
+    """
+    russia, north_korea = treaty_gains(state, K)
+    p = _logistic(K.lam["russia"] * russia) * _logistic(K.lam["north_korea"] * north_korea)
+    return draw < p
 
 
 def flows(choice: dict[str, np.ndarray], interdicted: np.ndarray | float = 0.0):
@@ -80,12 +139,13 @@ def tech_level(level: np.ndarray, tech: np.ndarray, K: KernelParams) -> np.ndarr
 def sanctions_integrity(integrity: np.ndarray, evade: np.ndarray, enable: np.ndarray,
                         restrain: np.ndarray, pressure: np.ndarray,
                         K: KernelParams) -> np.ndarray:
-    """Evasion and Chinese enabling erode the regime; pressure and restraint repair it."""
+    """Evasion and Chinese enabling erode the regime; pressure and restraint repair it,
+    but not while Russia evades (a ratchet: its veto blocks the repair)."""
     d = K.dynamics
     return np.clip(integrity
                    - (d.erosion_by_evasion * evade + d.erosion_by_china * enable) * integrity
                    + (d.repair_by_pressure * pressure + d.repair_by_china * restrain)
-                   * (1.0 - integrity), 0.0, 1.0)
+                   * (1.0 - evade) * (1.0 - integrity), 0.0, 1.0)
 
 
 def circumvention(skill: np.ndarray, evade: np.ndarray, enable: np.ndarray,
@@ -116,9 +176,10 @@ def isolation(iso_russia: np.ndarray, iso_nk: np.ndarray, pressure: np.ndarray,
 
 
 def alliance_strength(strength: np.ndarray, munitions, aid, tech, evade, iso_russia, iso_nk,
-                      K: KernelParams) -> np.ndarray:
+                      K: KernelParams, bound: np.ndarray | float = 0.0) -> np.ndarray:
     """Strength grows with cooperation (a weighted mean of trade, aid, technology, evasion
-    and shared isolation) and decays without it."""
+    and shared isolation) and decays without it; a treaty (``bound`` = 1) cuts the decay
+    by the share ``treaty_anchor``."""
     d = K.dynamics
     weights = (d.coop_munitions, d.coop_aid, d.coop_tech, d.coop_evasion, d.coop_isolation)
     total = sum(weights)
@@ -126,15 +187,19 @@ def alliance_strength(strength: np.ndarray, munitions, aid, tech, evade, iso_rus
                    + d.coop_evasion * evade + d.coop_isolation * iso_russia * iso_nk)
     cooperation = np.where(total > 0, cooperation / np.where(total > 0, total, 1.0), 0.0)
     return np.clip(strength + d.alliance_growth * cooperation * (1.0 - strength)
-                   - d.alliance_decay * (1.0 - cooperation) * strength, 0.0, 1.0)
+                   - d.alliance_decay * (1.0 - d.treaty_anchor * bound)
+                   * (1.0 - cooperation) * strength, 0.0, 1.0)
 
 
 def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
             interdiction_draw: np.ndarray, K: KernelParams,
-            month: int) -> dict[str, np.ndarray]:
+            month: int, treaty_draw: np.ndarray) -> dict[str, np.ndarray]:
     """The state after ``month`` (≥ 1), given the options chosen in that month.
 
-    ``interdiction_draw`` is one uniform per run (see ``interdicted_share``).
+    ``interdiction_draw`` is one uniform per run (see ``interdicted_share``);
+    ``treaty_draw`` one uniform per run for the pair's treaty decision
+    (:func:`treaty_signed`), taken on the state at the start of the month. The result
+    carries this month's options as next month's memory (:func:`with_memory`).
     """
     pressure = intensity("united_states.pressure", choice["united_states.pressure"])
     evade = intensity("russia.sanctions", choice["russia.sanctions"])
@@ -144,12 +209,14 @@ def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
     munitions, aid, tech = flows(choice, interdicted_share(interdiction_draw, pressure, K))
     iso_r, iso_n = isolation(state["isolation_russia"], state["isolation_north_korea"],
                              pressure, K)
+    bound = (state["alliance_level"] == TREATY).astype(float)
     strength = alliance_strength(state["alliance_strength"], munitions, aid, tech, evade,
-                                 iso_r, iso_n, K)
+                                 iso_r, iso_n, K, bound)
+    signed = (state["alliance_level"] != TREATY) & treaty_signed(state, K, treaty_draw)
     runs = strength.shape[0]
     new = {
         "alliance_strength": strength,
-        "alliance_level": alliance_level(strength, state["alliance_level"], K),
+        "alliance_level": alliance_level(strength, state["alliance_level"], K, signed),
         "war_demand": runs_of(K.war_demand(month), runs),
         "munitions_flow": munitions,
         "aid_flow": runs_of(aid, runs),
@@ -163,7 +230,7 @@ def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
         "isolation_russia": iso_r,
         "isolation_north_korea": iso_n,
     }
-    return {k: new[k] for k in STATE_COLUMNS}
+    return with_memory(new, choice)
 
 
 def update_beliefs(beliefs: dict[str, np.ndarray], choice: dict[str, np.ndarray],

@@ -6,8 +6,7 @@ import numpy as np
 
 from ..core.actions import DIMENSIONS
 from ..core.schema import Scenario
-from ..core.state import STATE_COLUMNS
-from .dynamics import alliance_level, flows, runs_of
+from .dynamics import alliance_level, flows, runs_of, with_memory
 from .params import KernelParams
 
 
@@ -38,7 +37,7 @@ def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
         "isolation_north_korea": runs_of(ini.isolation_north_korea, runs),
     }
     state["alliance_level"] = alliance_level(state["alliance_strength"], None, K)
-    return {k: state[k] for k in STATE_COLUMNS}
+    return with_memory(state, posture)
 
 
 def initial_beliefs(posture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -17,11 +17,24 @@ option (a logit over a sum factorises into a product of logits).
 Sums over options are written as explicit loops in a fixed order rather than ``einsum``
 so that a batch of one run and a batch of many give bit-identical numbers.
 
-The exchange (arms for aid): North Korea's supply payoff counts the compensation it
-expects from Russia's recent aid and technology (``exchange_share`` of what that is
-worth to Pyongyang), and Russia's payment payoff counts the partnership's continuation
-— future deliveries, worth more the higher war demand and alliance strength — in
-proportion to what the payment is worth to Pyongyang (the shadow of the future).
+The exchange (arms for aid) is conditional. The pair has a deal whose terms each side
+counts on in share ``dynamics.reciprocity`` and judges from the other's recent play for
+the rest: North Korea's supply payoff counts the compensation it expects per delivery
+(``exchange_share`` of the going terms — food aid and dual-use know-how — and of what
+Russia recently paid), and Russia's purchases count on its orders being filled. Russia's
+payments are valued against the supply they buy (``continuation_value`` × war demand ×
+expected supply × what the payment is worth to Pyongyang): a payment to a partner that
+withholds is worth little. With both sides gaining from trade, best replies leave the
+no-trade posture at once; there is no coordination trap.
+
+Persistence: every actor pays ``switching_cost`` per dimension whose option differs from
+last month's (read from the state's memory, ``last.<actor>.<dimension>``, see
+``dynamics.with_memory``); Russia pays ``reversal_cost`` more to go back to enforcing
+sanctions after evading. The treaty (``alliance_level`` 4) cuts the risk of strategic
+transfers by ``treaty_tech_discount``. The United States suffers harm from transfers,
+North Korea's capability and the alliance whatever it does, and pressure averts a share
+``deterrence`` of it, so pressure responds to the alliance. China pays for enabling in
+proportion to North Korea's capability and Russia's transfers.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, Actor, dimensions_of
+from ..core.state import AllianceLevel
 from .params import KernelParams
 
 ARMS = DIMENSION_BY_KEY["russia.arms"].intensity
@@ -40,6 +54,7 @@ EVADE = DIMENSION_BY_KEY["russia.sanctions"].intensity
 SUPPLY = DIMENSION_BY_KEY["north_korea.munitions"].intensity
 PRESSURE = DIMENSION_BY_KEY["united_states.pressure"].intensity
 STANCE = DIMENSION_BY_KEY["china.stance"].intensity
+TREATY = int(AllianceLevel.TREATY)
 
 
 def expect(P: np.ndarray, values) -> np.ndarray:
@@ -67,29 +82,61 @@ def _nk_values(S: SimpleNamespace, K: KernelParams):
     return food, tech
 
 
+def previous_key(key: str) -> str:
+    """State key holding the option index played last month in dimension ``key``."""
+    return "last." + key
+
+
+def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
+    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure)."""
+    last = getattr(S, previous_key(key), None)
+    if last is None:
+        raise KeyError(f"the state has no {previous_key(key)!r} (last month's option); build it "
+                       "with model.kernels.with_memory(state, choice)")
+    stay = P[key][..., 0] * (last == 0)
+    for j in range(1, P[key].shape[-1]):
+        stay = stay + P[key][..., j] * (last == j)
+    return 1.0 - stay
+
+
+def _treaty(S: SimpleNamespace) -> np.ndarray:
+    return (S.alliance_level == TREATY).astype(float)
+
+
 def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
     """Russia: munitions for the war, minus reputation, payment and sanctions costs."""
     w, lv = K.russia, K.levers
     Pa, Pf, Pt, Pe = P["russia.arms"], P["russia.aid"], P["russia.tech"], P["russia.sanctions"]
     pressure = expect(P["united_states.pressure"], PRESSURE)
-    delivered = expected_min(Pa, P["north_korea.munitions"], ARMS, SUPPLY) * (
-        1.0 - K.dynamics.interdiction * pressure)
+    # the deal: Russia counts on its orders being filled (and on its payments calling forth
+    # full supply) in share ``reciprocity``, and on what North Korea recently sent for the rest
+    trust = K.dynamics.reciprocity
+    supply = (1.0 - trust) * expect(P["north_korea.munitions"], SUPPLY) + trust
+    filled = (1.0 - trust) * expected_min(Pa, P["north_korea.munitions"], ARMS, SUPPLY)
+    delivered = (filled + trust * expect(Pa, ARMS)) * (1.0 - K.dynamics.interdiction * pressure)
     arms, aid = expect(Pa, ARMS), expect(Pf, AID)
     tech, tech_sq = expect(Pt, TECH), expect(Pt, [x * x for x in TECH])
     evade = expect(Pe, EVADE)
     food_worth, tech_worth = _nk_values(S, K)
-    shadow = w.continuation_value * S.war_demand * S.alliance_strength * \
-        K.north_korea.exchange_share
+    # the payment buys supply: valued against the supply North Korea is expected to send
+    shadow = w.continuation_value * S.war_demand * supply * K.north_korea.exchange_share
     partnership = w.partnership_value * S.isolation_russia
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
         S.sanctions_integrity * (1.0 - S.russia_circumvention)
+    risk = w.proliferation_risk * (1.0 - K.dynamics.treaty_tech_discount * _treaty(S))
+    switches = (switching(P, S, "russia.arms") + switching(P, S, "russia.aid")
+                + switching(P, S, "russia.tech") + switching(P, S, "russia.sanctions"))
+    # going back to enforcing a regime it has abandoned (vetoed monitoring) costs extra
+    reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions")) == 1)
     return (w.munitions_value * S.war_demand * delivered                     # mba.1
             - lv.russia_reputation_cost * S.russia_reputation * arms         # mba.3
             + (partnership + shadow * food_worth - w.aid_cost) * aid         # nk.1, lt.2
             + (partnership + shadow * tech_worth - w.tech_cost) * tech       # nk.1, lt.2
-            - w.proliferation_risk * tech_sq                                 # assumption
+            - risk * tech_sq                                                 # assumption
             + w.evasion_gain * S.isolation_russia * evade                    # sa.1
-            - exposure * (arms + evade))                                     # sa.1, lt.1
+            - exposure * (arms + evade)                                      # sa.1, lt.1
+            - w.switching_cost * switches                                    # assumption
+            - w.reversal_cost * reversal)                                    # sa.1
 
 
 def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
@@ -102,26 +149,33 @@ def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarr
     shielded = w.china_shield * P["china.stance"][..., CHINA_ENABLES]
     food_worth, tech_worth = _nk_values(S, K)
     received = food_worth * aid + tech_worth * tech                          # nk.1
+    # the going terms: food aid and dual-use technology per delivery, which North Korea
+    # counts on in share ``reciprocity`` (the deal), the rest judged from Russia's recent play
+    terms = food_worth + tech_worth * TECH[1]
+    trust = K.dynamics.reciprocity
+    expected = (1.0 - trust) * received + trust * terms
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
         S.sanctions_integrity * (1.0 - shielded)
     return (received
-            + w.exchange_share * S.war_demand * received * supply            # mba.1, exchange
+            + w.exchange_share * S.war_demand * expected * supply            # mba.1, exchange
             - w.production_cost * supply_sq                                  # mba.1
             - exposure * supply                                              # intro.1, lt.1
-            + w.partnership_value * S.isolation_north_korea * supply)        # intro.1, lt.2
+            + w.partnership_value * S.isolation_north_korea * supply         # intro.1, lt.2
+            - w.switching_cost * switching(P, S, "north_korea.munitions"))   # assumption
 
 
 def united_states_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
-    """United States: harm from the trade and transfers, minus the costs of pressure."""
+    """United States: harm from the trade, transfers and alliance, which pressure curbs."""
     w = K.united_states
     pressure = expect(P["united_states.pressure"], PRESSURE)
     delivered = expected_min(P["russia.arms"], P["north_korea.munitions"], ARMS, SUPPLY)
     tech = expect(P["russia.tech"], TECH)
+    harm = w.tech_harm * (tech + S.nk_tech_level) + w.standing_loss * S.alliance_strength
     return (- w.munitions_harm * delivered * (1.0 - K.dynamics.interdiction * pressure)
-            - w.tech_harm * tech                                             # nk.1
+            - harm * (1.0 - w.deterrence * pressure)                         # nk.1, intro.1
             - w.pressure_cost * pressure                                     # assumption
-            - w.standing_loss * S.alliance_strength * pressure               # intro.1
-            + w.regime_defence * (1.0 - S.sanctions_integrity) * pressure)   # assumption
+            + w.regime_defence * (1.0 - S.sanctions_integrity) * pressure    # assumption
+            - w.switching_cost * switching(P, S, "united_states.pressure"))  # assumption
 
 
 def china_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
@@ -130,10 +184,12 @@ def china_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
     Pc = P["china.stance"]
     stance = expect(Pc, STANCE)
     pressure = expect(P["united_states.pressure"], PRESSURE)
-    return ((w.rivalry + w.counter_us * pressure) * stance                   # lt.1
-            - w.instability_cost * S.nk_tech_level * (1.0 + stance)          # lt.2
-            - w.secondary_sanctions_risk * pressure * Pc[..., CHINA_ENABLES]        # assumption
-            - w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS])    # lt.1
+    capability = S.nk_tech_level + expect(P["russia.tech"], TECH)
+    return ((w.rivalry + w.counter_us * pressure) * stance                   # assumption
+            - w.instability_cost * capability * Pc[..., CHINA_ENABLES]       # assumption
+            - w.secondary_sanctions_risk * pressure * Pc[..., CHINA_ENABLES]  # assumption
+            - w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS]  # assumption
+            - w.switching_cost * switching(P, S, "china.stance"))            # assumption
 
 
 PAYOFF_FUNCTIONS = {

@@ -19,6 +19,7 @@ import numpy as np
 from ..core.actions import DIMENSIONS, Actor, Dimension, dimensions_of
 from ..core.schema import Scenario
 from ..games.batch import SparseGame
+from .dynamics import MEMORY_KEYS, with_memory
 from .initial import initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, state_columns
@@ -112,7 +113,9 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
     """The stage game of ``scenario`` at ``state`` (default: its month-0 state).
 
     ``state`` maps state column names to numbers (or one-element arrays), e.g. a row of a
-    result table. ``params`` overrides the scenario's values (needed when the scenario
+    result table; last month's options (which switching costs read) come from its option
+    columns (``russia.arms``: a name or an index) when it has them, else from the
+    scenario's posture. ``params`` overrides the scenario's values (needed when the scenario
     has distributions: pass the run's drawn values via ``AllianceModel.stage_game()``).
     """
     if params is None:
@@ -123,7 +126,15 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
     if state is None:
         state = initial_state(params, posture_indices(scenario), runs=1)
         month = 0 if month is None else month
-    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in state.items()}
+    elif not set(MEMORY_KEYS) <= set(state):
+        last = posture_indices(scenario)
+        for d in DIMENSIONS:
+            if d.key in state:
+                value = np.asarray(state[d.key]).reshape(-1)[0]
+                last[d.key] = np.array([d.index(value) if isinstance(value, str) else int(value)])
+        state = with_memory({k: v for k, v in state.items() if k not in last}, last)
+    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in state.items()
+              if k not in {d.key for d in DIMENSIONS}}
     return StageGame(stage_payoffs(arrays, params.as_columns())[0], month)
 
 
