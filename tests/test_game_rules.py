@@ -312,7 +312,8 @@ def test_qre_marginals_equal_the_traced_branch_along_trajectories(monkeypatch):
 
 
 INDIFFERENT_CHINA = {f"china.weights.{w}": 0.0 for w in (
-    "rivalry", "counter_us", "instability_cost", "secondary_sanctions_risk", "influence_loss")}
+    "rivalry", "counter_us", "instability_cost", "secondary_sanctions_risk", "influence_loss",
+    "switching_cost")}
 
 
 @pytest.mark.parametrize("overrides", [{}, INDIFFERENT_CHINA], ids=["baseline", "ties"])

@@ -42,7 +42,7 @@ def with_memory(state: dict[str, np.ndarray], choice: dict[str, np.ndarray]
                 ) -> dict[str, np.ndarray]:
     """The state's columns plus last month's options ``choice`` under :data:`MEMORY_KEYS`."""
     return {**{k: state[k] for k in STATE_COLUMNS},
-            **{"last." + d.key: np.asarray(choice[d.key]).astype(float) for d in DIMENSIONS}}
+            **{"last." + d.key: np.asarray(choice[d.key]).astype(np.int64) for d in DIMENSIONS}}
 
 
 def intensity(key: str, choice: np.ndarray) -> np.ndarray:
