@@ -359,7 +359,10 @@ def test_warm_starts_are_used_and_remembered(baseline):
     model = AllianceModel(scenario, seed=5)
     model.run(6)
     stats = model.game_memory.stats
-    assert stats["warm"] >= 4 and stats["warm"] + stats["continued"] + stats["traced"] == 6
+    # with switching costs the stage game moves with last month's options, so the guarded
+    # Newton step may fall back to continuation from the remembered QRE: both reuse it
+    assert stats["warm"] + stats["continued"] >= 4
+    assert stats["warm"] + stats["continued"] + stats["traced"] == 6
 
 
 def test_sparse_stage_game_equals_the_dense_one(baseline):
