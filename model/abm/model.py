@@ -8,7 +8,13 @@ import mesa
 import numpy as np
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
-from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, TREATY_SLOT, draw_parameters
+from ..core.sampling import (
+    DRAWS_PER_MONTH,
+    INTERDICTION_SLOT,
+    TREATY_SLOT,
+    construction_draws,
+    draw_parameters,
+)
 from ..core.scenario import Scenario, load_scenario
 from ..kernels import (
     STATE_COLUMNS,
@@ -50,7 +56,7 @@ class AllianceModel(mesa.Model):
         self.seed = seed
         self.month = 0
 
-        n_dists = len(scenario.distributions())
+        n_dists = construction_draws(scenario)
         drawn = draw_parameters(scenario, self.rng.random((1, n_dists))) if n_dists else {}
         self.drawn = {k: float(v[0]) for k, v in drawn.items()}
         self.params = kernel_params(scenario, drawn)

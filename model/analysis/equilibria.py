@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 
 from ..abm.model import AllianceModel
 from ..core.actions import DIMENSION_BY_KEY
+from ..core.sampling import construction_draws
 from ..core.scenario import Scenario, ScenarioError
 from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
@@ -186,7 +187,7 @@ def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> R
     check_grid(scenario, [x, y], "regime map")
     gx, gy = np.meshgrid(x.values, y.values)
     cells = gx.size
-    streams = make_streams(np.array([seed], dtype=np.uint64), len(scenario.distributions()),
+    streams = make_streams(np.array([seed], dtype=np.uint64), construction_draws(scenario),
                            max(month, 1)).tile(cells)
     values = {x.key: gx.ravel(), y.key: gy.ravel()}
     arrays = simulate(scenario, months=month, streams=streams, values=values)

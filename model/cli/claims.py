@@ -24,6 +24,9 @@ HELP = "check the article's causal claims C1–C8"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO and the common flags."""
     parser.add_argument("scenario", nargs="?", default="baseline")
+    parser.add_argument("--scenario", dest="scenario_flag", metavar="SCENARIO", default=None,
+                        help="the scenario to check the claims on, e.g. calibrated (same as "
+                             "the positional argument)")
     add_common(parser)
     add_execution_options(parser)
 
@@ -31,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Check the article's causal claims C1–C8; exit 1 if any fails."""
     started = time.perf_counter()
-    scenario = scenario_from(args)
+    scenario = scenario_from(args, args.scenario_flag)
     out = args.out or default_out("claims", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:

@@ -17,6 +17,7 @@ from typing import Any
 from ..core.schema import ScenarioError
 from ..output.results import OutputFolderError
 from . import (
+    calibrate,
     claims,
     compare,
     dashboard,
@@ -33,7 +34,7 @@ from .common import Parser, UsageError
 
 #: The commands, in the order ``--help`` lists them.
 COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios, dashboard,
-            discover, robust)
+            discover, robust, calibrate)
 
 
 def build_parser() -> Parser:

@@ -24,6 +24,8 @@ LOCATORS: dict[str, str] = {
     "lt.2": "growing isolation may turn the alliance into long-term cooperation",
 }
 ASSUMPTION = "assumption"
+#: A value fitted to the dated record (experiments/record/) by `python run.py calibrate`.
+RECORD = "record"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ A run's generator (``numpy.random.default_rng(seed)``, the one ``mesa.Model`` ma
 is consumed in a fixed layout, identical in both drivers:
 
 1. at construction, one uniform per parameter given as a distribution (in parameter
-   table order), turned into the run's value by the inverse CDF;
+   table order), turned into the run's value by the inverse CDF; then, if the scenario
+   carries a joint sample (``[sample]``, e.g. a calibration posterior), one more uniform
+   that picks the run's particle (inverse CDF of the weights) — its values replace the
+   scenario's for the sample's keys, except keys overridden or set again below it;
 2. every month, ``DRAWS_PER_MONTH`` uniforms: one per action dimension (in
    ``DIMENSIONS`` order; rules that need no randomness still consume theirs), one for
    interdiction and one for the pair's treaty decision.
@@ -53,7 +56,28 @@ def draw_from_uniform(dist: Distribution, u: np.ndarray, key: str) -> np.ndarray
     return np.clip(dist.mean + dist.sd * ndtri(u), spec.low, spec.high)
 
 
+#: The column of the result table holding each run's particle (scenarios with a sample).
+PARTICLE_COLUMN = "particle"
+
+
+def construction_draws(scenario: Scenario) -> int:
+    """Uniforms a run draws at construction: one per distribution, one for a particle."""
+    return len(scenario.distributions()) + (scenario.sample is not None)
+
+
 def draw_parameters(scenario: Scenario, uniforms: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-run parameter values from ``uniforms`` shaped ``(runs, n_distributions)``."""
-    return {key: draw_from_uniform(dist, uniforms[:, i], key)
-            for i, (key, dist) in enumerate(scenario.distributions().items())}
+    """Per-run parameter values from ``uniforms`` shaped ``(runs, construction_draws)``.
+
+    With a joint sample, the result also holds ``particle`` (each run's particle index,
+    as a float so that both drivers record it alike).
+    """
+    dists = scenario.distributions()
+    drawn = {key: draw_from_uniform(dist, uniforms[:, i], key)
+             for i, (key, dist) in enumerate(dists.items())}
+    sample = scenario.sample
+    if sample is not None:
+        index = sample.pick(uniforms[:, len(dists)])
+        for key in sample.active_keys(scenario.overrides):
+            drawn[key] = sample.column(key)[index]
+        drawn[PARTICLE_COLUMN] = index.astype(float)
+    return drawn

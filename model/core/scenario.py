@@ -11,6 +11,7 @@ the two cannot drift apart.
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,9 @@ def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> tuple[di
     if path.resolve() in seen:
         chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
         raise ScenarioError(f"scenario file {path}: key extends: circular ({chain})")
+    if isinstance(raw.get("sample"), dict) and isinstance(raw["sample"].get("file"), str):
+        raw["sample"] = {**raw["sample"], "file": str((path.parent / raw["sample"]["file"])
+                                                      .resolve())}
     parent_name = raw.pop("extends", None)
     if parent_name is None:
         return raw, path
@@ -97,7 +101,90 @@ def _load_raw(name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> tuple[di
         raise ScenarioError(f"scenario file {path}: key extends: unknown scenario "
                             f"{parent_name!r}; available: {', '.join(available_scenarios())}")
     parent, _ = _load_raw(parent_path, (*seen, path.resolve()))
-    return _merge(parent, raw), path
+    merged = _merge(parent, raw)
+    if isinstance(parent.get("sample"), dict) and "sample" not in raw:
+        # parameters this file sets again hold in every run: taken out of the sample
+        merged["sample"]["set_below"] = sorted({*parent["sample"].get("set_below", ()),
+                                                *_param_keys(raw)})
+    return merged, path
+
+
+def _param_keys(raw: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of the parameter tables (those with ``value``) in a raw scenario."""
+    keys = []
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            if "value" in value:
+                keys.append(prefix + key)
+            else:
+                keys.extend(_param_keys(value, f"{prefix}{key}."))
+    return keys
+
+
+SAMPLE_KEYS = ("file",)
+
+
+def read_sample(table: Any, origin: str) -> dict[str, Any]:
+    """The ``[sample]`` table of a scenario with its CSV file read: ``file``, ``keys``,
+    ``weights``, ``values`` and ``fixed`` (keys set again by an extending scenario).
+
+    The file has a header ``weight,KEY,KEY,...`` (dotted parameter keys) and one particle
+    a row. Errors are one line naming the file, the row and the column.
+    """
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str):
+        raise ScenarioError(f"{origin}: key sample: expected a table with file = "
+                            "\"NAME.csv\" (a joint sample beside the scenario)")
+    for key in table:
+        if key not in (*SAMPLE_KEYS, "set_below"):
+            raise ScenarioError(f"{origin}: key sample.{key}: unknown key; allowed here: "
+                                f"{', '.join(SAMPLE_KEYS)}")
+    path = Path(table["file"])
+    where = f"{origin}: key sample.file: {path}"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    rows = [line for line in lines if line.strip() and not line.startswith("#")]
+    if len(rows) < 2:
+        raise ScenarioError(f"{where}: needs a header weight,KEY,... and at least one row")
+    header = [h.strip() for h in rows[0].split(",")]
+    if header[0] != "weight" or len(header) < 2:
+        raise ScenarioError(f"{where}: header must start with weight and name at least one "
+                            f"parameter (got {','.join(header)!r})")
+    for key in header[1:]:
+        if key not in SPECS:
+            raise ScenarioError(f"{where}: header: unknown parameter {key!r}; allowed: any "
+                                "key of `python run.py params`")
+    weights, values = [], []
+    for n, row in enumerate(rows[1:], start=2):
+        cells = row.split(",")
+        if len(cells) != len(header):
+            raise ScenarioError(f"{where}: row {n}: {len(cells)} fields, expected "
+                                f"{len(header)}")
+        numbers = []
+        for key, cell in zip(header, cells):
+            try:
+                number = float(cell)
+            except ValueError:
+                number = float("nan")
+            if not math.isfinite(number):
+                raise ScenarioError(f"{where}: row {n}: column {key}: got {cell.strip()!r}; "
+                                    "allowed: a finite number")
+            if key != "weight" and not SPECS[key].low <= number <= SPECS[key].high:
+                raise ScenarioError(f"{where}: row {n}: column {key}: {number:g} out of "
+                                    f"range; allowed {SPECS[key].allowed()}")
+            if key == "weight" and number < 0:
+                raise ScenarioError(f"{where}: row {n}: column weight: got {number:g}; "
+                                    "allowed: a weight ≥ 0")
+            numbers.append(number)
+        weights.append(numbers[0])
+        values.append(tuple(numbers[1:]))
+    if not sum(weights) > 0:
+        raise ScenarioError(f"{where}: the weights sum to 0; at least one must be positive")
+    keys = tuple(header[1:])
+    fixed = tuple(k for k in table.get("set_below", ()) if k in keys)
+    return {"file": str(path), "keys": keys, "weights": tuple(weights),
+            "values": tuple(values), "fixed": fixed}
 
 
 class _StemName(str):
@@ -215,6 +302,8 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     for key, value in overrides.items():
         _apply_override(raw, key, value, origin=f"override {key}={value!r}")
     origin = f"scenario file {path}" + (" (with overrides)" if overrides else "")
+    if "sample" in raw:
+        raw["sample"] = read_sample(raw["sample"], f"scenario file {path}")
     try:
         scenario = Scenario.model_validate({**raw, "path": str(path), "overrides": overrides})
     except ValidationError as exc:

@@ -12,15 +12,19 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationError,
     create_model,
     field_serializer,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -33,6 +37,7 @@ from .parameters import (
     INITIAL,
     LEVERS,
     LOCATORS,
+    RECORD,
     SPECS,
     WEIGHTS,
     ParamSpec,
@@ -113,7 +118,7 @@ class Param(BaseModel):
     @classmethod
     def _known_sources(cls, source: str | list[str]) -> list[str]:
         items = [source] if isinstance(source, str) else list(source)
-        allowed = [*LOCATORS, ASSUMPTION]
+        allowed = [*LOCATORS, ASSUMPTION, RECORD]
         for item in items:
             if item not in allowed:
                 raise ValueError(f"unknown source {item!r}; allowed: {', '.join(allowed)}")
@@ -308,6 +313,78 @@ class Posture(BaseModel):
 _ActorModels = {actor: _actor_model(actor) for actor in Actor}
 
 
+class JointSample(BaseModel):
+    """A joint sample of parameters: particles (rows) with weights, read from a CSV file
+    beside the scenario (``[sample] file = "..."``; columns ``weight`` and dotted keys).
+
+    Each run draws one particle, with probability proportional to its weight, from its
+    own generator (``model.core.sampling``); the particle's values replace the scenario's
+    for those keys in that run. A key that is overridden (``--set``) or set again by a
+    scenario that extends this one is taken out of the sample (``fixed``): the new value
+    then holds in every run.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    file: str
+    keys: tuple[str, ...]
+    weights: tuple[float, ...]
+    values: tuple[tuple[float, ...], ...]
+    fixed: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JointSample:
+        if not self.keys:
+            raise ValueError("a sample needs at least one parameter column")
+        for key in self.keys:
+            if key not in SPECS:
+                raise ValueError(f"unknown parameter column {key!r}; allowed: any key of "
+                                 "`python run.py params`")
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError("parameter columns must not repeat")
+        if not self.values or len(self.values) != len(self.weights):
+            raise ValueError("a sample needs one weight per particle and at least one")
+        for i, row in enumerate(self.values):
+            if len(row) != len(self.keys):
+                raise ValueError(f"particle {i} has {len(row)} values for {len(self.keys)} "
+                                 "columns")
+            for key, value in zip(self.keys, row):
+                spec = SPECS[key]
+                if not spec.low <= value <= spec.high:
+                    raise ValueError(f"particle {i}: {key} = {value:g} out of range; "
+                                     f"allowed {spec.allowed()}")
+        if any(w < 0 for w in self.weights) or not sum(self.weights) > 0:
+            raise ValueError("weights must be ≥ 0 with a positive sum")
+        for key in self.fixed:
+            if key not in self.keys:
+                raise ValueError(f"fixed key {key!r} is not a column of the sample")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
+        data = handler(self)
+        if info.mode == "json":  # manifests: where the sample is, not all its numbers
+            return {"file": self.file, "keys": list(self.keys), "particles": len(self.values),
+                    "fixed": list(self.fixed)}
+        return data
+
+    def active_keys(self, overrides: dict[str, Any] | None = None) -> list[str]:
+        """The columns the runs take from the sample: all but fixed or overridden keys."""
+        skip = set(self.fixed) | set(overrides or ())
+        return [k for k in self.keys if k not in skip]
+
+    def pick(self, u):
+        """Particle indices for uniforms ``u`` (inverse CDF of the normalized weights)."""
+        cdf = np.cumsum(np.asarray(self.weights, dtype=float))
+        cdf /= cdf[-1]
+        return np.minimum(np.searchsorted(cdf, np.asarray(u), side="right"),
+                          len(self.weights) - 1)
+
+    def column(self, key: str):
+        """All particles' values of ``key`` as an array."""
+        j = self.keys.index(key)
+        return np.array([row[j] for row in self.values])
+
+
 class Scenario(BaseModel):
     """A validated scenario: levers, actors, dynamics, initial state and posture."""
 
@@ -325,6 +402,8 @@ class Scenario(BaseModel):
     dynamics: Dynamics  # type: ignore[valid-type]
     initial: Initial  # type: ignore[valid-type]
     posture: Posture
+    # A joint parameter sample (e.g. a calibration posterior): each run draws one particle.
+    sample: JointSample | None = None
     # Where the scenario came from, and what was overridden (recorded in manifests).
     path: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
@@ -373,6 +452,15 @@ class Scenario(BaseModel):
     def param_keys(self) -> list[str]:
         """Every parameter's dotted key, in table order."""
         return list(SPECS)
+
+    @model_validator(mode="after")
+    def _sample_or_distribution(self) -> Scenario:
+        if self.sample is not None:
+            for key in self.sample.active_keys(self.overrides):
+                if isinstance(self.param(key).value, Distribution):
+                    raise ValueError(f"key {key}: is both a distribution and a column of the "
+                                     f"joint sample {self.sample.file}; allowed: one of them")
+        return self
 
     def distributions(self) -> dict[str, Distribution]:
         """Parameters given as distributions, by dotted key, in table order."""

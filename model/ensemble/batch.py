@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core.parameters import SPECS
-from ..core.sampling import derive_seeds
+from ..core.sampling import construction_draws, derive_seeds
 from ..core.scenario import Scenario, ScenarioError
 from .driver import CHUNK_RUNS, EnsembleArrays, make_streams, simulate
 
@@ -48,7 +48,7 @@ def evaluate_points(scenario: Scenario, keys: Sequence[str], points: np.ndarray,
     points = np.atleast_2d(np.asarray(points, dtype=float))
     n_points = points.shape[0]
     months = scenario.horizon if months is None else months
-    base = make_streams(derive_seeds(seed, runs), len(scenario.distributions()), months)
+    base = make_streams(derive_seeds(seed, runs), construction_draws(scenario), months)
     per_chunk = max(1, CHUNK_RUNS // runs)
     out = {m.name: np.empty((n_points, runs)) for m in metrics}
     for start in range(0, n_points, per_chunk):

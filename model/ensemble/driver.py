@@ -18,6 +18,7 @@ from ..core.sampling import (
     DRAWS_PER_MONTH,
     INTERDICTION_SLOT,
     TREATY_SLOT,
+    construction_draws,
     derive_seeds,
     draw_parameters,
 )
@@ -99,7 +100,7 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     scenario's values and draws — how sweeps and sensitivity samples vary parameters.
     """
     months = scenario.horizon if months is None else months
-    n_dists = len(scenario.distributions())
+    n_dists = construction_draws(scenario)
     if streams is None:
         streams = make_streams(seeds, n_dists, months)
     seeds, monthly = streams.seeds, streams.monthly

@@ -13,7 +13,7 @@ global state or interactive backend is touched; ``Figure.savefig`` renders with 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from os import PathLike
 
 import numpy as np
@@ -333,6 +333,7 @@ def _title(title: str, subtitle: str | None) -> str:
 def plot_trajectories(
     table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str,
     subtitle: str | None = None,
+    overlay: Callable[[dict[str, Axes]], None] | None = None,
 ) -> Figure:
     """Six panels of state trajectories over months, across the ensemble's runs.
 
@@ -345,6 +346,8 @@ def plot_trajectories(
     mean instead (a month's flow is all or nothing, so quantiles only jump). Legends sit
     beside the panels, off the data. ``start`` is the scenario's month 0 (``YYYY-MM``)
     for the calendar axis; ``subtitle`` (seed, overrides) goes under the title.
+    ``overlay`` (e.g. ``model.output.record.record_overlay``) is called with the axes by
+    the column they show, to mark the record on them.
     Returns the Figure; saves it as well when ``path`` is given.
     """
     months = np.sort(pd.unique(table["month"].to_numpy()))
@@ -373,6 +376,9 @@ def plot_trajectories(
         format_time_axis(ax, months, show_xlabel=i >= len(axes) - 2, start=start)
     for ax in axes[len(_TRAJECTORY_PANELS):]:
         ax.set_visible(False)
+    if overlay is not None:
+        overlay({column: ax for ax, (_, _, series) in zip(axes, _TRAJECTORY_PANELS)
+                 for column in ([c for c, _ in series] or ["alliance_level"])})
 
     band_key = [
         Line2D([], [], color="0.2", lw=2, label="median across runs"),

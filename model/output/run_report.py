@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..core.schema import Scenario
 from .plots import plot_option_shares, plot_trajectories
+from .record import record_overlay
 from .results import manifest, output_folder
 from .summary import format_summary, summarize
 
@@ -34,7 +35,8 @@ def write_run(table: pd.DataFrame, scenario: Scenario, out: Path, *, runs: int, 
         folder.write_table("ensemble", table)
         folder.save_figure("trajectories.png",
                            lambda p: plot_trajectories(table, title, p, start=scenario.start,
-                                                       subtitle=subtitle))
+                                                       subtitle=subtitle,
+                                                       overlay=record_overlay(scenario.start)))
         folder.save_figure("option_shares.png",
                            lambda p: plot_option_shares(table, title, p, start=scenario.start,
                                                         subtitle=subtitle))

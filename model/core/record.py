@@ -1,0 +1,448 @@
+"""The dated record (``experiments/record/events.csv``) and its observation rules
+(``experiments/record/observations.toml``), read and validated.
+
+This module only reads data: what each rule means for a run (its score) is computed by
+``model.analysis.calibration_observations``; the plots read the events and the rules'
+target months from here. Every problem in either file is a ``RecordError`` whose one-line
+message names the file, the row or rule, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
+from .paths import REPO_ROOT
+from .state import STATE_COLUMNS, AllianceLevel
+
+RECORD_DIR = REPO_ROOT / "experiments" / "record"
+OBSERVATIONS_FILE = RECORD_DIR / "observations.toml"
+EVENT_COLUMNS = ("id", "date", "month", "actors", "event", "quantity", "confidence", "source")
+CONFIDENCE = ("H", "M", "L")
+RULE_KINDS = ("first", "share", "total")
+OPERATORS = (">=", "<=", "==", "!=", ">", "<")
+_WHEN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
+_MONTH = re.compile(r"^(\d+)(?:-(\d+))?$")
+
+
+class RecordError(ValueError):
+    """A bad record row or observation rule; the message is one line meant for users."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated row of the record. ``first``/``last`` are its month span (equal for a
+    single month)."""
+
+    id: str
+    date: dt.date
+    first: int
+    last: int
+    actors: tuple[str, ...]
+    text: str
+    quantity: str
+    confidence: str
+    source: str
+
+    @property
+    def label(self) -> str:
+        """A short label for plots: the first clause of the event, at most 32 characters."""
+        text = re.split(r"[;:,(]", self.text)[0].strip()
+        return text if len(text) <= 32 else text[:31].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``column op value`` on one month of a run; ``value`` is a number (an option's index
+    for option columns and alliance levels)."""
+
+    column: str
+    op: str
+    value: float
+    text: str
+
+    @property
+    def is_option(self) -> bool:
+        """Whether the column holds an actor's option (else a state variable)."""
+        return self.column in ACTION_COLUMNS
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A conversion from a model column to the record's units, with its reason."""
+
+    name: str
+    value: float
+    unit: str
+    why: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One observation rule (see the header of ``observations.toml``)."""
+
+    id: str
+    events: tuple[str, ...]
+    kind: str
+    weight: float
+    tolerance: float
+    reason: str
+    when: Condition | None = None
+    earliest: int | None = None
+    latest: int | None = None
+    start: int | None = None
+    end: int | None = None
+    min_share: float | None = None
+    max_share: float | None = None
+    column: str | None = None
+    scale: float = 1.0
+    scale_name: str | None = None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """The months the rule looks at: ``[earliest, latest]`` or ``[from, to]``."""
+        if self.kind == "first":
+            return self.earliest, self.latest
+        return self.start, self.end
+
+    @property
+    def column_name(self) -> str:
+        """The result-table column the rule reads."""
+        return self.when.column if self.when is not None else self.column
+
+    def describe(self) -> str:
+        """The rule in a few words, e.g. ``first munitions_flow >= 0.5 in months 1–3``."""
+        lo, hi = self.window
+        if self.kind == "first":
+            return f"first month with {self.when.text} in {lo}–{hi}"
+        if self.kind == "share":
+            share = f"≥ {self.min_share:g}" + (f", ≤ {self.max_share:g}"
+                                                if self.max_share is not None else "")
+            return f"share of months {lo}–{hi} with {self.when.text} {share}"
+        bounds = " and ".join(b for b in (f"≥ {self.low:,.0f}" if self.low is not None else "",
+                                          f"≤ {self.high:,.0f}" if self.high is not None else "")
+                              if b)
+        unit = f" ({self.scale_name})" if self.scale_name else ""
+        return f"sum of {self.column}{unit} over months {lo}–{hi} {bounds}"
+
+
+@dataclass(frozen=True)
+class Observations:
+    """The record and its rules: what ``calibrate`` fits and the plots mark."""
+
+    path: Path
+    events: dict[str, Event]
+    rules: tuple[Rule, ...]
+    scales: dict[str, Scale]
+    unexpressed: tuple[dict[str, Any], ...]
+    months: int
+    forecast_cutoff: dt.date
+    record_path: Path = field(default=Path())
+
+    def fitted(self) -> tuple[Rule, ...]:
+        """Rules that enter the distance (weight > 0)."""
+        return tuple(r for r in self.rules if r.weight > 0)
+
+    def up_to(self, cutoff: dt.date) -> Observations:
+        """The rules whose events are all dated on or before ``cutoff`` (report-only rules
+        are kept, since they are only reported)."""
+        keep = tuple(r for r in self.rules if r.weight == 0
+                     or all(self.events[e].date <= cutoff for e in r.events))
+        return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
+                            self.months, self.forecast_cutoff, self.record_path)
+
+    def subset(self, ids: list[str] | tuple[str, ...]) -> Observations:
+        """Only the rules named in ``ids`` (in file order)."""
+        keep = tuple(r for r in self.rules if r.id in set(ids))
+        return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
+                            self.months, self.forecast_cutoff, self.record_path)
+
+
+# ------------------------------------------------------------------ events.csv
+
+
+def load_events(path: str | Path = RECORD_DIR / "events.csv") -> dict[str, Event]:
+    """Read and check ``events.csv``: ``{id: Event}`` in file order."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordError(f"record file {path}: cannot be read ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    header = tuple(reader.fieldnames or ())
+    missing = [c for c in EVENT_COLUMNS if c not in header]
+    if missing:
+        raise RecordError(f"record file {path}: missing column(s) {', '.join(missing)}; "
+                          f"expected {', '.join(EVENT_COLUMNS)}")
+    events: dict[str, Event] = {}
+    for line, row in enumerate(reader, start=2):
+        where = f"record file {path}: row {line}"
+        if None in row or any(v is None for v in row.values()):
+            raise RecordError(f"{where}: expected {len(header)} fields (quote fields that "
+                              "hold commas)")
+        ident = row["id"].strip()
+        if not re.fullmatch(r"[A-Za-z]\w*", ident):
+            raise RecordError(f"{where}: key id: got {ident!r}; allowed: a word such as R01")
+        if ident in events:
+            raise RecordError(f"{where} ({ident}): key id: duplicate id {ident!r}")
+        where = f"{where} ({ident})"
+        try:
+            date = dt.date.fromisoformat(row["date"].strip())
+        except ValueError:
+            raise RecordError(f"{where}: key date: got {row['date']!r}; allowed: an ISO date "
+                              "YYYY-MM-DD") from None
+        match = _MONTH.match(row["month"].strip())
+        if not match:
+            raise RecordError(f"{where}: key month: got {row['month']!r}; allowed: a month "
+                              "number ≥ 0 or a span such as 2-3")
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+        if last < first:
+            raise RecordError(f"{where}: key month: span {row['month']} runs backwards")
+        confidence = row["confidence"].strip()
+        if confidence not in CONFIDENCE:
+            raise RecordError(f"{where}: key confidence: got {confidence!r}; allowed: "
+                              f"{', '.join(CONFIDENCE)}")
+        if not row["event"].strip() or not row["source"].strip():
+            raise RecordError(f"{where}: keys event and source must not be empty")
+        events[ident] = Event(ident, date, first, last,
+                              tuple(a for a in row["actors"].split(";") if a),
+                              row["event"].strip(), row["quantity"].strip(), confidence,
+                              row["source"].strip())
+    if not events:
+        raise RecordError(f"record file {path}: has no rows")
+    return events
+
+
+# ------------------------------------------------------------------ observations.toml
+
+_COMMON = {"id", "events", "kind", "weight", "tolerance", "reason"}
+_KIND_KEYS = {
+    "first": ({"when", "earliest", "latest"}, set()),
+    "share": ({"when", "from", "to", "min_share"}, {"max_share"}),
+    "total": ({"column", "from", "to"}, {"min", "max", "scale"}),
+}
+
+
+def parse_condition(text: Any) -> Condition:
+    """``"russia.tech >= dual_use"`` -> a ``Condition``; ``ValueError`` saying what is
+    allowed otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"got {text!r}; allowed: a string 'COLUMN OP VALUE'")
+    match = _WHEN.match(text)
+    if not match:
+        raise ValueError(f"got {text!r}; allowed: 'COLUMN OP VALUE' with OP one of "
+                         f"{' '.join(OPERATORS)}")
+    column, op, raw = match.groups()
+    if column in DIMENSION_BY_KEY:
+        dim = DIMENSION_BY_KEY[column]
+        if raw not in dim.options:
+            raise ValueError(f"unknown option {raw!r} of {column}; allowed: "
+                             f"{', '.join(dim.options)}")
+        return Condition(column, op, float(dim.index(raw)), text.strip())
+    if column not in STATE_COLUMNS:
+        raise ValueError(f"unknown column {column!r}; allowed: a state column "
+                         f"({', '.join(STATE_COLUMNS)}) or an option column "
+                         f"({', '.join(ACTION_COLUMNS)})")
+    levels = {level.label: int(level) for level in AllianceLevel}
+    if column == "alliance_level" and raw in levels:
+        return Condition(column, op, float(levels[raw]), text.strip())
+    try:
+        value = float(raw)
+    except ValueError:
+        extra = f" or a level name ({', '.join(levels)})" if column == "alliance_level" else ""
+        raise ValueError(f"value {raw!r} is not a number{extra}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"value {raw!r} is not finite")
+    return Condition(column, op, value, text.strip())
+
+
+def _number(entry: dict, key: str, where: str, *, integer: bool = False,
+            low: float | None = None, high: float | None = None, above: float | None = None):
+    value = entry[key]
+    kind = "an integer" if integer else "a number"
+    ok = (not isinstance(value, bool) and isinstance(value, int if integer else int | float)
+          and math.isfinite(value))
+    bounds = []
+    if low is not None:
+        bounds.append(f"≥ {low:g}")
+        ok = ok and value >= low
+    if high is not None:
+        bounds.append(f"≤ {high:g}")
+        ok = ok and value <= high
+    if above is not None:
+        bounds.append(f"> {above:g}")
+        ok = ok and value > above
+    if not ok:
+        raise RecordError(f"{where}: key {key}: got {value!r}; allowed: {kind}"
+                          + (f" {' and '.join(bounds)}" if bounds else ""))
+    return int(value) if integer else float(value)
+
+
+def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
+                scales: dict[str, Scale], months: int) -> Rule:
+    where = f"observations file {path}: rule {index}"
+    if not isinstance(entry, dict):
+        raise RecordError(f"{where}: expected a table ([[rule]])")
+    ident = entry.get("id")
+    if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", ident):
+        raise RecordError(f"{where}: key id: got {ident!r}; allowed: a lower-case name such "
+                          "as treaty_in_window")
+    where = f"{where} ({ident})"
+    kind = entry.get("kind")
+    if kind not in RULE_KINDS:
+        raise RecordError(f"{where}: key kind: got {kind!r}; allowed: {', '.join(RULE_KINDS)}")
+    required, optional = _KIND_KEYS[kind]
+    allowed = _COMMON | required | optional
+    for key in entry:
+        if key not in allowed:
+            raise RecordError(f"{where}: unknown key {key!r} for kind {kind}; allowed: "
+                              f"{', '.join(sorted(allowed))}")
+    for key in sorted(_COMMON | required):
+        if key not in entry:
+            raise RecordError(f"{where}: key {key}: missing; a {kind} rule needs "
+                              f"{', '.join(sorted(_COMMON | required))}")
+    ids = entry["events"]
+    if not isinstance(ids, list) or not ids or not all(isinstance(e, str) for e in ids):
+        raise RecordError(f"{where}: key events: got {ids!r}; allowed: a non-empty list of "
+                          "event ids")
+    for e in ids:
+        if e not in events:
+            raise RecordError(f"{where}: key events: unknown event {e!r}; allowed: "
+                              f"{', '.join(events)}")
+    reason = entry["reason"]
+    if not isinstance(reason, str) or not reason.strip():
+        raise RecordError(f"{where}: key reason: must be a non-empty string saying why")
+    args: dict[str, Any] = dict(
+        id=ident, events=tuple(ids), kind=kind, reason=reason.strip(),
+        weight=_number(entry, "weight", where, low=0),
+        tolerance=_number(entry, "tolerance", where, above=0))
+    if "when" in entry:
+        try:
+            args["when"] = parse_condition(entry["when"])
+        except ValueError as exc:
+            raise RecordError(f"{where}: key when: {exc}") from None
+    if kind == "first":
+        args["earliest"] = _number(entry, "earliest", where, integer=True, low=0, high=months)
+        args["latest"] = _number(entry, "latest", where, integer=True, low=args["earliest"],
+                                 high=months)
+    else:
+        args["start"] = _number(entry, "from", where, integer=True, low=0, high=months)
+        args["end"] = _number(entry, "to", where, integer=True, low=args["start"], high=months)
+    if kind == "share":
+        args["min_share"] = _number(entry, "min_share", where, low=0, high=1)
+        if "max_share" in entry:
+            args["max_share"] = _number(entry, "max_share", where, low=args["min_share"],
+                                        high=1)
+    if kind == "total":
+        column = entry["column"]
+        if column not in STATE_COLUMNS:
+            raise RecordError(f"{where}: key column: got {column!r}; allowed: a state column "
+                              f"({', '.join(STATE_COLUMNS)})")
+        args["column"] = column
+        if "scale" in entry:
+            name = entry["scale"]
+            if name not in scales:
+                raise RecordError(f"{where}: key scale: unknown scale {name!r}; allowed: "
+                                  f"{', '.join(scales) or 'none defined'}")
+            args["scale"], args["scale_name"] = scales[name].value, name
+        if "min" not in entry and "max" not in entry:
+            raise RecordError(f"{where}: a total rule needs min, max or both")
+        if "min" in entry:
+            args["low"] = _number(entry, "min", where)
+        if "max" in entry:
+            args["high"] = _number(entry, "max", where,
+                                   low=args.get("low") if args.get("low") is not None else None)
+    return Rule(**args)
+
+
+def _parse_scale(name: str, entry: Any, path: Path, events: dict[str, Event]) -> Scale:
+    where = f"observations file {path}: scale {name}"
+    if not isinstance(entry, dict):
+        raise RecordError(f"{where}: expected a table with value, unit, why, events")
+    for key in ("value", "unit", "why", "events"):
+        if key not in entry:
+            raise RecordError(f"{where}: key {key}: missing; a scale needs value, unit, why "
+                              "and events")
+    extra = set(entry) - {"value", "unit", "why", "events"}
+    if extra:
+        raise RecordError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: value, unit, "
+                          "why, events")
+    value = _number(entry, "value", where, above=0)
+    for e in entry["events"]:
+        if e not in events:
+            raise RecordError(f"{where}: key events: unknown event {e!r}")
+    return Scale(name, value, str(entry["unit"]), str(entry["why"]), tuple(entry["events"]))
+
+
+def load_observations(path: str | Path = OBSERVATIONS_FILE) -> Observations:
+    """Read ``observations.toml`` and the record it names; check every rule against it.
+
+    Every event must be read by a rule or listed under ``[[unexpressed]]`` with a reason.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordError(f"observations file {path}: cannot be read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RecordError(f"observations file {path}: not valid TOML ({exc})") from None
+    allowed = {"record", "months", "forecast_cutoff", "scales", "rule", "unexpressed"}
+    for key in raw:
+        if key not in allowed:
+            raise RecordError(f"observations file {path}: unknown key {key!r}; allowed: "
+                              f"{', '.join(sorted(allowed))}")
+    for key in ("record", "months", "rule"):
+        if key not in raw:
+            raise RecordError(f"observations file {path}: key {key}: missing")
+    record_path = (path.parent / str(raw["record"])).resolve()
+    events = load_events(record_path)
+    months = _number(raw, "months", f"observations file {path}", integer=True, low=1,
+                     high=120)
+    try:
+        cutoff = dt.date.fromisoformat(str(raw.get("forecast_cutoff", "2024-03-31")))
+    except ValueError:
+        raise RecordError(f"observations file {path}: key forecast_cutoff: got "
+                          f"{raw.get('forecast_cutoff')!r}; allowed: YYYY-MM-DD") from None
+    scales_raw = raw.get("scales", {})
+    if not isinstance(scales_raw, dict):
+        raise RecordError(f"observations file {path}: key scales: expected tables "
+                          "[scales.NAME]")
+    scales = {name: _parse_scale(name, entry, path, events)
+              for name, entry in scales_raw.items()}
+    if not isinstance(raw["rule"], list) or not raw["rule"]:
+        raise RecordError(f"observations file {path}: key rule: expected [[rule]] tables")
+    rules = tuple(_parse_rule(entry, i, path, events, scales, months)
+                  for i, entry in enumerate(raw["rule"], start=1))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise RecordError(f"observations file {path}: rule {rule.id}: duplicate id")
+        seen.add(rule.id)
+    unexpressed = tuple(raw.get("unexpressed", ()))
+    covered = {e for r in rules for e in r.events}
+    for i, entry in enumerate(unexpressed, start=1):
+        where = f"observations file {path}: unexpressed {i}"
+        if not isinstance(entry, dict) or not entry.get("events") or not entry.get("why"):
+            raise RecordError(f"{where}: needs events = [...] and why = '...'")
+        for e in entry["events"]:
+            if e not in events:
+                raise RecordError(f"{where}: key events: unknown event {e!r}")
+        covered |= set(entry["events"])
+    for ident in events:
+        if ident not in covered:
+            raise RecordError(f"observations file {path}: event {ident} is read by no rule "
+                              "and not listed under [[unexpressed]] with why")
+    if not any(r.weight > 0 for r in rules):
+        raise RecordError(f"observations file {path}: no rule has weight > 0; nothing to fit")
+    return Observations(path, events, rules, scales, unexpressed, months, cutoff, record_path)
