@@ -23,13 +23,13 @@ NAME = "calibrate"
 HELP = "calibrate to the record July 2023 – June 2024 (ELFI ABC-SMC); write the posterior"
 
 #: (particles, rounds, batch size, predictive runs) by mode.
-DEFAULTS = {"full": (1000, 6, 5000, 2000), "quick": (100, 2, 1000, 300)}
+DEFAULTS = {"full": (1000, 6, 5000, 2000), "quick": (50, 2, 500, 200)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--particles --rounds --seed --quick --scenario --observations --out."""
     parser.add_argument("--particles", type=positive_int, default=None,
-                        help="population size (default 1000; 100 with --quick)")
+                        help="population size (default 1000; 50 with --quick)")
     parser.add_argument("--rounds", type=positive_int, default=None,
                         help="most ABC-SMC rounds (default 6; 2 with --quick)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed (default 0)")
