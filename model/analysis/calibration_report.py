@@ -260,3 +260,34 @@ def report_text(scenario: Scenario, observations: Observations, posterior: Poste
     lines += ["", "Intelligence estimates of volumes disagree (confidence M rules weigh half);"
               " events after June 2024 are never used.", ""]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the calibrated scenario
+
+
+def scenario_text(posterior: Posterior, *, name: str, sample_file: str, extends: str,
+                  horizon: int, start: str, command: str) -> str:
+    """A scenario file that extends ``extends`` and carries ``posterior`` as its joint
+    sample; each calibrated parameter's point value is its posterior median (used where
+    one value is needed, e.g. the stage game), with ``record`` as its source."""
+    sections: dict[str, list[str]] = {}
+    for key in posterior.keys:
+        section, leaf = key.rsplit(".", 1)
+        lo, med, hi = posterior.quantiles(key)
+        prior = posterior.priors[key]
+        why = (f"posterior median of the calibration to the record (90% interval {lo:.3g}"
+               f"-{hi:.3g}, prior {prior.low:g}-{prior.high:g}); each run draws its value "
+               f"from the joint sample")
+        sections.setdefault(section, []).append(
+            f'{leaf} = {{ value = {med:.6g}, source = "record", why = "{why}" }}')
+    lines = ["# The baseline's incentives fitted to what happened July 2023 - June 2024 and "
+             "projected to December 2028.", f"# Written by `{command}`; the posterior "
+             f"({len(posterior.weights)} weighted particles) is {sample_file}:",
+             "# every run draws one particle from its own seed. Rerun the command to refit.",
+             f'extends = "{extends}"', f'name = "{name}"',
+             'description = "The baseline\'s incentives fitted to the record of July 2023 - '
+             'June 2024, projected to December 2028"', f'start = "{start}"',
+             f"horizon = {horizon}", "", "[sample]", f'file = "{sample_file}"']
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
+    return "\n".join(lines) + "\n"

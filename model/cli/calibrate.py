@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from ..analysis.calibration_elfi import PRIORS, calibrate
@@ -13,6 +14,7 @@ from ..analysis.calibration_report import (
     predictive_check,
     predictive_met,
     report_text,
+    scenario_text,
     with_posterior,
 )
 from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
@@ -22,6 +24,8 @@ from .common import RESULTS_DIR, UsageError, positive_int, report_written, seed_
 NAME = "calibrate"
 HELP = "calibrate to the record July 2023 – June 2024 (ELFI ABC-SMC); write the posterior"
 
+#: Months of a scenario written with --write-scenario: July 2023 to December 2028.
+CALIBRATED_HORIZON = 65
 #: (particles, rounds, batch size, predictive runs) by mode.
 DEFAULTS = {"full": (1000, 6, 5000, 2000), "quick": (50, 2, 500, 200)}
 
@@ -44,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the forecast-skill calibration on events to March 2024")
     parser.add_argument("--out", default=None, help="output folder (default "
                         "results/calibration)")
+    parser.add_argument("--write-scenario", metavar="NAME", default=None,
+                        help="also write experiments/scenarios/NAME.toml and NAME.posterior.csv "
+                             "(the scenario carrying the posterior; e.g. calibrated)")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -107,6 +114,16 @@ def execute(args: argparse.Namespace) -> int:
                    "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
                    "rules": list(posterior.rules)}))
         files = list(folder.files)
+    if args.write_scenario:
+        from ..core.paths import SCENARIO_DIR
+
+        name = args.write_scenario
+        posterior.write_csv(SCENARIO_DIR / f"{name}.posterior.csv")
+        (SCENARIO_DIR / f"{name}.toml").write_text(scenario_text(
+            posterior, name=name, sample_file=f"{name}.posterior.csv",
+            extends=scenario.name, horizon=CALIBRATED_HORIZON, start=scenario.start,
+            command="python run.py " + " ".join(sys.argv[1:])), encoding="utf-8")
+        print(f"wrote {SCENARIO_DIR / name}.toml and {name}.posterior.csv")
     for key in posterior.keys:
         lo, med, hi = posterior.quantiles(key)
         print(f"  {key:<40} median {med:.3g}  90% {lo:.3g}–{hi:.3g}")
