@@ -274,22 +274,6 @@ def test_a_child_scenario_fixes_what_it_sets_again(tmp_path):
     assert (table["war_demand"] == 0.4).all()
 
 
-def test_sampled_runs_equal_mesa_runs(tmp_path):
-    from model import AllianceModel
-
-    scenario = load_scenario(sampled_scenario(tmp_path, [(1, 0.1, 0.2), (2, 0.3, 0.9)]))
-    seeds = [0, 7, 2**63]
-    table = run_ensemble(scenario, seeds=seeds, months=6)
-    for i, seed in enumerate(seeds):
-        m = AllianceModel(scenario, seed=seed)
-        m.run(6)
-        single = m.table()
-        run = table[table["run"] == i].reset_index(drop=True)
-        for column in ("alliance_strength", "munitions_flow", "particle", "war_demand"):
-            np.testing.assert_array_equal(single[column].to_numpy(float),
-                                          run[column].to_numpy(float), err_msg=column)
-
-
 @pytest.mark.parametrize(("rows", "expected"), [
     ("weight,dynamics.alliance_growth\n1,1.5\n", "row 2: column dynamics.alliance_growth"),
     ("weight,dynamics.no_such\n1,0.1\n", "unknown parameter 'dynamics.no_such'"),

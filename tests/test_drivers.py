@@ -22,6 +22,7 @@ from model import (
 )
 from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
 from model.core.parameters import INITIAL, SPECS
+from model.core.paths import SCENARIO_DIR
 from model.core.sampling import derive_seeds
 from model.ensemble import run_ensemble
 
@@ -176,6 +177,21 @@ def test_ensemble_equals_mesa_for_shipped_scenarios(name):
     for i, seed in enumerate(SEEDS[:2]):
         assert_same_run(mesa_table(scenario, seed), ensemble[ensemble["run"] == i],
                         list(scenario.distributions()))
+
+
+def test_ensemble_equals_mesa_with_a_joint_sample(tmp_path):
+    """Each run draws its particle from its own seed, identically in both drivers."""
+    (tmp_path / "post.csv").write_text("weight,dynamics.alliance_growth,levers.war_demand\n"
+                                       "1,0.1,0.2\n2,0.3,0.9\n0.5,0.2,0.6\n")
+    path = tmp_path / "sampled.toml"
+    path.write_text(f'extends = "{SCENARIO_DIR / "baseline.toml"}"\nname = "sampled"\n'
+                    '[sample]\nfile = "post.csv"\n')
+    scenario = load_scenario(str(path))
+    ensemble = run_ensemble(scenario, seeds=SEEDS, months=MONTHS)
+    drawn = ["dynamics.alliance_growth", "levers.war_demand", "particle"]
+    for i, seed in enumerate(SEEDS):
+        assert_same_run(mesa_table(scenario, seed), ensemble[ensemble["run"] == i], drawn)
+    assert ensemble.groupby("run")["particle"].nunique().eq(1).all()
 
 
 def test_best_responses_are_deterministic_given_the_state():
