@@ -86,6 +86,7 @@ class Posterior:
     simulations: int = 0
     wall_time: float = 0.0
     seed: int = 0
+    cpu_time: float = 0.0
 
     def column(self, key: str) -> np.ndarray:
         """All particles' values of ``key``."""
@@ -150,7 +151,7 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     priors = dict(PRIORS if priors is None else priors)
     keys = tuple(priors)
     weights = rule_weights(observations)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     model = elfi.new_model()
     nodes = [elfi.Prior("uniform", p.low, p.high - p.low, model=model, name=_node(p.key))
              for p in priors.values()]
@@ -176,7 +177,8 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
                 f"{int(pop.n_sim)} simulations")
     return Posterior(keys, samples, w / w.sum(), priors,
                      tuple(r.id for r in observations.fitted()), history,
-                     int(result.n_sim), time.perf_counter() - started, seed)
+                     int(result.n_sim), time.perf_counter() - started, seed,
+                     time.process_time() - cpu)
 
 
 def _node(key: str) -> str:

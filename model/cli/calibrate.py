@@ -110,6 +110,7 @@ def execute(args: argparse.Namespace) -> int:
             extra={"particles": particles, "rounds": posterior.rounds,
                    "simulations": posterior.simulations,
                    "calibration_seconds": round(posterior.wall_time, 1),
+                   "calibration_cpu_seconds": round(posterior.cpu_time, 1),
                    "observations": str(observations.path),
                    "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
                    "rules": list(posterior.rules)}))
