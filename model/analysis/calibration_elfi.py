@@ -63,6 +63,12 @@ def _priors() -> dict[str, Prior]:
         "dynamics.level_treaty": (
             0.65, 0.9, "the strength at which the treaty is signed is an assumption "
             "(baseline 0.8); the treaty month (R17) informs it"),
+        "russia.weights.treaty_value": (
+            1.0, 4.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
+            "to twice the baseline 2.0; the treaty month (R17) informs it"),
+        "north_korea.weights.treaty_value": (
+            1.0, 4.0, "the insurance a treaty gives Pyongyang is judgment: half to twice the "
+            "baseline 2.0; the treaty month (R17) informs it"),
     }
     priors.update({k: Prior(k, *v) for k, v in extra.items() if k in SPECS})
     return priors
