@@ -5,6 +5,8 @@ joint parameter samples in scenarios, ELFI ABC-SMC (same seed, parameter recover
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -355,7 +357,10 @@ def test_same_seed_same_posterior(tmp_path):
 
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
-    result = cli("calibrate", "--quick", "--seed", "1", "--out", str(out))
+    # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow
+    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "--quick",
+                             "--seed", "1", "--out", str(out)], capture_output=True, text=True,
+                            timeout=1200)
     assert result.returncode == 0, result.stderr
     for name in ("posterior.csv", "forecast_posterior.csv", "report.md", "parameters.png",
                  "predictive.png", "predictive.csv", "manifest.json"):
