@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..core.parameters import ASSUMPTION, SPECS
+from ..core.parameters import ASSUMPTION, RECORD, SPECS
 from ..core.schema import Distribution, Scenario
 from .common import key_value, scenario_from
 
@@ -39,9 +39,12 @@ def parameter_rows(scenario: Scenario) -> list[dict[str, str]]:
         value = _format_value(param.value)
         if key in scenario.overrides:
             value += " (override)"
+        elif scenario.sample is not None and key in scenario.sample.active_keys():
+            value += " (median; runs draw from the sample)"
         rows.append({"key": key, "value": value, "range": spec.allowed(), "unit": spec.unit,
                      "provenance": param.provenance(), "meaning": spec.meaning,
-                     "article_only": ASSUMPTION not in param.source})
+                     "article_only": ASSUMPTION not in param.source
+                     and RECORD not in param.source})
     return rows
 
 
@@ -62,8 +65,10 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     article = sum(r["article_only"] for r in rows)
     print(f"Parameters of scenario '{scenario.name}' ({scenario.path})")
+    fitted = sum("record" in r["provenance"].split(":")[0] for r in rows)
     print(f"{len(rows)} parameters: {article} rest on the article alone, "
-          f"{len(rows) - article} involve an explicit assumption\n")
+          f"{len(rows) - article - fitted} involve an explicit assumption"
+          + (f", {fitted} are fitted to the record" if fitted else "") + "\n")
     width = max(len(r["key"]) for r in rows)
     vwidth = max(len(r["value"]) for r in rows)
     section = None
