@@ -302,8 +302,7 @@ GROWTH = Prior("dynamics.alliance_growth", 0.05, 0.4, "test range")
 def synthetic_rules(tmp_path, truth: float):
     """A synthetic record: the treaty month window and strength at month 10 that runs at
     ``dynamics.alliance_growth = truth`` show (their middle half of runs)."""
-    scenario = load_scenario("baseline", {"dynamics.alliance_growth": truth,
-                                          "dynamics.level_treaty": 0.7})
+    scenario = load_scenario("baseline", {"dynamics.alliance_growth": truth})
     runs = run_ensemble(scenario, runs=300, seed=99, months=16)
     strength = runs[runs["month"] == 10]["alliance_strength"]
     lo, hi = np.quantile(strength, [0.25, 0.75])
