@@ -132,5 +132,5 @@ def execute(args: argparse.Namespace) -> int:
     for row in table.itertuples():
         print(f"  {row.rule:<28} posterior {100 * row.posterior:5.1f}%  "
               f"(baseline {100 * row.baseline:5.1f}%)")
-    report_written(out, ", ".join(files), started)
+    report_written(out, files, started)
     return 0
