@@ -202,7 +202,8 @@ def test_headline_script_runs_small(tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--outcome", "treaty_by_99"), "--outcome: unknown metric 'treaty_by_99'; allowed:"),
-    (("--outcome", "treaty_by_24", "--above", "2"), "no future has treaty_by_24 above 2"),
+    (("--outcome", "treaty_by_3", "--above", "2"), "unknown metric 'treaty_by_3'"),
+    (("--outcome", "treaty_by_24"), "needs runs of at least 24 months"),
     (("--above", "0.2", "--below", "0.3"), "not allowed with argument"),
 ])
 def test_discover_bad_input_is_one_line(args, message, capsys):

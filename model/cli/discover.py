@@ -18,6 +18,7 @@ from .common import (
     positive_int,
     progress_bar,
     report_written,
+    require_months,
     scenario_from,
 )
 
@@ -79,6 +80,7 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenario = scenario_from(args)
     metric = metric_from(args.outcome, "--outcome")
+    require_months(metric, scenario, args.months)
     if args.samples < 20:
         raise UsageError(f"--samples {args.samples}: need at least 20 futures to find boxes")
     out = args.out or RESULTS_DIR / f"discover_{metric.name}"
@@ -93,6 +95,6 @@ def execute(args: argparse.Namespace) -> int:
     except DiscoveryError as exc:
         raise UsageError(f"discover: {exc}") from None
     print(write_discovery(result, out, scenario, started))
-    report_written(out, "report.md, peeling.png, boxes.png, futures.csv, boxes.csv, cart.txt, "
-                   "manifest.json", started)
+    report_written(out, ["report.md", "peeling.png", "boxes.png", "futures.csv", "boxes.csv",
+                         "cart.txt", "manifest.json"], started)
     return 0

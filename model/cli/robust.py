@@ -27,6 +27,7 @@ from .common import (
     positive_int,
     progress_bar,
     report_written,
+    require_months,
     scenario_from,
 )
 
@@ -82,6 +83,8 @@ def execute(args: argparse.Namespace) -> int:
     pairs = [_outcome(o) for o in args.outcome] or [
         (metric_from(k, "--outcome"), v) for k, v in US_OUTCOMES.items()]
     metrics = list({m.name: m for m, _ in pairs}.values())
+    for metric in metrics:
+        require_months(metric, scenario, args.months)
     better = {m.name: b for m, b in pairs}
     if args.samples < 2:
         raise UsageError(f"--samples {args.samples}: need at least 2 futures")
@@ -96,6 +99,6 @@ def execute(args: argparse.Namespace) -> int:
     except RobustError as exc:
         raise UsageError(f"robust: {exc}") from None
     print(write_robust(result, out, scenario, started))
-    report_written(out, "report.md, policy_outcomes.png, regret.png, robustness.csv, "
-                   "outcomes.csv, manifest.json", started)
+    report_written(out, ["report.md", "policy_outcomes.png", "regret.png", "robustness.csv",
+                         "outcomes.csv", "manifest.json"], started)
     return 0
