@@ -135,9 +135,11 @@ class Executor:
                                      ) from None
         import dask
 
-        # fork: workers start in a fraction of a second with the model already imported
-        # (spawn re-imports everything in every worker: seconds each)
-        method = "fork" if sys.platform == "linux" else None
+        # forkserver: workers fork from a clean single-threaded server process. Plain fork
+        # copies this process with its threads (the Dask event loop, a dashboard server)
+        # and can deadlock a worker on a lock held at the fork (seen: a CI run hung
+        # starting a 3-worker cluster); spawn re-imports everything in every worker.
+        method = "forkserver" if sys.platform == "linux" else None
         config = {"distributed.worker.multiprocessing-method": method} if method else {}
         with dask.config.set(config), warnings.catch_warnings():
             # with the dashboard off, the scheduler still serves /health on a port near 8787
