@@ -21,7 +21,6 @@ from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
 from ..output.results import manifest, output_folder
 from .common import RESULTS_DIR, UsageError, positive_int, report_written, seed_int
 
-NAME = "calibrate"
 HELP = "calibrate to the record July 2023 – June 2024 (ELFI ABC-SMC); write the posterior"
 
 #: Months of a scenario written with --write-scenario: July 2023 to December 2028.

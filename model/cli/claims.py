@@ -17,7 +17,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "claims"
 HELP = "check the article's causal claims C1–C8"
 
 

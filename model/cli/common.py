@@ -21,6 +21,9 @@ from ..core.schema import Scenario
 from ..output import results as results_module
 from ..output.results import RESULTS_DIR, claim_folder
 
+#: What ``python run.py`` runs when no command or scenario is named.
+DEFAULT_SCENARIO = "calibrated"
+
 __all__ = ["RESULTS_DIR", "claim_folder"]
 
 DEFAULT_RUNS = 1000

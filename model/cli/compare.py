@@ -18,7 +18,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "compare"
 HELP = "compare scenarios on the same seeds"
 
 

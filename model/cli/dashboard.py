@@ -14,7 +14,6 @@ import os
 from ..core.scenario import load_scenario
 from .common import UsageError
 
-NAME = "dashboard"
 HELP = "serve the interactive dashboard in the browser (needs the [dashboard] extra)"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

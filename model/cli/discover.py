@@ -22,7 +22,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "discover"
 HELP = "find the conditions (PRIM boxes, CART) under which an outcome happens"
 DEFAULT_SAMPLES = 1000
 

@@ -20,7 +20,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "equilibria"
 HELP = "the stage game at a month and its equilibria"
 
 

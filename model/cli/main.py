@@ -1,10 +1,12 @@
 """The command line behind ``python run.py``: a parser assembled from one module per command.
 
-Each command module declares ``NAME``, ``HELP``, ``add_arguments(parser)`` and
-``execute(args) -> int`` (whose docstring is the command's description); a new command is
-a new module and one entry in ``COMMANDS``. Bad input (a scenario, an override, a flag)
-ends with one line on stderr naming what is wrong and what is allowed, and exit status 2;
-nothing already written is touched.
+Each command is the module of the same name in this package; it declares ``HELP``,
+``add_arguments(parser)`` and ``execute(args) -> int`` (whose docstring is the command's
+description); a new command is a new module and one entry in ``COMMANDS``. Only the command
+being run is imported (some load heavy libraries: ELFI, SALib, EMA Workbench, solara), so a
+one-line error or a quick command does not wait seconds for the others. Bad input (a
+scenario, an override, a flag) ends with one line on stderr naming what is wrong and what
+is allowed, and exit status 2; nothing already written is touched.
 """
 
 from __future__ import annotations
@@ -12,40 +14,36 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from ..core.schema import ScenarioError
 from ..output.results import OutputFolderError
-from . import (
-    calibrate,
-    claims,
-    compare,
-    dashboard,
-    discover,
-    equilibria,
-    params,
-    robust,
-    run,
-    scenarios,
-    sensitivity,
-    sweep,
-)
-from .common import Parser, UsageError
+from .common import DEFAULT_SCENARIO, Parser, UsageError
 
-#: The commands, in the order ``--help`` lists them.
-COMMANDS = (run, params, compare, sweep, sensitivity, equilibria, claims, scenarios, dashboard,
-            discover, robust, calibrate)
+#: The commands (each the module of that name), in the order ``--help`` lists them.
+COMMANDS = ("run", "params", "compare", "sweep", "sensitivity", "equilibria", "claims",
+            "scenarios", "dashboard", "discover", "robust", "calibrate")
 
 
-def build_parser() -> Parser:
-    """The ``run.py`` parser with one sub-command per module in ``COMMANDS``."""
+def command_module(name: str) -> ModuleType:
+    """The module of command ``name`` (one of ``COMMANDS``), imported on first use."""
+    return import_module(f"{__package__}.{name}")
+
+
+def build_parser(commands: Sequence[str] = COMMANDS) -> Parser:
+    """The ``run.py`` parser with one sub-command per name in ``commands`` (all of them by
+    default; ``main`` builds only the one it runs)."""
     parser = Parser(prog="run.py", description="alliance-sim: a game-theory scenario simulator "
                     "of the Russia–North Korea alignment. Without a command: "
-                    f"run {run.DEFAULT_SCENARIO}.")
+                    f"run {DEFAULT_SCENARIO}.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for command in COMMANDS:
+    for name in commands:
+        command = command_module(name)
         description = command.execute.__doc__ + getattr(command, "DESCRIPTION_SUFFIX", "")
-        sub = subparsers.add_parser(command.NAME, help=command.HELP, description=description)
+        sub = subparsers.add_parser(name, help=command.HELP, description=description)
         command.add_arguments(sub)
         sub.set_defaults(func=command.execute)
     return parser
@@ -64,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn known errors into one-line messages."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        parser = build_parser()
         if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-            argv = [run.NAME, *argv]  # no command: run the default scenario
+            argv = ["run", *argv]  # no command: run the default scenario
+        # a known command: build its parser alone; else (--help, a typo) all of them
+        parser = build_parser([argv[0]] if argv[0] in COMMANDS else COMMANDS)
         args = parser.parse_args(argv)
         args.defaults_ = _command_defaults(parser, args.command)
         return args.func(args)

@@ -9,7 +9,6 @@ from ..core.parameters import ASSUMPTION, RECORD, SPECS
 from ..core.schema import Distribution, Scenario
 from .common import key_value, scenario_from
 
-NAME = "params"
 HELP = "print the parameter table with provenance"
 
 

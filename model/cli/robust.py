@@ -31,7 +31,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "robust"
 HELP = "compare policies across sampled futures: percentiles and maximum regret"
 DEFAULT_SAMPLES = 500
 

@@ -8,6 +8,7 @@ import time
 from ..execution import ensemble_table
 from ..output.run_report import write_run
 from .common import (
+    DEFAULT_SCENARIO,
     add_common,
     add_execution_options,
     claim_folder,
@@ -19,10 +20,7 @@ from .common import (
     scenario_from,
 )
 
-NAME = "run"
 HELP = "run a scenario ensemble; write plots and a summary"
-#: What ``python run.py`` runs when no scenario is named.
-DEFAULT_SCENARIO = "baseline"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

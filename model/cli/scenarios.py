@@ -8,7 +8,6 @@ from ..core.paths import SCENARIO_DIR
 from ..core.scenario import available_scenarios, load_scenario
 from ..core.schema import ScenarioError
 
-NAME = "scenarios"
 HELP = "list the scenario files"
 
 

@@ -23,7 +23,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "sensitivity"
 HELP = "rank parameters by global sensitivity"
 
 

@@ -21,7 +21,6 @@ from .common import (
     scenario_from,
 )
 
-NAME = "sweep"
 HELP = "sweep one or two parameters; heatmap or line of a metric"
 DESCRIPTION_SUFFIX = " Metrics: " + "; ".join(
     f"{m.name} = {m.description}" for m in METRICS.values()) + "."
