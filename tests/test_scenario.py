@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import Actor, ScenarioError, available_scenarios, load_scenario
-from model.core.parameters import ASSUMPTION, LOCATORS, SPECS
+from model.core.parameters import ASSUMPTION, LOCATORS, RECORD, SPECS
 from model.core.scenario import parse_override_value
 from model.core.schema import Distribution
 from model.kernels import RULES
@@ -59,9 +59,9 @@ def test_every_parameter_has_provenance(name):
         param = scenario.param(key)
         assert param.source, f"{name}: {key} has no source"
         for item in param.source:
-            assert item in LOCATORS or item == ASSUMPTION, f"{name}: {key} cites {item!r}"
-        if ASSUMPTION in param.source:
-            assert param.why and param.why.strip(), f"{name}: {key} is an assumption without why"
+            assert item in LOCATORS or item in (ASSUMPTION, RECORD), f"{name}: {key} cites {item!r}"
+        if ASSUMPTION in param.source or RECORD in param.source:
+            assert param.why and param.why.strip(), f"{name}: {key} ({param.source}) has no why"
         assert param.provenance()
 
 

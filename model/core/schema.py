@@ -128,8 +128,9 @@ class Param(BaseModel):
 
     @model_validator(mode="after")
     def _assumptions_explained(self) -> Param:
-        if ASSUMPTION in self.source and not (self.why and self.why.strip()):
-            raise ValueError("a parameter whose source is 'assumption' needs a 'why'")
+        for source in (ASSUMPTION, RECORD):
+            if source in self.source and not (self.why and self.why.strip()):
+                raise ValueError(f"a parameter whose source is {source!r} needs a 'why'")
         return self
 
     def provenance(self) -> str:
@@ -313,6 +314,11 @@ class Posture(BaseModel):
 _ActorModels = {actor: _actor_model(actor) for actor in Actor}
 
 
+#: ``model_dump(context={SAMPLE_SUMMARY: True})`` writes a joint sample as its file, keys and
+#: particle count (manifests); without it the dump holds every particle and round-trips.
+SAMPLE_SUMMARY = "sample_summary"
+
+
 class JointSample(BaseModel):
     """A joint sample of parameters: particles (rows) with weights, read from a CSV file
     beside the scenario (``[sample] file = "..."``; columns ``weight`` and dotted keys).
@@ -362,7 +368,7 @@ class JointSample(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
         data = handler(self)
-        if info.mode == "json":  # manifests: where the sample is, not all its numbers
+        if (info.context or {}).get(SAMPLE_SUMMARY):  # where the sample is, not its numbers
             return {"file": self.file, "keys": list(self.keys), "particles": len(self.values),
                     "fixed": list(self.fixed)}
         return data

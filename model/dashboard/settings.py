@@ -198,6 +198,11 @@ def scenario_toml(applied: Applied, name: str) -> str:
     data = scenario.model_dump(mode="json", exclude={"path", "overrides"})
     data = _drop_none(data)
     data["name"] = name
+    if scenario.sample is not None:
+        # the same joint sample file; a sampled parameter changed here holds in every run
+        # (``set_below`` is how an extending scenario's own values leave the sample)
+        held = set(scenario.sample.fixed) | (set(applied.overrides) & set(scenario.sample.keys))
+        data["sample"] = {"file": scenario.sample.file, "set_below": sorted(held)}
     changed = ", ".join(f"{k} = {v!r}" for k, v in applied.overrides.items()) or "nothing"
     data["description"] = (f"{scenario.description} (exported from the dashboard; "
                            f"changed: {changed})")

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - Windows
 
 from ..core.paths import REPO_ROOT
 from ..core.scenario import Scenario
+from ..core.schema import SAMPLE_SUMMARY
 
 RESULTS_DIR = REPO_ROOT / "results"
 CSV_MAX_ROWS = 200_000
@@ -87,7 +88,8 @@ def manifest(scenario: Scenario, *, command: str, seed: int, runs: int, months: 
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": sorted(files),
         **(extra or {}),
-        "resolved_scenario": scenario.model_dump(mode="json", exclude={"path", "overrides"}),
+        "resolved_scenario": scenario.model_dump(mode="json", exclude={"path", "overrides"},
+                                                 context={SAMPLE_SUMMARY: True}),
     }
 
 
