@@ -44,7 +44,7 @@ _TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("Alliance strength", UNIT_INDEX, (("alliance_strength", "tab:red"),)),
     ("Alliance level (share of runs at each level)", "share of runs", ()),
     (
-        "Flows to Russia and North Korea (mean across runs; band: its 95% interval)",
+        "Flows (mean across runs; band: 95% interval of the mean)",
         UNIT_INDEX,
         (("munitions_flow", "tab:red"), ("aid_flow", "tab:green"), ("tech_flow", "tab:blue")),
     ),
