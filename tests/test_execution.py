@@ -96,6 +96,16 @@ def test_default_chunking_equals_the_ensemble_driver(scenario):
         run_ensemble(scenario, 50, seed=3, months=MONTHS, summary=True), check_exact=True)
 
 
+def test_a_scenario_carrying_a_joint_sample_runs_in_chunks_like_the_driver():
+    """The calibrated scenario's posterior travels with the chunks (not a summary of it)."""
+    calibrated = load_scenario("calibrated")
+    assert calibrated.sample is not None
+    with Executor(chunk_runs=7) as executor:
+        chunked = ensemble_table(calibrated, 20, seed=5, months=MONTHS, executor=executor)
+    pd.testing.assert_frame_equal(chunked, run_ensemble(calibrated, 20, seed=5, months=MONTHS),
+                                  check_exact=True)
+
+
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_local_clusters_give_identical_results(workers, scenario, reference):
     with Executor(workers=workers, chunk_runs=25) as executor:
