@@ -9,6 +9,8 @@ registry, so a newly registered rule is tested without writing anything.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import numpy as np
 import pytest
 from contracts import PROPERTY, GameRuleContract, RuleContract, choose, decide_batch, rows
@@ -129,6 +131,7 @@ class TestEveryRegisteredRule(RuleContract):
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_every_rule_has_its_own_test_class(name):
+    import_module("test_game_rules")  # the game rules' classes live there (also when run alone)
     contract = GameRuleContract if RULES[name].needs_game else RuleContract
     classes = [cls for cls in contract.__subclasses__() if cls.rule_name == name]
     assert classes, f"rule {name!r} has no {contract.__name__} subclass with its own tests"
