@@ -1,11 +1,13 @@
 """Headline experiment: under which conditions does the alliance deepen or unravel?
 
 Scenario discovery (PRIM boxes, with CART as a second view) for two outcomes over the
-same 1,000 sampled futures and seeds: a treaty by month 24 more likely than not (the
-alliance deepens, lt.2), and the arms trade stopped by month 24 in at least a quarter of
-the runs (it unravels; mba.1, mba.3). The same analyses are
-`python run.py discover baseline --outcome treaty_by_24 --above 0.5` and
+same 1,000 sampled futures and seeds: no treaty within the first year in most runs (the
+alliance does not deepen as fast as it did in June 2024, lt.2), and the arms trade stopped
+by month 24 in at least a quarter of the runs (it unravels; mba.1, mba.3). The same
+analyses are `python run.py discover baseline --outcome treaty_by_12 --below 0.5` and
 `python run.py discover baseline --outcome arms_trade_stops_by_24 --above 0.25`.
+(Since the treaty became a decided event, nearly every baseline future has a treaty by
+month 24, so the question moved to month 12.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from model.analysis.metrics import get_metric
 from model.output.results import RESULTS_DIR
 
 SCENARIO = "baseline"
-QUESTIONS = (("treaty_by_24", 0.5), ("arms_trade_stops_by_24", 0.25))
+#: (metric, "above" or "below", threshold): a future is a case when the metric's mean over
+#: its runs lies on that side of the threshold.
+QUESTIONS = (("treaty_by_12", "below", 0.5), ("arms_trade_stops_by_24", "above", 0.25))
 SAMPLES = 1000
 RUNS = 10
 SEED = 0
@@ -31,11 +35,13 @@ def main(samples: int = SAMPLES, runs: int = RUNS, seed: int = SEED,
     """Run both discoveries; return each outcome's box sentences."""
     scenario = load_scenario(SCENARIO)
     found = {}
-    for name, above in QUESTIONS:
+    for name, side, threshold in QUESTIONS:
         started = time.perf_counter()
-        result = run_discovery(scenario, get_metric(name), above=above, samples=samples,
-                               runs=runs, seed=seed, months=months)
-        print(f"## {name} > {above}\n" + write_discovery(result, out / name, scenario, started))
+        result = run_discovery(scenario, get_metric(name), samples=samples, runs=runs,
+                               seed=seed, months=months, **{side: threshold})
+        sign = ">" if side == "above" else "<"
+        print(f"## {name} {sign} {threshold}\n"
+              + write_discovery(result, out / name, scenario, started))
         found[name] = result.sentences()
     print(f"wrote {out}/")
     return found

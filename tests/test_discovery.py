@@ -195,7 +195,7 @@ def test_headline_script_runs_small(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     found = module.main(samples=60, runs=2, months=24, out=tmp_path / "h")
-    assert set(found) == {"treaty_by_24", "arms_trade_stops_by_24"}
+    assert set(found) == {"treaty_by_12", "arms_trade_stops_by_24"}
     for name in found:
         assert (tmp_path / "h" / name / "report.md").exists()
 
