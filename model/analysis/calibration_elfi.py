@@ -119,12 +119,24 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> np.ndarra
     return np.interp(qs, cdf, v)
 
 
+def run_scores(scenario: Scenario, observations: Observations, streams: Streams,
+               values: dict[str, np.ndarray]) -> np.ndarray:
+    """Each run's rule scores ``(runs, rules)``: one run per row of ``streams``, with the
+    per-run parameter ``values``, for ``observations.months`` months."""
+    arrays = simulate(scenario, months=observations.months, streams=streams, values=values)
+    return score_matrix(observations, arrays_from_ensemble(arrays))
+
+
 def batch_simulator(scenario: Scenario, observations: Observations, keys: tuple[str, ...],
-                    seed: int) -> Callable[..., np.ndarray]:
+                    seed: int, client: Any = None) -> Callable[..., np.ndarray]:
     """The ELFI simulator: parameter arrays in, each run's rule scores ``(batch, rules)``
-    out. One call simulates the whole batch at once with the vectorized driver."""
+    out. One call simulates the whole batch at once with the vectorized driver, or, given
+    a Dask ``client``, in one slice of runs per worker. Runs do not interact, so the
+    scores are the same either way: the batch's uniforms are drawn before it is cut."""
     months = observations.months
     n_draws = construction_draws(scenario)
+    shared = None if client is None else client.scatter([scenario, observations],
+                                                        broadcast=True)
 
     def simulate_batch(*params, batch_size: int = 1, random_state=None, meta=None):
         batch_index = 0 if meta is None else int(meta["batch_index"])
@@ -134,8 +146,15 @@ def batch_simulator(scenario: Scenario, observations: Observations, keys: tuple[
                           rng.random((months, batch_size, DRAWS_PER_MONTH)))
         values = {key: np.broadcast_to(np.asarray(p, dtype=float).reshape(-1),
                                        (batch_size,)).copy() for key, p in zip(keys, params)}
-        arrays = simulate(scenario, months=months, streams=streams, values=values)
-        return score_matrix(observations, arrays_from_ensemble(arrays))
+        if client is None:
+            return run_scores(scenario, observations, streams, values)
+        slices = np.array_split(np.arange(batch_size), max(1, len(client.nthreads())))
+        futures = [client.submit(run_scores, *shared,
+                                 Streams(streams.seeds[i], streams.params[i],
+                                         streams.monthly[:, i]),
+                                 {k: v[i] for k, v in values.items()}, pure=False)
+                   for i in slices if len(i)]
+        return np.concatenate(client.gather(futures))
 
     return simulate_batch
 
@@ -143,12 +162,15 @@ def batch_simulator(scenario: Scenario, observations: Observations, keys: tuple[
 def calibrate(scenario: Scenario, observations: Observations, *, particles: int = 1000,
               seed: int = 0, rounds: int = 6, batch_size: int = 5000,
               priors: dict[str, Prior] | None = None, q_threshold: float = 0.99,
-              basis: int = 50, log: Callable[[str], Any] | None = None) -> Posterior:
+              basis: int = 50, log: Callable[[str], Any] | None = None,
+              client: Any = None) -> Posterior:
     """Run adaptive-threshold ABC-SMC and return the final population as a ``Posterior``.
 
     ``particles`` is the population size, ``rounds`` the most SMC rounds, ``batch_size``
     the particles simulated per simulator call, ``basis`` the number of Gaussian basis
-    functions of ELFI's density-ratio (KLIEP) estimate that sets each threshold.
+    functions of ELFI's density-ratio (KLIEP) estimate that sets each threshold. With a
+    Dask ``client`` (the command's cluster) each batch's runs are spread over its workers;
+    ELFI's own loop stays in this process, so the posterior is the same as without.
     """
     import elfi  # imported here: slow to import, and only calibration needs it
     from elfi.methods.density_ratio_estimation import DensityRatioEstimation
@@ -162,7 +184,7 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     nodes = [elfi.Prior("uniform", p.low, p.high - p.low, model=model, name=_node(p.key))
              for p in priors.values()]
     observed = np.zeros((1, len(observations.rules)))
-    sim = elfi.Simulator(batch_simulator(scenario, observations, keys, seed), *nodes,
+    sim = elfi.Simulator(batch_simulator(scenario, observations, keys, seed, client), *nodes,
                          observed=observed, model=model, name="scores")
     sim.uses_meta = True
     disc = elfi.Discrepancy(lambda scores, observed: distance(scores, weights), sim,

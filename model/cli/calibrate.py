@@ -19,7 +19,15 @@ from ..analysis.calibration_report import (
 )
 from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
 from ..output.results import manifest, output_folder
-from .common import RESULTS_DIR, UsageError, positive_int, report_written, seed_int
+from .common import (
+    RESULTS_DIR,
+    UsageError,
+    add_execution_options,
+    executor_from,
+    positive_int,
+    report_written,
+    seed_int,
+)
 
 HELP = "calibrate to the record July 2023 – June 2024 (ELFI ABC-SMC); write the posterior"
 
@@ -50,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write-scenario", metavar="NAME", default=None,
                         help="also write experiments/scenarios/NAME.toml and NAME.posterior.csv "
                              "(the scenario carrying the posterior; e.g. calibrated)")
+    add_execution_options(parser, chunks=False)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -76,16 +85,23 @@ def execute(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else RESULTS_DIR / "calibration"
     print(f"calibrating {len(PRIORS)} parameters of '{scenario.name}' to "
           f"{len(observations.fitted())} rules: {particles} particles, up to {rounds} rounds")
-    posterior = calibrate(scenario, observations, particles=particles, seed=args.seed,
-                          rounds=rounds, batch_size=batch, log=print)
+    with executor_from(args) as executor:
+        if not executor.is_local:
+            print(f"each batch's runs spread over {executor.describe()}")
+        posterior = calibrate(scenario, observations, particles=particles, seed=args.seed,
+                              rounds=rounds, batch_size=batch, log=print,
+                              client=executor.client)
+        forecast = None
+        if args.forecast:
+            early = observations.up_to(observations.forecast_cutoff)
+            print(f"forecast check: calibrating to {len(early.fitted())} rules dated up to "
+                  f"{observations.forecast_cutoff}")
+            forecast = calibrate(scenario, early, particles=particles, seed=args.seed + 1,
+                                 rounds=rounds, batch_size=batch, log=print,
+                                 client=executor.client)
     check = predictive_check(scenario, observations, posterior, runs, args.seed)
-    forecast = forecast_check = None
-    if args.forecast:
-        early = observations.up_to(observations.forecast_cutoff)
-        print(f"forecast check: calibrating to {len(early.fitted())} rules dated up to "
-              f"{observations.forecast_cutoff}")
-        forecast = calibrate(scenario, early, particles=particles, seed=args.seed + 1,
-                             rounds=rounds, batch_size=batch, log=print)
+    forecast_check = None
+    if forecast is not None:
         forecast_check = Check(observations, {
             "prior": check.met["prior"],
             "forecast": predictive_met(with_posterior(scenario, forecast), observations, runs,

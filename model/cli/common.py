@@ -98,10 +98,12 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
                              "1a2b3c4d; see README)")
 
 
-def add_execution_options(parser: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--scheduler``, ``--resume``, ``--chunk-runs``: where the runs go.
+def add_execution_options(parser: argparse.ArgumentParser, chunks: bool = True) -> None:
+    """``--workers``, ``--scheduler``, and with ``chunks`` ``--resume`` and ``--chunk-runs``:
+    where the runs go.
 
     For every command that runs many runs or points; pair with :func:`executor_from`.
+    ``chunks=False`` is for work that is not cut into stored chunks (calibration).
     """
     group = parser.add_argument_group(
         "execution", "where the runs go (README: Running on a cluster); the numbers are the "
@@ -113,6 +115,8 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run the chunks on a running Dask cluster, e.g. "
                             "tcp://10.0.0.5:8786")
+    if not chunks:
+        return
     group.add_argument("--resume", type=Path, default=None, metavar="DIR",
                        help="keep each finished chunk in DIR and reuse those already there; "
                             "rerun the same command to finish an interrupted one")
@@ -131,13 +135,15 @@ def executor_from(args: argparse.Namespace):
 
     try:
         executor = Executor(workers=args.workers, scheduler=args.scheduler,
-                            store=args.resume, chunk_runs=args.chunk_runs)
+                            store=getattr(args, "resume", None),
+                            chunk_runs=getattr(args, "chunk_runs", None))
         if args.scheduler is not None:
             executor.client  # noqa: B018 - connect now
     except ExecutionError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"--resume {args.resume}: {exc.strerror or exc}") from None
+        raise UsageError(f"--resume {getattr(args, 'resume', '')}: {exc.strerror or exc}"
+                         ) from None
     return executor
 
 
