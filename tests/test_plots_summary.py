@@ -16,7 +16,7 @@ from model.output.plots import (
     plot_trajectories,
     quantile_bands,
 )
-from model.output.statistics import wilson_interval
+from model.output.statistics import estimate, mean_interval, wilson_interval
 from model.output.summary import format_summary, summarize
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -236,3 +236,12 @@ def test_plots_handle_degenerate_tables(runs, months):
 def test_plot_without_path_returns_figure(table):
     fig = plot_trajectories(table.drop(columns=["aid_flow"]), "No aid", start=START)
     assert fig.axes
+
+
+def test_an_estimate_never_leaves_the_range_its_values_can_take():
+    months = np.array([30.0, 30.0, 12.0, 30.0, 29.0, 30.0])  # months evading, of 30
+    mean, lo, hi = mean_interval(months)
+    assert hi > 30  # the normal interval alone spills past the horizon
+    clipped = estimate(months, is_probability=False, bounds=(0.0, 30.0))
+    assert clipped == (mean, lo, 30.0)
+    assert estimate(months, is_probability=False) == (mean, lo, hi)

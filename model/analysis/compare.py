@@ -19,7 +19,7 @@ from ..ensemble.driver import EnsembleArrays
 from ..execution import Executor, ensemble_job, run_jobs
 from ..output.plots import displayable, finish, format_time_axis
 from ..output.statistics import estimate, mean_interval
-from .metrics import METRICS
+from .metrics import METRICS, Metric
 
 OUTCOMES = ("treaty_by_12", "treaty_by_24", "treaty_by_36", "munitions_total",
             "nk_tech_final", "sanctions_integrity_final", "evasion_months")
@@ -43,6 +43,15 @@ class Comparison:
     runs: int
     seed: int
     start: str  # month 0 of the scenarios, YYYY-MM
+
+
+_FULL_RANGE = {"probability": (0.0, 1.0), "index 0–1": (0.0, 1.0)}
+
+
+def outcome_range(metric: Metric, months: int) -> tuple[float, float]:
+    """The values an outcome can take: 0–1 for probabilities and indices, else 0 to the
+    horizon (its counts are of months)."""
+    return _FULL_RANGE.get(metric.unit, (0.0, float(months)))
 
 
 def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.DataFrame:
@@ -69,7 +78,7 @@ def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.Dat
             if available:
                 values = metric(arrays[name])
                 row["estimate"], row["ci_low"], row["ci_high"] = estimate(
-                    values, metric.is_probability)
+                    values, metric.is_probability, outcome_range(metric, months))
                 (row["difference"], row["diff_ci_low"],
                  row["diff_ci_high"]) = mean_interval(values - base)
             rows.append(row)
@@ -168,9 +177,6 @@ def plot_trajectories(comparison: Comparison, path: str | PathLike | None = None
 
 
 #: Outcomes whose x range is fixed by their unit, so panels share a scale.
-_FULL_RANGE = {"probability": (0.0, 1.0), "index 0–1": (0.0, 1.0)}
-
-
 def plot_outcomes(comparison: Comparison, path: str | PathLike | None = None) -> Figure:
     """One panel per outcome: each scenario's estimate with its 95% interval.
 
@@ -190,7 +196,7 @@ def plot_outcomes(comparison: Comparison, path: str | PathLike | None = None) ->
         ax.set_yticks(y, [displayable(n) for n in names], fontsize=8)
         ax.set_title(metric.description, fontsize=9, wrap=True)
         ax.set_xlabel(metric.unit)
-        lo, hi = _FULL_RANGE.get(metric.unit, (0.0, float(months)))
+        lo, hi = outcome_range(metric, months)
         pad = 0.03 * (hi - lo)
         ax.set_xlim(lo - pad, hi + pad)
         ax.set_ylim(-0.7, len(names) - 0.3)

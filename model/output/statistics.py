@@ -46,12 +46,17 @@ def mean_interval(values: np.ndarray, z: float = 1.96) -> tuple[float, float, fl
     return mean, mean - half, mean + half
 
 
-def estimate(values: np.ndarray, is_probability: bool) -> tuple[float, float, float]:
+def estimate(values: np.ndarray, is_probability: bool,
+             bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean of per-run ``values`` with its 95% interval: Wilson when the values are 0/1
-    outcomes (sensible at 0 and 1), normal otherwise."""
+    outcomes (sensible at 0 and 1), normal otherwise, cut to ``bounds`` (the values' own
+    range, e.g. 0 to the horizon for a count of months: a mean cannot leave it)."""
     values = np.asarray(values, dtype=float)
     if is_probability:
         k = int(round(values.sum()))
         lo, hi = wilson_interval(k, len(values))
         return k / len(values), lo, hi
-    return mean_interval(values)
+    mean, lo, hi = mean_interval(values)
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return mean, lo, hi
