@@ -12,7 +12,7 @@ from pathlib import Path
 
 from model import load_scenario
 from model.analysis.claims import check_claims
-from model.analysis.reports import write_claims
+from model.analysis.reports.claims import write_claims
 from model.output.results import RESULTS_DIR
 
 RUNS = 2000

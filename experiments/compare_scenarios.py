@@ -12,7 +12,7 @@ from pathlib import Path
 
 from model import load_scenario
 from model.analysis.compare import compare
-from model.analysis.reports import write_comparison
+from model.analysis.reports.comparison import write_comparison
 from model.output.results import RESULTS_DIR
 
 SCENARIOS = ["baseline", "ukraine_ceasefire", "us_enforcement", "isolation_rises",

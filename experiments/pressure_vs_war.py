@@ -14,7 +14,7 @@ from pathlib import Path
 
 from model import load_scenario
 from model.analysis.metrics import get_metric
-from model.analysis.reports import write_sweep
+from model.analysis.reports.sweep import write_sweep
 from model.analysis.sweep import parse_axis, sweep
 from model.output.results import RESULTS_DIR
 

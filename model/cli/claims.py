@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..analysis.claims import check_claims
-from ..analysis.reports import write_claims
+from ..analysis.reports.claims import write_claims
 from .common import (
     add_common,
     add_execution_options,

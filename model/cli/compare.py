@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..analysis.compare import compare
-from ..analysis.reports import write_comparison
+from ..analysis.reports.comparison import write_comparison
 from .common import (
     add_common,
     add_execution_options,

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..analysis.equilibria import analyse, regime_map, stage_game_text, state_at
-from ..analysis.reports import write_equilibria
+from ..analysis.reports.equilibria import write_equilibria
 from ..analysis.sweep import parse_axis
 from .common import (
     UsageError,

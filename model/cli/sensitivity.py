@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..analysis.reports import write_sensitivity
+from ..analysis.reports.sensitivity import write_sensitivity
 from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol
 from ..core.schema import ScenarioError
 from .common import (

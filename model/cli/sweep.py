@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..analysis.metrics import METRICS
-from ..analysis.reports import write_sweep
+from ..analysis.reports.sweep import write_sweep
 from ..analysis.sweep import parse_axis, sweep
 from .common import (
     add_common,

@@ -1,5 +1,5 @@
 """What every experiment report shares: the header that states the scenario, overrides,
-runs and seed. The writers of each experiment live in ``model.analysis.reports``."""
+runs and seed. The writers of each experiment live in ``model.analysis.reports`` (a module each)."""
 
 from __future__ import annotations
 
