@@ -176,6 +176,22 @@ def test_default_folder_is_per_configuration(results_dir, capsys):
     assert status == 0 and len(list(results_dir.iterdir())) == 2
 
 
+def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsys):
+    """`sweep` on the baseline and on `calibrated` with the same flags never share a folder;
+    discovery too gets a folder per configuration."""
+    sweep = ("--x", "levers.war_demand=0:1:2", "--metric", "munitions_total", *SMALL)
+    assert cli(capsys, "sweep", *sweep)[0] == 0
+    assert cli(capsys, "sweep", "calibrated", *sweep)[0] == 0
+    names = sorted(p.name for p in results_dir.iterdir())
+    assert len(names) == 2 and "calibrated" in names[1] and "calibrated" not in names[0]
+    discover = ("--outcome", "munitions_total", "--above", "0.5", "--samples", "20",
+                "--runs", "1", "--months", "2", "--no-china")
+    for scenario in ("baseline", "calibrated"):
+        status, _, err = cli(capsys, "discover", scenario, *discover)
+        assert status == 0, err
+    assert len(list(results_dir.glob("discover_munitions_total*"))) == 2
+
+
 # ---------------------------------------------------------------- one run per folder
 
 

@@ -20,9 +20,10 @@ from ..analysis.calibration_report import (
 from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
 from ..output.results import manifest, output_folder
 from .common import (
-    RESULTS_DIR,
     UsageError,
     add_execution_options,
+    claim_folder,
+    default_out,
     executor_from,
     positive_int,
     report_written,
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-forecast", dest="forecast", action="store_false",
                         help="skip the forecast-skill calibration on events to March 2024")
     parser.add_argument("--out", default=None, help="output folder (default "
-                        "results/calibration)")
+                        "results/calibration, or results/calibration-TAGS for other options)")
     parser.add_argument("--write-scenario", metavar="NAME", default=None,
                         help="also write experiments/scenarios/NAME.toml and NAME.posterior.csv "
                              "(the scenario carrying the posterior; e.g. calibrated)")
@@ -82,54 +83,56 @@ def execute(args: argparse.Namespace) -> int:
     particles, rounds, batch, runs = DEFAULTS["quick" if args.quick else "full"]
     particles = args.particles or particles
     rounds = args.rounds or rounds
-    out = Path(args.out) if args.out else RESULTS_DIR / "calibration"
-    print(f"calibrating {len(PRIORS)} parameters of '{scenario.name}' to "
-          f"{len(observations.fitted())} rules: {particles} particles, up to {rounds} rounds")
-    with executor_from(args) as executor:
-        if not executor.is_local:
-            print(f"each batch's runs spread over {executor.describe()}")
-        posterior = calibrate(scenario, observations, particles=particles, seed=args.seed,
-                              rounds=rounds, batch_size=batch, log=print,
-                              client=executor.client)
-        forecast = None
-        if args.forecast:
-            early = observations.up_to(observations.forecast_cutoff)
-            print(f"forecast check: calibrating to {len(early.fitted())} rules dated up to "
-                  f"{observations.forecast_cutoff}")
-            forecast = calibrate(scenario, early, particles=particles, seed=args.seed + 1,
-                                 rounds=rounds, batch_size=batch, log=print,
-                                 client=executor.client)
-    check = predictive_check(scenario, observations, posterior, runs, args.seed)
-    forecast_check = None
-    if forecast is not None:
-        forecast_check = Check(observations, {
-            "prior": check.met["prior"],
-            "forecast": predictive_met(with_posterior(scenario, forecast), observations, runs,
-                                       args.seed)})
-    text = report_text(scenario, observations, posterior, check, runs=runs, seed=args.seed,
-                       forecast=forecast, forecast_check=forecast_check,
-                       wall_time=time.perf_counter() - started)
-    with output_folder(out) as folder:
-        posterior.write_csv(folder.path("posterior.csv"))
+    out = Path(args.out) if args.out else default_out("calibration", args)
+    with claim_folder(out):  # checked and locked before calibrating
+        print(f"calibrating {len(PRIORS)} parameters of '{scenario.name}' to "
+              f"{len(observations.fitted())} rules: {particles} particles, "
+              f"up to {rounds} rounds")
+        with executor_from(args) as executor:
+            if not executor.is_local:
+                print(f"each batch's runs spread over {executor.describe()}")
+            posterior = calibrate(scenario, observations, particles=particles, seed=args.seed,
+                                  rounds=rounds, batch_size=batch, log=print,
+                                  client=executor.client)
+            forecast = None
+            if args.forecast:
+                early = observations.up_to(observations.forecast_cutoff)
+                print(f"forecast check: calibrating to {len(early.fitted())} rules dated up to "
+                      f"{observations.forecast_cutoff}")
+                forecast = calibrate(scenario, early, particles=particles, seed=args.seed + 1,
+                                     rounds=rounds, batch_size=batch, log=print,
+                                     client=executor.client)
+        check = predictive_check(scenario, observations, posterior, runs, args.seed)
+        forecast_check = None
         if forecast is not None:
-            forecast.write_csv(folder.path("forecast_posterior.csv"))
-        folder.write_table("predictive", check.table())
-        folder.save_figure("parameters.png",
-                           lambda p: plot_parameters(posterior, p, extra=forecast))
-        folder.save_figure("predictive.png", lambda p: plot_predictive(check, p))
-        folder.write_text("report.md", text)
-        folder.write_json("manifest.json", manifest(
-            scenario, command="calibrate", seed=args.seed, runs=runs,
-            months=observations.months, wall_time=time.perf_counter() - started,
-            files=[*folder.files, "manifest.json"],
-            extra={"particles": particles, "rounds": posterior.rounds,
-                   "simulations": posterior.simulations,
-                   "calibration_seconds": round(posterior.wall_time, 1),
-                   "calibration_cpu_seconds": round(posterior.cpu_time, 1),
-                   "observations": str(observations.path),
-                   "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
-                   "rules": list(posterior.rules)}))
-        files = list(folder.files)
+            forecast_check = Check(observations, {
+                "prior": check.met["prior"],
+                "forecast": predictive_met(with_posterior(scenario, forecast), observations, runs,
+                                           args.seed)})
+        text = report_text(scenario, observations, posterior, check, runs=runs, seed=args.seed,
+                           forecast=forecast, forecast_check=forecast_check,
+                           wall_time=time.perf_counter() - started)
+        with output_folder(out) as folder:
+            posterior.write_csv(folder.path("posterior.csv"))
+            if forecast is not None:
+                forecast.write_csv(folder.path("forecast_posterior.csv"))
+            folder.write_table("predictive", check.table())
+            folder.save_figure("parameters.png",
+                               lambda p: plot_parameters(posterior, p, extra=forecast))
+            folder.save_figure("predictive.png", lambda p: plot_predictive(check, p))
+            folder.write_text("report.md", text)
+            folder.write_json("manifest.json", manifest(
+                scenario, command="calibrate", seed=args.seed, runs=runs,
+                months=observations.months, wall_time=time.perf_counter() - started,
+                files=[*folder.files, "manifest.json"],
+                extra={"particles": particles, "rounds": posterior.rounds,
+                       "simulations": posterior.simulations,
+                       "calibration_seconds": round(posterior.wall_time, 1),
+                       "calibration_cpu_seconds": round(posterior.cpu_time, 1),
+                       "observations": str(observations.path),
+                       "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
+                       "rules": list(posterior.rules)}))
+            files = list(folder.files)
     if args.write_scenario:
         from ..core.paths import SCENARIO_DIR
 

@@ -166,14 +166,17 @@ _TAGGED = {"runs": "runs", "seed": "seed", "months": "m"}
 #: Attributes of the parsed arguments that do not change what is computed.
 _NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "markdown",
                       # where it runs never changes the numbers
-                      "workers", "scheduler", "resume", "chunk_runs"}
+                      "workers", "scheduler", "resume", "chunk_runs",
+                      # a side effect (calibrate writes a scenario too), not a setting
+                      "write_scenario"}
 
 
 def default_out(base: str, args: argparse.Namespace) -> Path:
     """The default output folder: one per configuration, so none replaces another's.
 
     ``results/BASE`` when every option has its default; otherwise ``results/BASE-TAGS``,
-    where the tags name what differs — ``runs5000``, ``seed3``, ``m48`` (months) — and an
+    where the tags name what differs — ``runs5000``, ``seed3``, ``m48`` (months), a shipped
+    scenario other than the command's default by its name — and an
     8-digit digest stands for everything else (``--set`` overrides, a scenario given as a
     path, grid axes, metric, ...). The same command line always maps to the same folder,
     so a rerun replaces its own results and never another configuration's. ``main``
@@ -192,7 +195,8 @@ def default_out(base: str, args: argparse.Namespace) -> Path:
         if key in _TAGGED:
             tags.append(f"{_TAGGED[key]}{value}")
         elif key == "scenario" and value in library:
-            continue  # a shipped scenario: BASE already names it
+            if value != base:  # a shipped scenario is named in the folder (run's BASE is it)
+                tags.append(value)
         elif key in ("scenario", "scenarios"):
             names = value if isinstance(value, list) else [value]
             rest[key] = [n if n in library else os.path.abspath(n) for n in names]

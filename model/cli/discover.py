@@ -9,10 +9,11 @@ from ..analysis.discovery import DiscoveryError, run_discovery, write_discovery
 from ..analysis.futures import joint_sample
 from ..analysis.metrics import METRICS
 from .common import (
-    RESULTS_DIR,
     UsageError,
     add_common,
     add_execution_options,
+    claim_folder,
+    default_out,
     executor_from,
     metric_from,
     positive_int,
@@ -82,18 +83,18 @@ def execute(args: argparse.Namespace) -> int:
     require_months(metric, scenario, args.months)
     if args.samples < 20:
         raise UsageError(f"--samples {args.samples}: need at least 20 futures to find boxes")
-    out = args.out or RESULTS_DIR / f"discover_{metric.name}"
-    try:
-        with executor_from(args) as executor, progress_bar(args.samples, "futures") as bar:
-            result = run_discovery(scenario, metric, above=args.above, below=args.below,
-                                   samples=args.samples, runs=args.runs, seed=args.seed,
-                                   months=args.months, china=args.china,
-                                   joint=joint_sample(scenario), max_boxes=args.boxes,
-                                   min_density=args.min_density, progress=bar.update,
-                                   executor=executor)
-    except DiscoveryError as exc:
-        raise UsageError(f"discover: {exc}") from None
-    print(write_discovery(result, out, scenario, started))
-    report_written(out, ["report.md", "peeling.png", "boxes.png", "futures.csv", "boxes.csv",
-                         "cart.txt", "manifest.json"], started)
+    out = args.out or default_out(f"discover_{metric.name}", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        try:
+            with executor_from(args) as executor, progress_bar(args.samples, "futures") as bar:
+                result = run_discovery(scenario, metric, above=args.above, below=args.below,
+                                       samples=args.samples, runs=args.runs, seed=args.seed,
+                                       months=args.months, china=args.china,
+                                       joint=joint_sample(scenario), max_boxes=args.boxes,
+                                       min_density=args.min_density, progress=bar.update,
+                                       executor=executor)
+        except DiscoveryError as exc:
+            raise UsageError(f"discover: {exc}") from None
+        print(write_discovery(result, out, scenario, started))
+    report_written(out, claim.files, started)
     return 0

@@ -18,10 +18,11 @@ from ..analysis.robust import (
 )
 from ..core.scenario import parse_override_value
 from .common import (
-    RESULTS_DIR,
     UsageError,
     add_common,
     add_execution_options,
+    claim_folder,
+    default_out,
     executor_from,
     metric_from,
     positive_int,
@@ -87,17 +88,17 @@ def execute(args: argparse.Namespace) -> int:
     better = {m.name: b for m, b in pairs}
     if args.samples < 2:
         raise UsageError(f"--samples {args.samples}: need at least 2 futures")
-    out = args.out or RESULTS_DIR / f"robust_{scenario.name}"
-    try:
-        total = args.samples * len(policies)
-        with executor_from(args) as executor, progress_bar(total, "futures") as bar:
-            result = run_robust(scenario, policies, metrics, better, samples=args.samples,
-                                runs=args.runs, seed=args.seed, months=args.months,
-                                respond=args.respond, joint=joint_sample(scenario),
-                                progress=bar.update, executor=executor)
-    except RobustError as exc:
-        raise UsageError(f"robust: {exc}") from None
-    print(write_robust(result, out, scenario, started))
-    report_written(out, ["report.md", "policy_outcomes.png", "regret.png", "robustness.csv",
-                         "outcomes.csv", "manifest.json"], started)
+    out = args.out or default_out("robust", args)
+    with claim_folder(out) as claim:  # checked and locked before simulating
+        try:
+            total = args.samples * len(policies)
+            with executor_from(args) as executor, progress_bar(total, "futures") as bar:
+                result = run_robust(scenario, policies, metrics, better, samples=args.samples,
+                                    runs=args.runs, seed=args.seed, months=args.months,
+                                    respond=args.respond, joint=joint_sample(scenario),
+                                    progress=bar.update, executor=executor)
+        except RobustError as exc:
+            raise UsageError(f"robust: {exc}") from None
+        print(write_robust(result, out, scenario, started))
+    report_written(out, claim.files, started)
     return 0
