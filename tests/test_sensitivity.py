@@ -88,7 +88,13 @@ def test_constant_output_is_a_clear_error():
 # --------------------------------------------------------------------------- ranges, problem
 
 def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
-    assert len(SENSITIVITY_RANGES) == 12
+    assert len(SENSITIVITY_RANGES) == 20
+    # the calibration's priors are these ranges; the treaty decision's weights are covered
+    from model.analysis.calibration_elfi import PRIORS
+
+    assert all(SENSITIVITY_RANGES[k][:2] == (p.low, p.high) for k, p in PRIORS.items())
+    assert {"russia.weights.treaty_cost", "north_korea.weights.treaty_cost",
+            "dynamics.reciprocity"} <= set(SENSITIVITY_RANGES)
     assert {k for k in SENSITIVITY_RANGES if k.startswith("levers.")} == {
         f"levers.{k}" for k in ("war_demand", "international_pressure", "nk_food_crisis",
                                 "nk_tech_appetite", "russia_reputation_cost",
@@ -102,7 +108,8 @@ def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
 
 def test_problem_defaults_to_all_ranges_and_rejects_bad_keys():
     prob = problem()
-    assert prob["num_vars"] == 12 and prob["names"] == list(SENSITIVITY_RANGES)
+    assert prob["num_vars"] == len(SENSITIVITY_RANGES)
+    assert prob["names"] == list(SENSITIVITY_RANGES)
     assert prob["bounds"][0] == list(SENSITIVITY_RANGES[prob["names"][0]][:2])
     assert problem(LEVERS3)["names"] == LEVERS3
     with pytest.raises(ValueError, match="no sensitivity range for parameter 'levers.nope'"):
@@ -114,7 +121,7 @@ def test_problem_defaults_to_all_ranges_and_rejects_bad_keys():
 
 
 def test_sample_size():
-    assert sample_size("sobol", 512) == 512 * 14
+    assert sample_size("sobol", 512) == 512 * (len(SENSITIVITY_RANGES) + 2)
     assert sample_size("morris", 64, LEVERS3) == 64 * 4
     with pytest.raises(ValueError, match="unknown method"):
         sample_size("fast", 8)

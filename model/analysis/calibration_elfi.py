@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from ..core.parameters import SPECS
 from ..core.record import Observations
 from ..core.sampling import DRAWS_PER_MONTH, construction_draws
 from ..core.schema import Scenario
@@ -51,31 +50,15 @@ def _priors() -> dict[str, Prior]:
 
     keys = ("dynamics.alliance_growth", "russia.weights.munitions_value",
             "russia.weights.continuation_value", "north_korea.weights.production_cost",
-            "north_korea.weights.exchange_share", "levers.russia_reputation_cost")
-    priors = {k: Prior(k, *SENSITIVITY_RANGES[k]) for k in keys if k in SENSITIVITY_RANGES}
-    extra = {
-        "russia.weights.evasion_gain": (
-            0.3, 1.8, "the value of leaving the UN regime (sa.1) is judgment: from half to "
-            "three times the baseline 0.6; the veto (R13) informs it"),
-        "united_states.weights.munitions_harm": (
-            1.0, 4.0, "US harm from Russia's munitions gains is an assumption: half to twice "
-            "the baseline 2.0; the designation rounds (R09, R12, R15) inform it"),
-        "dynamics.level_treaty": (
-            0.65, 0.9, "the strength at which the treaty is signed is an assumption "
-            "(baseline 0.8); the treaty month (R17) informs it"),
-        "russia.weights.treaty_value": (
-            1.0, 4.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
-            "to twice the baseline 2.0; the treaty month (R17) informs it"),
-        "north_korea.weights.treaty_value": (
-            1.0, 4.0, "the insurance a treaty gives Pyongyang is judgment: half to twice the "
-            "baseline 2.0; the treaty month (R17) informs it"),
-    }
-    priors.update({k: Prior(k, *v) for k, v in extra.items() if k in SPECS})
-    return priors
+            "north_korea.weights.exchange_share", "levers.russia_reputation_cost",
+            "russia.weights.evasion_gain", "united_states.weights.munitions_harm",
+            "russia.weights.treaty_value", "north_korea.weights.treaty_value")
+    return {k: Prior(k, *SENSITIVITY_RANGES[k]) for k in keys}
 
 
-#: Calibrated parameters and their priors: the influential assumptions of the Sobol'
-#: analysis (``model.analysis.sensitivity.SENSITIVITY_RANGES``) and what the record informs.
+#: Calibrated parameters (in this order: it fixes ELFI's nodes) and their priors, the
+#: documented ranges of ``model.analysis.sensitivity.SENSITIVITY_RANGES``: the influential
+#: assumptions of the Sobol' analysis and the weights the record informs.
 PRIORS: dict[str, Prior] = _priors()
 
 

@@ -85,6 +85,30 @@ SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
     "dynamics.alliance_growth": (
         0.075, 0.225,
         "±50% around the baseline 0.15: monthly growth of ties under full cooperation"),
+    # the structure of issue 9 (the decided treaty, the conditional exchange, deterrence)
+    # and the weights the calibration fits besides the ones above
+    "russia.weights.evasion_gain": (
+        0.3, 1.8, "the value of leaving the UN regime (sa.1) is judgment: from half to "
+        "three times the baseline 0.6; the veto (R13) informs it"),
+    "united_states.weights.munitions_harm": (
+        1.0, 4.0, "US harm from Russia's munitions gains is an assumption: half to twice "
+        "the baseline 2.0; the designation rounds (R09, R12, R15) inform it"),
+    "united_states.weights.deterrence": (
+        0.25, 0.75, "±50% around the baseline 0.5: the share of that harm US pressure averts"),
+    "russia.weights.treaty_value": (
+        1.0, 4.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
+        "to twice the baseline 2.0; the treaty month (R17) informs it"),
+    "north_korea.weights.treaty_value": (
+        1.0, 4.0, "the insurance a treaty gives Pyongyang is judgment: half to twice the "
+        "baseline 2.0; the treaty month (R17) informs it"),
+    "russia.weights.treaty_cost": (
+        0.5, 1.5, "±50% around the baseline 1.0: entrapment and status cost of a treaty "
+        "to Moscow (mba.3)"),
+    "north_korea.weights.treaty_cost": (
+        0.5, 1.5, "±50% around the baseline 1.0: the autonomy a treaty costs Pyongyang"),
+    "dynamics.reciprocity": (
+        0.25, 0.75, "±50% around the baseline 0.5: the share of the deal's terms each side "
+        "counts on rather than judging from the other's recent play"),
 }
 
 DEFAULT_KEYS: tuple[str, ...] = tuple(SENSITIVITY_RANGES)
