@@ -15,8 +15,8 @@ import pytest
 from model import available_scenarios, load_scenario
 from model.analysis.claims import CLAIMS, check_claims
 from model.analysis.compare import OUTCOMES, compare
-from model.analysis.sensitivity import SENSITIVITY_RANGES
 from model.analysis.metrics import METRICS, get_metric
+from model.analysis.sensitivity import SENSITIVITY_RANGES
 from model.analysis.sweep import parse_axis, sweep
 from model.core.sampling import derive_seeds
 from model.core.scenario import ScenarioError, scenario_path
