@@ -57,6 +57,7 @@ compare with the tracer along the model's trajectories.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,16 +79,53 @@ STEP_TOL = 1e-10
 _EPS = np.finfo(float).eps
 
 
-def _contract(t: np.ndarray, p: np.ndarray, axis: int) -> np.ndarray:
-    """Contract axis ``axis`` of ``t`` (runs, ...) with ``p`` (runs, m), option by option
-    in a fixed order (so that one run and a batch give the same bits)."""
-    shape = t.shape
-    before = int(np.prod(shape[1:axis], dtype=int))
-    view = t.reshape(shape[0], before, shape[axis], -1)
-    out = view[:, :, 0, :] * p[:, 0, None, None]
-    for c in range(1, shape[axis]):
-        out += view[:, :, c, :] * p[:, c, None, None]
-    return out.reshape(shape[:axis] + shape[axis + 1:])
+@dataclass(frozen=True)
+class _Plan:
+    """The contractions of ``SparseGame._blocks`` for one dependency structure, found once.
+
+    ``steps`` are ``(source, player, before, m, after, target)``: buffer ``target`` is
+    buffer ``source`` viewed as ``(runs, before, m, after)`` contracted over ``m`` with
+    player ``player``'s strategy (buffers ``0..n-1`` are the payoff tensors). ``blocks``
+    maps ``(i, j)`` to the buffer holding ``M[i, j]``; ``values[i]`` is the buffer of
+    ``v_i`` (the tensor itself when player ``i`` depends on no one). The order of the
+    steps and of each sum is that of the memoized recursion it replaces, so the bits are
+    the same.
+    """
+
+    steps: tuple[tuple[int, int, int, int, int, int], ...]
+    blocks: tuple[tuple[int, int, int], ...]
+    values: tuple[int, ...]
+
+
+def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
+    """The contraction plan of a game with these dependencies and action counts."""
+    steps, blocks, values = [], [], []
+    buffers = len(deps)
+    for i, own in enumerate(deps):
+        memo = {(): i}
+        axes = {(): [i, *own]}  # the players along each buffer's axes after the runs
+        for j in own:
+            key: tuple[int, ...] = ()
+            for k in sorted((d for d in own if d != j), reverse=True):
+                step = key + (k,)
+                if step not in memo:
+                    shape = [counts[a] for a in axes[key]]
+                    at = axes[key].index(k)
+                    steps.append((memo[key], k, math.prod(shape[:at]), shape[at],
+                                  math.prod(shape[at + 1:]), buffers))
+                    memo[step] = buffers
+                    axes[step] = [a for a in axes[key] if a != k]
+                    buffers += 1
+                key = step
+            blocks.append((i, j, memo[key]))
+        if own:  # v_i = M[i, last] p_last
+            last = own[-1]
+            steps.append((blocks[-1][2], last, counts[i], counts[last], 1, buffers))
+            values.append(buffers)
+            buffers += 1
+        else:
+            values.append(i)
+    return _Plan(tuple(steps), tuple(blocks), tuple(values))
 
 
 class SparseGame:
@@ -156,31 +194,37 @@ class SparseGame:
         row = np.concatenate([np.full(m, -np.log(m)) for m in self.counts])
         return np.tile(row, (self.runs if runs is None else runs, 1))
 
-    def _blocks(self, p: list[np.ndarray]):
-        """Expected payoffs ``v[i]`` (runs, m_i) and ``M[i, j] = dv_i/dp_j`` (runs, m_i, m_j).
+    @property
+    def plan(self) -> _Plan:
+        """The contraction plan of this game's dependency structure (built once)."""
+        key = (tuple(self.deps), self.counts)
+        if key not in _PLANS:
+            _PLANS[key] = _plan(self.deps, self.counts)
+        return _PLANS[key]
+
+    def _blocks(self, p_all: np.ndarray):
+        """Expected payoffs ``v[i]`` (runs, m_i) and ``M[i, j] = dv_i/dp_j`` (runs, m_i, m_j)
+        as a list of ``(i, j, M)``, from the probabilities ``p_all`` (runs, size).
 
         ``M[i, j]`` contracts player ``i``'s tensor with the strategies of its other
-        dependencies, the highest axis first; partial contractions are shared between
-        the pairs of one player (``memo``). ``v[i] = M[i, j] p_j`` for any ``j``.
+        dependencies, the highest player first; partial contractions are shared between
+        the pairs of one player (``plan``). ``v[i] = M[i, last] p_last``.
         """
-        blocks = {}
-        values = []
-        for i, (t, deps) in enumerate(zip(self.tensors, self.deps)):
-            memo = {(): t}
-            for j in deps:
-                key: tuple[int, ...] = ()
-                for k in sorted((d for d in deps if d != j), reverse=True):
-                    step = key + (k,)
-                    if step not in memo:
-                        remaining = [d for d in deps if d not in key]
-                        memo[step] = _contract(memo[key], p[k], 2 + remaining.index(k))
-                    key = step
-                blocks[i, j] = memo[key]
-            if deps:
-                m = blocks[i, deps[-1]]
-                values.append(_contract(m, p[deps[-1]], 2))
-            else:
-                values.append(self.tensors[i])
+        runs = p_all.shape[0]
+        columns = [[p_all[:, c, None, None] for c in range(s.start, s.stop)]
+                   for s in self.slices]
+        buffers = [*self.tensors]
+        for source, k, before, m, after, _ in self.plan.steps:
+            view = buffers[source].reshape(runs, before, m, after)
+            column = columns[k]
+            out = view[:, :, 0, :] * column[0]
+            for c in range(1, m):
+                out += view[:, :, c, :] * column[c]
+            buffers.append(out)
+        values = [buffers[b].reshape(runs, self.counts[i])
+                  for i, b in enumerate(self.plan.values)]
+        blocks = [(i, j, buffers[b].reshape(runs, self.counts[i], self.counts[j]))
+                  for i, j, b in self.plan.blocks]
         return values, blocks
 
     def evaluate(self, x: np.ndarray, lam: np.ndarray, jacobian: bool = True):
@@ -194,8 +238,7 @@ class SparseGame:
         if x.shape != (self.runs, self.size):
             raise ValueError(f"x must have shape {(self.runs, self.size)}; got {x.shape}")
         p_all = np.exp(x)
-        p = [p_all[:, s] for s in self.slices]
-        values, blocks = self._blocks(p)
+        values, blocks = self._blocks(p_all)
         z = lam[:, None] * np.concatenate(values, axis=1)
         top = np.maximum.reduceat(z, self._starts, axis=1)
         e = np.exp(z - np.repeat(top, self._repeats, axis=1))
@@ -207,11 +250,16 @@ class SparseGame:
         g = np.zeros((runs, self.size, self.size))
         g[:, self._diag, self._diag] = 1.0
         lam_col = -lam[:, None, None]
-        for (i, j), m in blocks.items():
-            mean = _contract(m, s[:, self.slices[i]], 1)  # s_i^T M_ij
-            g[:, self.slices[i], self.slices[j]] = (lam_col * (m - mean[:, None, :])
-                                                    * p[j][:, None, :])
+        for i, j, m in blocks:
+            rows, cols = self.slices[i], self.slices[j]
+            mean = m[:, 0, :] * s[:, rows.start, None]  # s_i^T M_ij
+            for c in range(1, m.shape[1]):
+                mean += m[:, c, :] * s[:, rows.start + c, None]
+            g[:, rows, cols] = lam_col * (m - mean[:, None, :]) * p_all[:, None, cols]
         return residual, g
+
+
+_PLANS: dict[tuple, _Plan] = {}
 
 
 def _tolerance(lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -344,9 +392,40 @@ def solve(game: SparseGame, lam, warm: np.ndarray | None = None,
     Runs with a warm start (``warm[r]`` where ``warm_ok[r]``: last month's solution of
     the run's previous game) take one guarded ``newton`` solve from it; the others, and
     warm starts that are refused, follow the branch from ``lam = 0`` (``continuation``).
+
+    Runs with byte-identical inputs (game, ``lam`` and warm start; e.g. every run of a
+    scenario without parameter distributions in its first month) are solved once: each
+    run's arithmetic is independent of the others', so the copies get the same bits.
     """
     runs = game.runs
     lam = np.broadcast_to(np.asarray(lam, dtype=float), (runs,)).copy()
+    if warm is not None and warm_ok is None:
+        warm_ok = np.ones(runs, dtype=bool)
+    first, inverse = _distinct_runs(game, lam, warm, warm_ok)
+    if len(first) < runs:
+        once = _solve(game.take(first), lam[first], None if warm is None else warm[first],
+                      None if warm is None else warm_ok[first])
+        return QREBatch(once.x[inverse], once.method[inverse])
+    return _solve(game, lam, warm, warm_ok)
+
+
+def _distinct_runs(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
+                   warm_ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first run of each set of runs with byte-identical inputs, and each run's set."""
+    runs = game.runs
+    parts = [t.reshape(runs, -1) for t in game.tensors] + [lam[:, None]]
+    if warm is not None:
+        parts += [warm_ok[:, None].astype(float), np.where(warm_ok[:, None], warm, 0.0)]
+    key = np.ascontiguousarray(np.concatenate(parts, axis=1))
+    rows = key.view(np.dtype((np.void, key.shape[1] * key.itemsize))).reshape(runs)
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    return first, inverse.reshape(runs)
+
+
+def _solve(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
+           warm_ok: np.ndarray | None) -> QREBatch:
+    """``solve`` without the merging of identical runs."""
+    runs = game.runs
     x = np.zeros((runs, game.size))
     method = np.full(runs, FAILED, dtype=np.int8)
     todo = np.ones(runs, dtype=bool)
