@@ -266,6 +266,97 @@ def _tolerance(lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return TOL + 100 * _EPS * (1.0 + lam * scale)
 
 
+class _Newtons:
+    """Guarded Newton solves of the runs of a batch that start and end at different times.
+
+    ``start`` begins a solve for some runs (from ``x0`` at their ``lam``); each ``step`` is
+    one Newton iteration of every running solve, with a single ``evaluate`` for all of
+    them, and returns the solves that ended then and whether each was accepted. A run's
+    arithmetic does not depend on which other runs share the step, so a solve gives the
+    same bits as ``newton`` on its own; callers chain solves per run (continuation
+    rounds, a refused warm start followed by continuation) without waiting for the
+    slowest run of the batch at every link.
+    """
+
+    def __init__(self, game: SparseGame, guarded: bool = True,
+                 max_iterations: int = MAX_ITERATIONS) -> None:
+        self.game = game
+        self.guarded = guarded
+        self.max_iterations = max_iterations
+        runs = game.runs
+        self.scale = np.zeros(runs)
+        for t in game.tensors:
+            self.scale = np.maximum(self.scale, np.abs(t).reshape(runs, -1).max(axis=1,
+                                                                                 initial=0.0))
+        self.x = np.zeros((runs, game.size))
+        self.x0 = np.zeros((runs, game.size))
+        self.lam = np.zeros(runs)
+        self.tol = np.zeros(runs)
+        self.iteration = np.zeros(runs, dtype=np.int64)
+        self.previous = np.full(runs, np.inf)
+        self.running = np.zeros(runs, dtype=bool)
+
+    def start(self, rows: np.ndarray, x0: np.ndarray, lam: np.ndarray) -> None:
+        """Begin solving ``H(., lam) = 0`` for runs ``rows`` from ``x0`` (len(rows), size)."""
+        self.x[rows] = x0
+        self.x0[rows] = x0
+        self.lam[rows] = lam
+        self.tol[rows] = _tolerance(self.lam[rows], self.scale[rows])
+        self.iteration[rows] = 0
+        self.previous[rows] = np.inf
+        self.running[rows] = True
+
+    def step(self) -> tuple[np.ndarray, np.ndarray]:
+        """One iteration of every running solve: ``(ended, accepted)``, the runs whose
+        solve ended and whether it converged and passed the guards (``newton``). A run
+        whose solve is refused gets its ``x0`` back."""
+        rows = np.flatnonzero(self.running)
+        game = self.game if len(rows) == self.game.runs else self.game.take(rows)
+        residual, jac = game.evaluate(self.x[rows], self.lam[rows])
+        error = np.abs(residual).max(axis=1)
+        done = error <= self.tol[rows]
+        accepted = np.zeros(len(rows), dtype=bool)
+        if done.any():
+            accepted[done] = np.linalg.slogdet(jac[done])[0] > 0 if self.guarded else True
+        ended = ~np.isfinite(error) | (self.iteration[rows] == self.max_iterations) | done
+        go = ~ended
+        if go.any():
+            self._correct(rows, go, residual, jac, ended, accepted)
+        self.iteration[rows] += 1
+        stop, good = rows[ended], accepted[ended]
+        self.running[stop] = False
+        self.x[stop[~good]] = self.x0[stop[~good]]
+        return stop, good
+
+    def _correct(self, rows, go, residual, jac, ended, accepted) -> None:
+        """The Newton corrections of the runs ``rows[go]``, with the step guards; marks
+        in ``ended``/``accepted`` (in place) the runs that stop here."""
+        here = rows[go]
+        a, b = jac[go], -residual[go]
+        try:
+            step = np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([_safe_solve(m, v) for m, v in zip(a, b)])
+        dist = np.sqrt((step * step).sum(axis=1))
+        bad = ~np.isfinite(dist)
+        if self.guarded:
+            iteration = self.iteration[here]
+            bad |= (iteration == 1) & (dist > MAX_DIST)
+            bad |= ((iteration >= 2) & (dist > MAX_CONTRACTION * self.previous[here])
+                    & (dist > 1e-9))
+        moved = here[~bad]
+        self.x[moved] += step[~bad]
+        self.previous[moved] = dist[~bad]
+        # A correction this small leaves a residual of order its square: converged.
+        small = ~bad & (dist <= STEP_TOL)
+        stop = bad | small
+        position = np.flatnonzero(go)
+        if small.any():
+            accepted[position[small]] = (np.linalg.slogdet(a[small])[0] > 0
+                                         if self.guarded else True)
+        ended[position[stop]] = True
+
+
 def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool = True,
            max_iterations: int = MAX_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
     """Newton's method on ``H(., lam) = 0`` for every run, from ``x0`` ``(runs, size)``.
@@ -279,50 +370,14 @@ def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool =
     """
     lam = np.asarray(lam, dtype=float)
     x0 = np.asarray(x0, dtype=float)
-    x = x0.copy()
-    runs = x.shape[0]
-    scale = np.zeros(runs)
-    for t in game.tensors:
-        scale = np.maximum(scale, np.abs(t).reshape(runs, -1).max(axis=1, initial=0.0))
-    tol = _tolerance(lam, scale)
-    ok = np.zeros(runs, dtype=bool)
-    active = np.arange(runs)
-    previous = np.full(runs, np.inf)
+    solves = _Newtons(game, guarded, max_iterations)
+    solves.start(np.arange(game.runs), x0, lam)
+    ok = np.zeros(game.runs, dtype=bool)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for iteration in range(max_iterations + 1):
-            if not len(active):
-                break
-            sub = game if len(active) == runs else game.take(active)
-            residual, jac = sub.evaluate(x[active], lam[active])
-            error = np.abs(residual).max(axis=1)
-            done = error <= tol[active]
-            if done.any():
-                forward = np.linalg.slogdet(jac[done])[0] > 0 if guarded else True
-                ok[active[done][forward]] = True
-            go = ~done & np.isfinite(error)
-            if iteration == max_iterations or not go.any():
-                break
-            rows = active[go]
-            try:
-                step = np.linalg.solve(jac[go], -residual[go][..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                step = np.stack([_safe_solve(a, -b) for a, b in zip(jac[go], residual[go])])
-            dist = np.sqrt((step * step).sum(axis=1))
-            bad = ~np.isfinite(dist)
-            if guarded and iteration == 1:
-                bad |= dist > MAX_DIST
-            elif guarded and iteration >= 2:
-                bad |= (dist > MAX_CONTRACTION * previous[rows]) & (dist > 1e-9)
-            x[rows[~bad]] += step[~bad]
-            previous[rows[~bad]] = dist[~bad]
-            # A correction this small leaves a residual of order its square: converged.
-            small = ~bad & (dist <= STEP_TOL)
-            if small.any():
-                forward = np.linalg.slogdet(jac[go][small])[0] > 0 if guarded else True
-                ok[rows[small][forward]] = True
-            active = rows[~bad & ~small]
-    x[~ok] = x0[~ok]
-    return x, ok
+        while solves.running.any():
+            ended, accepted = solves.step()
+            ok[ended[accepted]] = True
+    return solves.x.copy(), ok
 
 
 def _safe_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -330,42 +385,6 @@ def _safe_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
         return np.full_like(b, np.nan)
-
-
-def continuation(game: SparseGame, lam: np.ndarray, *, first: float = 0.25,
-                 min_step: float = 1e-3, max_rounds: int = 200
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Follow the principal branch from uniform play at ``lam = 0`` up to each run's ``lam``.
-
-    Natural-parameter continuation with per-run step control: each round tries, for every
-    unfinished run, a guarded ``newton`` step from its current point to ``lam_r + h_r``
-    (never past the run's ``lam``); an accepted step doubles ``h_r``, a refused one halves
-    it. A run whose step falls below ``min_step * lam`` (a turning point ahead, where
-    ``det(dH/dx)`` changes sign) is reported as failed. Returns ``(x, ok)``.
-    """
-    lam = np.asarray(lam, dtype=float)
-    runs = game.runs
-    x = game.uniform()
-    at = np.zeros(runs)
-    h = first * lam
-    ok = lam <= 0.0
-    failed = np.zeros(runs, dtype=bool)
-    for _ in range(max_rounds):
-        rows = np.flatnonzero(~ok & ~failed)
-        if not len(rows):
-            break
-        target = np.minimum(at[rows] + h[rows], lam[rows])
-        sub = game.take(rows)
-        new, accepted = newton(sub, target, x[rows])
-        good = rows[accepted]
-        x[good] = new[accepted]
-        at[good] = target[accepted]
-        h[good] *= 2.0
-        ok[good] = at[good] >= lam[good]
-        bad = rows[~accepted]
-        h[bad] *= 0.5
-        failed[bad] = h[bad] < min_step * lam[bad]
-    return x, ok
 
 
 #: How a run's QRE was found (``QREBatch.method``).
@@ -383,6 +402,24 @@ class QREBatch:
     @property
     def ok(self) -> np.ndarray:
         return self.method != FAILED
+
+
+def continuation(game: SparseGame, lam: np.ndarray, *, first: float = 0.25,
+                 min_step: float = 1e-3, max_rounds: int = 200
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Follow the principal branch from uniform play at ``lam = 0`` up to each run's ``lam``.
+
+    Natural-parameter continuation with per-run step control: each round tries, for an
+    unfinished run, a guarded ``newton`` solve from its current point to ``lam_r + h_r``
+    (never past the run's ``lam``); an accepted step doubles ``h_r``, a refused one halves
+    it. A run whose step falls below ``min_step * lam`` (a turning point ahead, where
+    ``det(dH/dx)`` changes sign) is reported as failed; so is a run still short of its
+    ``lam`` after ``max_rounds`` rounds. Each run goes through its rounds at its own pace
+    (``_Newtons``). Returns ``(x, ok)``.
+    """
+    result = _solve(game, np.asarray(lam, dtype=float), None, None, first=first,
+                    min_step=min_step, max_rounds=max_rounds)
+    return result.x, result.method == CONTINUED
 
 
 def solve(game: SparseGame, lam, warm: np.ndarray | None = None,
@@ -405,8 +442,11 @@ def solve(game: SparseGame, lam, warm: np.ndarray | None = None,
     if len(first) < runs:
         once = _solve(game.take(first), lam[first], None if warm is None else warm[first],
                       None if warm is None else warm_ok[first])
-        return QREBatch(once.x[inverse], once.method[inverse])
-    return _solve(game, lam, warm, warm_ok)
+        result = QREBatch(once.x[inverse], once.method[inverse])
+    else:
+        result = _solve(game, lam, warm, warm_ok)
+    result.x[~result.ok] = 0.0
+    return result
 
 
 def _distinct_runs(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
@@ -423,24 +463,52 @@ def _distinct_runs(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
 
 
 def _solve(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
-           warm_ok: np.ndarray | None) -> QREBatch:
-    """``solve`` without the merging of identical runs."""
+           warm_ok: np.ndarray | None, *, first: float = 0.25, min_step: float = 1e-3,
+           max_rounds: int = 200) -> QREBatch:
+    """``solve`` without the merging of identical runs: the warm Newton solves and the
+    rounds of ``continuation`` of all runs on one ``_Newtons`` (see ``continuation``)."""
     runs = game.runs
-    x = np.zeros((runs, game.size))
+    solves = _Newtons(game)
     method = np.full(runs, FAILED, dtype=np.int8)
-    todo = np.ones(runs, dtype=bool)
-    if warm is not None:
-        rows = np.flatnonzero(warm_ok) if warm_ok is not None else np.arange(runs)
-        if len(rows):
-            new, accepted = newton(game.take(rows), lam[rows], warm[rows])
-            x[rows[accepted]] = new[accepted]
-            method[rows[accepted]] = WARM
-            todo[rows[accepted]] = False
-    rows = np.flatnonzero(todo)
-    if len(rows):
-        new, accepted = continuation(game.take(rows), lam[rows])
-        x[rows[accepted]] = new[accepted]
-        method[rows[accepted]] = CONTINUED
+    warming = np.zeros(runs, dtype=bool) if warm is None else warm_ok.copy()
+    x = game.uniform()  # the continuation's last accepted point
+    at = np.zeros(runs)
+    h = first * lam
+    target = np.zeros(runs)
+    rounds = np.zeros(runs, dtype=np.int64)
+    finished = lam <= 0.0  # continuation reached lam (or failed: method stays FAILED)
+    method[finished] = CONTINUED
+
+    def next_round(rows: np.ndarray) -> None:
+        rows = rows[~finished[rows] & (rounds[rows] < max_rounds)]
+        target[rows] = np.minimum(at[rows] + h[rows], lam[rows])
+        rounds[rows] += 1
+        solves.start(rows, x[rows], target[rows])
+
+    if warming.any():
+        rows = np.flatnonzero(warming)
+        solves.start(rows, warm[rows], lam[rows])
+    next_round(np.flatnonzero(~warming))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while solves.running.any():
+            ended, accepted = solves.step()
+            warmed = warming[ended]
+            warming[ended] = False
+            good = ended[warmed & accepted]
+            method[good] = WARM
+            x[good] = solves.x[good]
+            # refused warm starts begin the continuation from lam = 0
+            rounds_done = ended[~warmed]
+            ok, refused = rounds_done[accepted[~warmed]], rounds_done[~accepted[~warmed]]
+            x[ok] = solves.x[ok]
+            at[ok] = target[ok]
+            h[ok] *= 2.0
+            reached = ok[at[ok] >= lam[ok]]
+            finished[reached] = True
+            method[reached] = CONTINUED
+            h[refused] *= 0.5
+            finished[refused[h[refused] < min_step * lam[refused]]] = True
+            next_round(np.concatenate([ended[warmed & ~accepted], rounds_done]))
     return QREBatch(x, method)
 
 
