@@ -95,6 +95,10 @@ class _Plan:
     steps: tuple[tuple[int, int, int, int, int, int], ...]
     blocks: tuple[tuple[int, int, int], ...]
     values: tuple[int, ...]
+    #: The blocks of one shape ``(m_i, m_j)`` together: their positions in ``blocks``,
+    #: the Jacobian rows ``(k, m_i)`` and columns ``(k, m_j)`` of each, and where their
+    #: entries go in the flattened Jacobian ``(k * m_i * m_j,)``.
+    shapes: tuple[tuple[list[int], np.ndarray, np.ndarray, np.ndarray], ...]
 
 
 def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
@@ -125,7 +129,25 @@ def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
             buffers += 1
         else:
             values.append(i)
-    return _Plan(tuple(steps), tuple(blocks), tuple(values))
+    return _Plan(tuple(steps), tuple(blocks), tuple(values), _block_shapes(blocks, counts))
+
+
+def _block_shapes(blocks: list[tuple[int, int, int]], counts: tuple[int, ...]) -> tuple:
+    """``_Plan.shapes``: the Jacobian blocks grouped by shape, with their index arrays."""
+    starts = np.cumsum([0, *counts])
+    size = int(starts[-1])
+    grouped: dict[tuple[int, int], list[int]] = {}
+    for position, (i, j, _) in enumerate(blocks):
+        grouped.setdefault((counts[i], counts[j]), []).append(position)
+    out = []
+    for positions in grouped.values():
+        rows = np.array([starts[blocks[b][0]] + np.arange(counts[blocks[b][0]])
+                         for b in positions])
+        cols = np.array([starts[blocks[b][1]] + np.arange(counts[blocks[b][1]])
+                         for b in positions])
+        flat = (rows[:, :, None] * size + cols[:, None, :]).reshape(-1)
+        out.append((positions, rows, cols, flat))
+    return tuple(out)
 
 
 class SparseGame:
@@ -148,7 +170,6 @@ class SparseGame:
         self.size = int(bounds[-1])
         self._starts = bounds[:-1].astype(np.intp)
         self._repeats = np.asarray(self.counts)
-        self._diag = np.arange(self.size)
     @property
     def runs(self) -> int:
         return self.tensors[0].shape[0]
@@ -223,7 +244,7 @@ class SparseGame:
             buffers.append(out)
         values = [buffers[b].reshape(runs, self.counts[i])
                   for i, b in enumerate(self.plan.values)]
-        blocks = [(i, j, buffers[b].reshape(runs, self.counts[i], self.counts[j]))
+        blocks = [buffers[b].reshape(runs, self.counts[i], self.counts[j])
                   for i, j, b in self.plan.blocks]
         return values, blocks
 
@@ -247,16 +268,18 @@ class SparseGame:
         if not jacobian:
             return residual, None
         s = e / np.repeat(total, self._repeats, axis=1)
-        g = np.zeros((runs, self.size, self.size))
-        g[:, self._diag, self._diag] = 1.0
-        lam_col = -lam[:, None, None]
-        for i, j, m in blocks:
-            rows, cols = self.slices[i], self.slices[j]
-            mean = m[:, 0, :] * s[:, rows.start, None]  # s_i^T M_ij
-            for c in range(1, m.shape[1]):
-                mean += m[:, c, :] * s[:, rows.start + c, None]
-            g[:, rows, cols] = lam_col * (m - mean[:, None, :]) * p_all[:, None, cols]
-        return residual, g
+        g = np.zeros((runs, self.size * self.size))
+        g[:, ::self.size + 1] = 1.0
+        lam_col = -lam[:, None, None, None]
+        for positions, rows, cols, flat in self.plan.shapes:  # blocks of one shape at once
+            m = np.stack([blocks[b] for b in positions], axis=1)  # (runs, k, m_i, m_j)
+            weights = s[:, rows]  # (runs, k, m_i)
+            mean = m[:, :, 0, :] * weights[:, :, 0, None]  # s_i^T M_ij
+            for c in range(1, m.shape[2]):
+                mean += m[:, :, c, :] * weights[:, :, c, None]
+            block = lam_col * (m - mean[:, :, None, :]) * p_all[:, cols][:, :, None, :]
+            g[:, flat] = block.reshape(runs, -1)
+        return residual, g.reshape(runs, self.size, self.size)
 
 
 _PLANS: dict[tuple, _Plan] = {}
