@@ -93,9 +93,16 @@ def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
     if last is None:
         raise KeyError(f"the state has no {previous_key(key)!r} (last month's option); build it "
                        "with model.kernels.with_memory(state, choice)")
-    stay = P[key][..., 0] * (last == 0)
-    for j in range(1, P[key].shape[-1]):
-        stay = stay + P[key][..., j] * (last == j)
+    play = P[key]
+    if (play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1
+            and np.issubdtype(np.asarray(last).dtype, np.integer)):
+        # play the same for every run (pure profiles, or an actor's own options): pick
+        # the probability of each run's last option; the sum below has one non-zero
+        # term, so this is the same number
+        return 1.0 - play.T[last[:, 0]]
+    stay = play[..., 0] * (last == 0)
+    for j in range(1, play.shape[-1]):
+        stay = stay + play[..., j] * (last == j)
     return 1.0 - stay
 
 
