@@ -232,15 +232,13 @@ class SparseGame:
         the pairs of one player (``plan``). ``v[i] = M[i, last] p_last``.
         """
         runs = p_all.shape[0]
-        columns = [[p_all[:, c, None, None] for c in range(s.start, s.stop)]
-                   for s in self.slices]
+        strategies = [p_all[:, None, s, None] for s in self.slices]  # (runs, 1, m, 1)
         buffers = [*self.tensors]
         for source, k, before, m, after, _ in self.plan.steps:
-            view = buffers[source].reshape(runs, before, m, after)
-            column = columns[k]
-            out = view[:, :, 0, :] * column[0]
-            for c in range(1, m):
-                out += view[:, :, c, :] * column[c]
+            terms = buffers[source].reshape(runs, before, m, after) * strategies[k]
+            out = terms[:, :, 0, :] + terms[:, :, 1, :] if m > 1 else terms[:, :, 0, :]
+            for c in range(2, m):  # summed in option order, whatever the batch
+                out += terms[:, :, c, :]
             buffers.append(out)
         values = [buffers[b].reshape(runs, self.counts[i])
                   for i, b in enumerate(self.plan.values)]
@@ -639,14 +637,29 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
             continue
         total = None
         for i in group:
-            flat = game.tensors[i].reshape(runs, game.counts[i], -1)
-            gap = (_max_over_own(flat)[0][:, None, :] - flat).reshape(runs, -1)
-            axes = [i, *game.deps[i]]
-            index = _flat_index([action[k] for k in axes], [game.counts[k] for k in axes])
-            here = np.take_along_axis(gap, index, axis=1)
+            here = _regret_at(game, i, action)
             total = here if total is None else total + here
         valid &= total <= tol
     return [action[k] for k in range(game.n)], valid, exact
+
+
+def _regret_at(game: SparseGame, i: int, action: dict[int, np.ndarray]) -> np.ndarray:
+    """Player ``i``'s regret ``max_b u_i(b, a_-i) - u_i(a)`` at the profiles ``a`` given by
+    ``action`` (one ``(runs, k)`` array per player): the best payoff over its own options
+    and its payoff at ``a_i``, both picked at the profiles (the same subtraction as over
+    the whole tensor, on ``k`` profiles only)."""
+    runs, m = game.runs, game.counts[i]
+    flat = game.tensors[i].reshape(runs, m, -1)
+    deps = game.deps[i]
+    if deps:
+        others = _flat_index([action[k] for k in deps], [game.counts[k] for k in deps])
+    else:
+        others = np.zeros_like(action[i])
+    top = flat[:, 0]
+    for c in range(1, m):
+        top = np.maximum(top, flat[:, c])
+    own = np.take_along_axis(flat.reshape(runs, -1), action[i] * flat.shape[2] + others, axis=1)
+    return np.take_along_axis(top, others, axis=1) - own
 
 
 def _max_over_own(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
