@@ -487,50 +487,159 @@ def _solve(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
            warm_ok: np.ndarray | None, *, first: float = 0.25, min_step: float = 1e-3,
            max_rounds: int = 200) -> QREBatch:
     """``solve`` without the merging of identical runs: the warm Newton solves and the
-    rounds of ``continuation`` of all runs on one ``_Newtons`` (see ``continuation``)."""
-    runs = game.runs
-    solves = _Newtons(game)
-    method = np.full(runs, FAILED, dtype=np.int8)
-    warming = np.zeros(runs, dtype=bool) if warm is None else warm_ok.copy()
-    x = game.uniform()  # the continuation's last accepted point
-    at = np.zeros(runs)
-    h = first * lam
-    target = np.zeros(runs)
-    rounds = np.zeros(runs, dtype=np.int64)
-    finished = lam <= 0.0  # continuation reached lam (or failed: method stays FAILED)
-    method[finished] = CONTINUED
+    rounds of ``continuation`` of all runs together (``_Continuation``)."""
+    machine = _Continuation(game, lam, first, min_step, max_rounds)
+    warming = np.zeros(game.runs, dtype=bool) if warm is None else warm_ok
+    rows = np.flatnonzero(warming)
+    if len(rows):
+        machine.warm_start(rows, warm[rows])
+    machine.begin(np.flatnonzero(~warming))
+    return machine.run()
 
-    def next_round(rows: np.ndarray) -> None:
-        rows = rows[~finished[rows] & (rounds[rows] < max_rounds)]
-        target[rows] = np.minimum(at[rows] + h[rows], lam[rows])
-        rounds[rows] += 1
-        solves.start(rows, x[rows], target[rows])
 
-    if warming.any():
-        rows = np.flatnonzero(warming)
-        solves.start(rows, warm[rows], lam[rows])
-    next_round(np.flatnonzero(~warming))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while solves.running.any():
-            ended, accepted = solves.step()
-            warmed = warming[ended]
-            warming[ended] = False
-            good = ended[warmed & accepted]
-            method[good] = WARM
-            x[good] = solves.x[good]
-            # refused warm starts begin the continuation from lam = 0
-            rounds_done = ended[~warmed]
-            ok, refused = rounds_done[accepted[~warmed]], rounds_done[~accepted[~warmed]]
-            x[ok] = solves.x[ok]
-            at[ok] = target[ok]
-            h[ok] *= 2.0
-            reached = ok[at[ok] >= lam[ok]]
-            finished[reached] = True
-            method[reached] = CONTINUED
-            h[refused] *= 0.5
-            finished[refused[h[refused] < min_step * lam[refused]]] = True
-            next_round(np.concatenate([ended[warmed & ~accepted], rounds_done]))
-    return QREBatch(x, method)
+#: Below this many unfinished runs, continuation also tries each run's next smaller step
+#: at once (``_Continuation``): steps are cheap then, and waiting is not.
+SPECULATE_BELOW = 64
+
+
+class _Continuation:
+    """The warm solves and continuation rounds of ``_solve`` for a batch, run by run.
+
+    Each run has two solve slots on a ``_Newtons`` of the batch with every run twice: the
+    current round's solve, and (when few runs are left) a spare one started with it at the
+    step the run will take next if the current one is refused (half the step, from the
+    same point: exactly that round's solve). A refused round then costs no wait; an
+    accepted one cancels the spare. Every round a run completes is the round
+    ``continuation`` defines, with the same inputs, so the result has the same bits.
+    """
+
+    def __init__(self, game: SparseGame, lam: np.ndarray, first: float, min_step: float,
+                 max_rounds: int) -> None:
+        runs = game.runs
+        self.lam, self.min_step, self.max_rounds = lam, min_step, max_rounds
+        self.solves = _Newtons(game.take(np.repeat(np.arange(runs), 2)))
+        self.method = np.full(runs, FAILED, dtype=np.int8)
+        self.x = game.uniform()  # the last accepted point
+        self.at = np.zeros(runs)
+        self.h = first * lam
+        self.rounds = np.zeros(runs, dtype=np.int64)
+        self.finished = lam <= 0.0  # reached lam, failed, or out of rounds
+        self.method[self.finished] = CONTINUED
+        self.warming = np.zeros(runs, dtype=bool)
+        self.current = 2 * np.arange(runs)  # slot of the current solve
+        self.spare = np.full(runs, -1)  # slot of the spare solve, or -1
+        self.slot_h = np.zeros(2 * runs)
+        self.done = np.zeros(2 * runs, dtype=bool)  # the slot's solve has ended ...
+        self.ok = np.zeros(2 * runs, dtype=bool)  # ... and was accepted
+
+    def warm_start(self, rows: np.ndarray, warm: np.ndarray) -> None:
+        """Newton solves at each run's ``lam`` from last month's solutions ``warm``."""
+        self.warming[rows] = True
+        self.finished[rows] = False
+        self._start(self.current[rows], warm, self.lam[rows])
+
+    def _start(self, slots: np.ndarray, x0: np.ndarray, lam: np.ndarray) -> None:
+        if not len(slots):
+            return
+        self.done[slots] = False
+        self.solves.start(slots, x0, lam)
+
+    def begin(self, rows: np.ndarray) -> None:
+        """Start the next round of the given runs (those unfinished with rounds left)."""
+        if not len(rows):
+            return
+        self.finished[rows[self.lam[rows] <= 0.0]] = True  # uniform play (method set)
+        rows = rows[~self.finished[rows]]
+        out = rows[self.rounds[rows] >= self.max_rounds]
+        self.finished[out] = True
+        rows = rows[self.rounds[rows] < self.max_rounds]
+        self.rounds[rows] += 1
+        slots = self.current[rows] ^ 1  # the free slot (no spare is running)
+        self.current[rows] = slots
+        self.slot_h[slots] = self.h[rows]
+        self._start(slots, self.x[rows], np.minimum(self.at[rows] + self.h[rows],
+                                                    self.lam[rows]))
+        self._speculate(rows)
+
+    def _speculate(self, rows: np.ndarray) -> None:
+        """Start the spare solve (half the current step) of runs ``rows``, if few are left."""
+        if not len(rows) or np.count_nonzero(~self.finished) > SPECULATE_BELOW:
+            return
+        slots = self.current[rows] ^ 1
+        half = self.slot_h[self.current[rows]] * 0.5
+        self.spare[rows] = slots
+        self.slot_h[slots] = half
+        self._start(slots, self.x[rows], np.minimum(self.at[rows] + half, self.lam[rows]))
+
+    def _cancel(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        slots = self.spare[rows]
+        slots = slots[slots >= 0]
+        self.solves.running[slots] = False
+        self.spare[rows] = -1
+
+    def run(self) -> QREBatch:
+        """Step all solves until every run is finished; the runs' QREs and methods."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while self.solves.running.any():
+                ended, accepted = self.solves.step()
+                if len(ended):
+                    self.done[ended] = True
+                    self.ok[ended] = accepted
+                    self._resolve(np.unique(ended // 2))
+        return QREBatch(self.x, self.method)
+
+    def _resolve(self, rows: np.ndarray) -> None:
+        """Act on the runs whose current solve has ended (repeatedly: a promoted spare
+        may have ended already)."""
+        while len(rows):
+            rows = rows[~self.finished[rows] & self.done[self.current[rows]]]
+            ok, warm = self.ok[self.current[rows]], self.warming[rows]
+            self.warming[rows] = False
+            warmed = rows[warm & ok]
+            self.method[warmed] = WARM
+            self.finished[warmed] = True
+            self.x[warmed] = self.solves.x[self.current[warmed]]
+            self.begin(rows[warm & ~ok])  # refused warm starts: continuation from lam = 0
+            self._accept(rows[~warm & ok])
+            rows = self._refuse(rows[~warm & ~ok])
+
+    def _accept(self, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        slots = self.current[rows]
+        self.x[rows] = self.solves.x[slots]
+        self.at[rows] = self.solves.lam[slots]
+        self.h[rows] = self.slot_h[slots] * 2.0
+        reached = rows[self.at[rows] >= self.lam[rows]]
+        self.finished[reached] = True
+        self.method[reached] = CONTINUED
+        self._cancel(rows)
+        self.begin(rows)
+
+    def _refuse(self, rows: np.ndarray) -> np.ndarray:
+        """Halve the step of runs whose round was refused; promote their spare solves
+        (returned: to be resolved again) or start the next round."""
+        if not len(rows):
+            return rows
+        self.h[rows] = self.slot_h[self.current[rows]] * 0.5
+        failed = rows[self.h[rows] < self.min_step * self.lam[rows]]
+        self.finished[failed] = True
+        self._cancel(failed)
+        rows = rows[~self.finished[rows]]
+        spared = self.spare[rows] >= 0
+        self.begin(rows[~spared])
+        rows = rows[spared]
+        out = rows[self.rounds[rows] >= self.max_rounds]
+        self.finished[out] = True
+        self._cancel(out)
+        rows = rows[self.rounds[rows] < self.max_rounds]
+        self.rounds[rows] += 1
+        self.current[rows] = self.spare[rows]
+        self.spare[rows] = -1
+        self._speculate(rows)
+        return rows
 
 
 def uniqueness_bound(game: SparseGame, lam) -> np.ndarray:
