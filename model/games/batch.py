@@ -81,28 +81,38 @@ _EPS = np.finfo(float).eps
 
 @dataclass(frozen=True)
 class _Plan:
-    """The contractions of ``SparseGame._blocks`` for one dependency structure, found once.
+    """How ``SparseGame.evaluate`` computes the expected payoffs and their derivatives for
+    one dependency structure, found once.
 
-    ``steps`` are ``(source, player, before, m, after, target)``: buffer ``target`` is
-    buffer ``source`` viewed as ``(runs, before, m, after)`` contracted over ``m`` with
-    player ``player``'s strategy (buffers ``0..n-1`` are the payoff tensors). ``blocks``
-    maps ``(i, j)`` to the buffer holding ``M[i, j]``; ``values[i]`` is the buffer of
-    ``v_i`` (the tensor itself when player ``i`` depends on no one). The order of the
-    steps and of each sum is that of the memoized recursion it replaces, so the bits are
-    the same.
+    The payoff tensors and every partial contraction of them live side by side in one
+    buffer ``(runs, width)`` (the tensors flattened first, ``base`` numbers a run). The
+    contractions are those of the memoized recursion ``M[i, j]`` = player ``i``'s tensor
+    contracted with the strategies of its other dependencies, the highest player first,
+    partial results shared between the pairs of one player, and ``v_i = M[i, last]
+    p_last``. Contractions that depend only on earlier ones (a *level*) and sum over
+    the same number of options are done together: ``levels`` holds, per such group, the
+    buffer positions ``(E, m)`` of the ``m`` terms of each of its ``E`` results, the
+    strategy entries ``(E, m)`` they are weighted by, and the slice ``lo:hi`` of the
+    buffer its results fill. Each result is the sum of its terms in option order, as
+    the recursion adds them, so the bits are the same whatever the grouping.
+
+    ``values`` ``(size,)`` are the buffer positions of the ``v_i``; ``shapes`` the
+    Jacobian blocks of one shape ``(m_i, m_j)`` together: the buffer positions of their
+    ``M[i, j]`` ``(k, m_i, m_j)``, their rows ``(k, m_i)`` and columns ``(k, m_j)`` of
+    the Jacobian, and where their entries go in the flattened Jacobian.
     """
 
-    steps: tuple[tuple[int, int, int, int, int, int], ...]
-    blocks: tuple[tuple[int, int, int], ...]
-    values: tuple[int, ...]
-    #: The blocks of one shape ``(m_i, m_j)`` together: their positions in ``blocks``,
-    #: the Jacobian rows ``(k, m_i)`` and columns ``(k, m_j)`` of each, and where their
-    #: entries go in the flattened Jacobian ``(k * m_i * m_j,)``.
-    shapes: tuple[tuple[list[int], np.ndarray, np.ndarray, np.ndarray], ...]
+    base: int
+    width: int
+    levels: tuple[tuple[np.ndarray, np.ndarray, int, int], ...]
+    values: np.ndarray
+    shapes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
 
 
-def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
-    """The contraction plan of a game with these dependencies and action counts."""
+def _contractions(deps: list[tuple[int, ...]], counts: tuple[int, ...]):
+    """The recursion's contractions in order: ``(source, player, before, m, after)`` for
+    each new buffer (buffers ``0..n-1`` are the tensors), the buffer of each ``M[i, j]``
+    as ``(i, j, buffer)``, and the buffer of each ``v_i``."""
     steps, blocks, values = [], [], []
     buffers = len(deps)
     for i, own in enumerate(deps):
@@ -116,7 +126,7 @@ def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
                     shape = [counts[a] for a in axes[key]]
                     at = axes[key].index(k)
                     steps.append((memo[key], k, math.prod(shape[:at]), shape[at],
-                                  math.prod(shape[at + 1:]), buffers))
+                                  math.prod(shape[at + 1:])))
                     memo[step] = buffers
                     axes[step] = [a for a in axes[key] if a != k]
                     buffers += 1
@@ -124,29 +134,66 @@ def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
             blocks.append((i, j, memo[key]))
         if own:  # v_i = M[i, last] p_last
             last = own[-1]
-            steps.append((blocks[-1][2], last, counts[i], counts[last], 1, buffers))
+            steps.append((blocks[-1][2], last, counts[i], counts[last], 1))
             values.append(buffers)
             buffers += 1
         else:
             values.append(i)
-    return _Plan(tuple(steps), tuple(blocks), tuple(values), _block_shapes(blocks, counts))
+    return steps, blocks, values
 
 
-def _block_shapes(blocks: list[tuple[int, int, int]], counts: tuple[int, ...]) -> tuple:
+def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
+    """The evaluation plan of a game with these dependencies and action counts."""
+    steps, blocks, values = _contractions(deps, counts)
+    n = len(deps)
+    starts = np.cumsum([0, *counts])
+    sizes = [counts[i] * math.prod(counts[k] for k in deps[i]) for i in range(n)]
+    sizes += [before * after for _, _, before, _, after in steps]
+    level = [0] * n
+    for source, *_ in steps:
+        level.append(level[source] + 1)
+    offset = list(np.cumsum([0, *sizes[:n]])[:-1])
+    offset += [0] * len(steps)
+    width = sum(sizes[:n])
+    groups: dict[tuple[int, int], list[int]] = {}
+    for s, (_, _, _, m, _) in enumerate(steps):
+        groups.setdefault((level[n + s], m), []).append(s)
+    levels = []
+    for (_, m), members in sorted(groups.items()):
+        lo = width
+        sources, weights = [], []
+        for s in members:
+            source, k, before, _, after = steps[s]
+            offset[n + s] = width
+            width += before * after
+            b, c, a = np.meshgrid(np.arange(before), np.arange(m), np.arange(after),
+                                  indexing="ij")  # (before, m, after)
+            sources.append((offset[source] + (b * m + c) * after + a)
+                           .transpose(0, 2, 1).reshape(-1, m))
+            weights.append((starts[k] + c).transpose(0, 2, 1).reshape(-1, m))
+        levels.append((np.concatenate(sources), np.concatenate(weights), lo, width))
+    value_index = np.concatenate([offset[b] + np.arange(counts[i])
+                                  for i, b in enumerate(values)])
+    return _Plan(int(sum(sizes[:n])), int(width), tuple(levels), value_index,
+                 _block_shapes(blocks, counts, offset))
+
+
+def _block_shapes(blocks: list[tuple[int, int, int]], counts: tuple[int, ...],
+                  offset: list[int]) -> tuple:
     """``_Plan.shapes``: the Jacobian blocks grouped by shape, with their index arrays."""
     starts = np.cumsum([0, *counts])
     size = int(starts[-1])
-    grouped: dict[tuple[int, int], list[int]] = {}
-    for position, (i, j, _) in enumerate(blocks):
-        grouped.setdefault((counts[i], counts[j]), []).append(position)
+    grouped: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    for i, j, b in blocks:
+        grouped.setdefault((counts[i], counts[j]), []).append((i, j, b))
     out = []
-    for positions in grouped.values():
-        rows = np.array([starts[blocks[b][0]] + np.arange(counts[blocks[b][0]])
-                         for b in positions])
-        cols = np.array([starts[blocks[b][1]] + np.arange(counts[blocks[b][1]])
-                         for b in positions])
+    for (mi, mj), members in grouped.items():
+        where = np.array([offset[b] + np.arange(mi * mj).reshape(mi, mj)
+                          for _, _, b in members])
+        rows = np.array([starts[i] + np.arange(mi) for i, _, _ in members])
+        cols = np.array([starts[j] + np.arange(mj) for _, j, _ in members])
         flat = (rows[:, :, None] * size + cols[:, None, :]).reshape(-1)
-        out.append((positions, rows, cols, flat))
+        out.append((where, rows, cols, flat))
     return tuple(out)
 
 
@@ -170,6 +217,7 @@ class SparseGame:
         self.size = int(bounds[-1])
         self._starts = bounds[:-1].astype(np.intp)
         self._repeats = np.asarray(self.counts)
+        self._flat: np.ndarray | None = None
     @property
     def runs(self) -> int:
         return self.tensors[0].shape[0]
@@ -217,34 +265,19 @@ class SparseGame:
 
     @property
     def plan(self) -> _Plan:
-        """The contraction plan of this game's dependency structure (built once)."""
+        """The evaluation plan of this game's dependency structure (built once)."""
         key = (tuple(self.deps), self.counts)
         if key not in _PLANS:
             _PLANS[key] = _plan(self.deps, self.counts)
         return _PLANS[key]
 
-    def _blocks(self, p_all: np.ndarray):
-        """Expected payoffs ``v[i]`` (runs, m_i) and ``M[i, j] = dv_i/dp_j`` (runs, m_i, m_j)
-        as a list of ``(i, j, M)``, from the probabilities ``p_all`` (runs, size).
-
-        ``M[i, j]`` contracts player ``i``'s tensor with the strategies of its other
-        dependencies, the highest player first; partial contractions are shared between
-        the pairs of one player (``plan``). ``v[i] = M[i, last] p_last``.
-        """
-        runs = p_all.shape[0]
-        strategies = [p_all[:, None, s, None] for s in self.slices]  # (runs, 1, m, 1)
-        buffers = [*self.tensors]
-        for source, k, before, m, after, _ in self.plan.steps:
-            terms = buffers[source].reshape(runs, before, m, after) * strategies[k]
-            out = terms[:, :, 0, :] + terms[:, :, 1, :] if m > 1 else terms[:, :, 0, :]
-            for c in range(2, m):  # summed in option order, whatever the batch
-                out += terms[:, :, c, :]
-            buffers.append(out)
-        values = [buffers[b].reshape(runs, self.counts[i])
-                  for i, b in enumerate(self.plan.values)]
-        blocks = [buffers[b].reshape(runs, self.counts[i], self.counts[j])
-                  for i, j, b in self.plan.blocks]
-        return values, blocks
+    @property
+    def flat(self) -> np.ndarray:
+        """The payoff tensors side by side, ``(runs, plan.base)``."""
+        if self._flat is None:
+            self._flat = np.concatenate([t.reshape(self.runs, -1) for t in self.tensors],
+                                        axis=1)
+        return self._flat
 
     def evaluate(self, x: np.ndarray, lam: np.ndarray, jacobian: bool = True):
         """``H(x)`` (runs, size) and, if asked, ``dH/dx`` (runs, size, size).
@@ -253,12 +286,28 @@ class SparseGame:
         ``deps[i]``, ``dH_i/dx_j = -lam (I - 1 s_i^T) M_ij diag(p_j)`` with ``s_i`` the
         logit response and ``p_j = exp(x_j)`` (as in ``model.games._LogitSystem``).
         """
-        runs = x.shape[0]
         if x.shape != (self.runs, self.size):
             raise ValueError(f"x must have shape {(self.runs, self.size)}; got {x.shape}")
+        return self.evaluate_rows(self.flat, x, lam, jacobian)
+
+    def evaluate_rows(self, flat: np.ndarray, x: np.ndarray, lam: np.ndarray,
+                      jacobian: bool = True):
+        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``)."""
+        plan = self.plan
+        runs = x.shape[0]
         p_all = np.exp(x)
-        values, blocks = self._blocks(p_all)
-        z = lam[:, None] * np.concatenate(values, axis=1)
+        buffer = np.empty((runs, plan.width))
+        buffer[:, :plan.base] = flat
+        for sources, weights, lo, hi in plan.levels:
+            terms = buffer[:, sources] * p_all[:, weights]  # (runs, E, m)
+            out = buffer[:, lo:hi]
+            if terms.shape[2] == 1:
+                out[...] = terms[:, :, 0]
+                continue
+            np.add(terms[:, :, 0], terms[:, :, 1], out=out)
+            for c in range(2, terms.shape[2]):  # summed in option order
+                out += terms[:, :, c]
+        z = lam[:, None] * buffer[:, plan.values]
         top = np.maximum.reduceat(z, self._starts, axis=1)
         e = np.exp(z - np.repeat(top, self._repeats, axis=1))
         total = np.add.reduceat(e, self._starts, axis=1)
@@ -269,14 +318,14 @@ class SparseGame:
         g = np.zeros((runs, self.size * self.size))
         g[:, ::self.size + 1] = 1.0
         lam_col = -lam[:, None, None, None]
-        for positions, rows, cols, flat in self.plan.shapes:  # blocks of one shape at once
-            m = np.stack([blocks[b] for b in positions], axis=1)  # (runs, k, m_i, m_j)
+        for where, rows, cols, flat_index in plan.shapes:  # blocks of one shape at once
+            m = buffer[:, where]  # (runs, k, m_i, m_j): the M_ij
             weights = s[:, rows]  # (runs, k, m_i)
             mean = m[:, :, 0, :] * weights[:, :, 0, None]  # s_i^T M_ij
             for c in range(1, m.shape[2]):
                 mean += m[:, :, c, :] * weights[:, :, c, None]
             block = lam_col * (m - mean[:, :, None, :]) * p_all[:, cols][:, :, None, :]
-            g[:, flat] = block.reshape(runs, -1)
+            g[:, flat_index] = block.reshape(runs, -1)
         return residual, g.reshape(runs, self.size, self.size)
 
 
@@ -332,8 +381,8 @@ class _Newtons:
         solve ended and whether it converged and passed the guards (``newton``). A run
         whose solve is refused gets its ``x0`` back."""
         rows = np.flatnonzero(self.running)
-        game = self.game if len(rows) == self.game.runs else self.game.take(rows)
-        residual, jac = game.evaluate(self.x[rows], self.lam[rows])
+        flat = self.game.flat if len(rows) == self.game.runs else self.game.flat[rows]
+        residual, jac = self.game.evaluate_rows(flat, self.x[rows], self.lam[rows])
         error = np.abs(residual).max(axis=1)
         done = error <= self.tol[rows]
         accepted = np.zeros(len(rows), dtype=bool)
