@@ -292,41 +292,46 @@ class SparseGame:
 
     def evaluate_rows(self, flat: np.ndarray, x: np.ndarray, lam: np.ndarray,
                       jacobian: bool = True):
-        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``)."""
+        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``).
+
+        The work is done with the runs along the last axis (long inner loops however few
+        the players' options); every number is computed as in ``plan``'s recursion.
+        """
         plan = self.plan
         runs = x.shape[0]
         p_all = np.exp(x)
-        buffer = np.empty((runs, plan.width))
-        buffer[:, :plan.base] = flat
+        strategies = np.ascontiguousarray(p_all.T)  # (size, runs)
+        buffer = np.empty((plan.width, runs))
+        buffer[:plan.base] = flat.T
         for sources, weights, lo, hi in plan.levels:
-            terms = buffer[:, sources] * p_all[:, weights]  # (runs, E, m)
-            out = buffer[:, lo:hi]
-            if terms.shape[2] == 1:
-                out[...] = terms[:, :, 0]
+            terms = buffer[sources] * strategies[weights]  # (E, m, runs)
+            out = buffer[lo:hi]
+            if terms.shape[1] == 1:
+                out[...] = terms[:, 0]
                 continue
-            np.add(terms[:, :, 0], terms[:, :, 1], out=out)
-            for c in range(2, terms.shape[2]):  # summed in option order
-                out += terms[:, :, c]
-        z = lam[:, None] * buffer[:, plan.values]
+            np.add(terms[:, 0], terms[:, 1], out=out)
+            for c in range(2, terms.shape[1]):  # summed in option order
+                out += terms[:, c]
+        z = lam[:, None] * np.ascontiguousarray(buffer[plan.values].T)
         top = np.maximum.reduceat(z, self._starts, axis=1)
         e = np.exp(z - np.repeat(top, self._repeats, axis=1))
         total = np.add.reduceat(e, self._starts, axis=1)
         residual = x - z + np.repeat(top + np.log(total), self._repeats, axis=1)
         if not jacobian:
             return residual, None
-        s = e / np.repeat(total, self._repeats, axis=1)
-        g = np.zeros((runs, self.size * self.size))
-        g[:, ::self.size + 1] = 1.0
-        lam_col = -lam[:, None, None, None]
+        s = np.ascontiguousarray((e / np.repeat(total, self._repeats, axis=1)).T)
+        g = np.zeros((self.size * self.size, runs))
+        g[::self.size + 1] = 1.0
+        minus_lam = -lam
         for where, rows, cols, flat_index in plan.shapes:  # blocks of one shape at once
-            m = buffer[:, where]  # (runs, k, m_i, m_j): the M_ij
-            weights = s[:, rows]  # (runs, k, m_i)
-            mean = m[:, :, 0, :] * weights[:, :, 0, None]  # s_i^T M_ij
-            for c in range(1, m.shape[2]):
-                mean += m[:, :, c, :] * weights[:, :, c, None]
-            block = lam_col * (m - mean[:, :, None, :]) * p_all[:, cols][:, :, None, :]
-            g[:, flat_index] = block.reshape(runs, -1)
-        return residual, g.reshape(runs, self.size, self.size)
+            m = buffer[where]  # (k, m_i, m_j, runs): the M_ij
+            weights = s[rows]  # (k, m_i, runs)
+            mean = m[:, 0] * weights[:, 0, None]  # s_i^T M_ij: (k, m_j, runs)
+            for c in range(1, m.shape[1]):
+                mean += m[:, c] * weights[:, c, None]
+            block = minus_lam * (m - mean[:, None]) * strategies[cols][:, None]
+            g[flat_index] = block.reshape(-1, runs)
+        return residual, g.reshape(self.size, self.size, runs).transpose(2, 0, 1)
 
 
 _PLANS: dict[tuple, _Plan] = {}
