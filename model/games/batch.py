@@ -812,17 +812,18 @@ def _regret_at(game: SparseGame, i: int, action: dict[int, np.ndarray]) -> np.nd
     and its payoff at ``a_i``, both picked at the profiles (the same subtraction as over
     the whole tensor, on ``k`` profiles only)."""
     runs, m = game.runs, game.counts[i]
-    flat = game.tensors[i].reshape(runs, m, -1)
+    tensor = game.tensors[i]
+    profiles = tensor[0].size // m  # of the players it depends on
     deps = game.deps[i]
+    # flat positions of (run, own option 0, the others' profile)
+    at = np.arange(runs)[:, None] * tensor[0].size
     if deps:
-        others = _flat_index([action[k] for k in deps], [game.counts[k] for k in deps])
-    else:
-        others = np.zeros_like(action[i])
-    top = flat[:, 0]
+        at = at + _flat_index([action[k] for k in deps], [game.counts[k] for k in deps])
+    values = tensor.reshape(-1)
+    top = values[at]
     for c in range(1, m):
-        top = np.maximum(top, flat[:, c])
-    own = np.take_along_axis(flat.reshape(runs, -1), action[i] * flat.shape[2] + others, axis=1)
-    return np.take_along_axis(top, others, axis=1) - own
+        top = np.maximum(top, values[at + c * profiles])
+    return top - values[at + action[i] * profiles]
 
 
 def _max_over_own(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
