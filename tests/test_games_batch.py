@@ -276,3 +276,59 @@ def test_uniqueness_bound_certifies_small_lam():
     assert result.ok.all()
     for r in range(20):
         np.testing.assert_allclose(np.exp(result.x[r]), traced(u[r], lam[r]), atol=QRE_ATOL)
+
+
+# ------------------------------------------------------------------- speed paths, same bits
+
+
+def test_identical_runs_are_solved_once_with_the_same_bits(monkeypatch):
+    """Runs with byte-identical inputs share one solve; each copy gets the bits a batch
+    without copies gives it, also when the hash of two different runs collides."""
+    u = random_batch(4, 4, (3, 2, 3))
+    lam = np.array([1.5, 2.5, 1.5, 3.0])
+    copies = np.array([0, 1, 0, 2, 3, 1, 0])
+    alone = qb.solve(sparse(u), lam)
+    warm = np.where(alone.ok[:, None], alone.x, 0.0)
+    warm_ok = np.array([True, True, False, True])
+    alone_warm = qb.solve(sparse(u), lam * 1.1, warm, warm_ok)
+    for collide in (False, True):
+        if collide:  # every run hashes alike: the byte comparison must separate them
+            monkeypatch.setattr(qb, "_row_hashes", lambda words: np.zeros(len(words)))
+        first, _ = qb._distinct_runs(sparse(u[copies]), lam[copies], None, None)
+        assert len(first) == 4
+        merged = qb.solve(sparse(u[copies]), lam[copies])
+        assert np.array_equal(merged.x, alone.x[copies])
+        assert np.array_equal(merged.method, alone.method[copies])
+        merged = qb.solve(sparse(u[copies]), lam[copies] * 1.1, warm[copies], warm_ok[copies])
+        assert np.array_equal(merged.x, alone_warm.x[copies])
+        assert np.array_equal(merged.method, alone_warm.method[copies])
+
+
+@pytest.mark.parametrize("max_rounds", [3, 200])
+def test_spare_solves_do_not_change_the_continuation(monkeypatch, max_rounds):
+    """With or without the spare (half-step) solves, every run takes the same rounds:
+    the same points, successes and failures, bit for bit."""
+    rng = np.random.default_rng(21)
+    u = random_batch(21, 12, (3, 3, 2)) * 3.0
+    lam = rng.uniform(0.5, 12.0, 12)
+    results = []
+    for below in (0, 10**6):
+        monkeypatch.setattr(qb, "SPECULATE_BELOW", below)
+        results.append(qb.continuation(sparse(u), lam, max_rounds=max_rounds))
+    (x0, ok0), (x1, ok1) = results
+    assert np.array_equal(ok0, ok1) and np.array_equal(x0, x1)
+    if max_rounds == 200:
+        assert ok0.any()
+
+
+def test_evaluate_gives_each_run_the_bits_of_a_batch_of_one():
+    u = with_ignored_players(random_batch(8, 5, (3, 2, 3, 2)), 8)
+    game = sparse(u)
+    rng = np.random.default_rng(8)
+    x = np.log(rng.dirichlet(np.ones(game.size), size=5))
+    lam = np.linspace(0.5, 4.0, 5)
+    residual, jac = game.evaluate(x, lam)
+    for r in range(5):
+        one = game.take(np.array([r])).evaluate(x[r:r + 1], lam[r:r + 1])
+        assert np.array_equal(one[0][0], residual[r])
+        assert np.array_equal(one[1][0], jac[r])

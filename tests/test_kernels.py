@@ -433,3 +433,20 @@ def test_payoffs_shape_for_scalar_parameters(runs, baseline_params):
     payoffs = option_payoffs(Actor.CHINA, beliefs, state_columns(state),
                              baseline_params.as_columns())
     assert payoffs["china.stance"].shape == (runs, 3)
+
+
+def test_switching_picks_the_same_number_as_the_sum_over_options():
+    """Play common to all runs takes a shortcut (the probability of last month's option);
+    it equals the sum over options bit for bit, for pure and mixed play."""
+    from types import SimpleNamespace
+
+    from model.kernels.payoffs import switching
+
+    rng = np.random.default_rng(3)
+    last = rng.integers(0, 3, size=(50, 1))
+    for play in (np.eye(3)[rng.integers(0, 3, 40)], rng.dirichlet(np.ones(3), size=40),
+                 np.eye(3)):
+        fast = switching({"k": play}, SimpleNamespace(**{"last.k": last}), "k")
+        slow = switching({"k": play}, SimpleNamespace(**{"last.k": last.astype(float)}), "k")
+        assert fast.shape == slow.shape == (50, len(play))
+        assert np.array_equal(fast, slow)

@@ -533,16 +533,20 @@ def _distinct_runs(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
         parts += [warm_ok[:, None].astype(float), np.where(warm_ok[:, None], warm, 0.0)]
     words = np.ascontiguousarray(np.concatenate(parts, axis=1)).view(np.uint64)
     # a hash of each run's bytes, then a check that runs with one hash are byte-identical
-    mix = np.random.default_rng(0).integers(1, 2**63, size=words.shape[1], dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        hashes = (words * (mix | np.uint64(1))).sum(axis=1)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(_row_hashes(words), return_index=True, return_inverse=True)
     inverse = inverse.reshape(runs)
     if not np.array_equal(words[first][inverse], words):  # a collision: compare bytes
         rows = words.view(np.dtype((np.void, words.shape[1] * words.itemsize))).reshape(runs)
         _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         inverse = inverse.reshape(runs)
     return first, inverse
+
+
+def _row_hashes(words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``words`` (runs, k) ``uint64`` (wrapping arithmetic)."""
+    mix = np.random.default_rng(0).integers(1, 2**63, size=words.shape[1], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return (words * (mix | np.uint64(1))).sum(axis=1)
 
 
 def _solve(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
