@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -144,3 +146,15 @@ def test_regime_map_rejects_invalid_grid_cells(tmp_path):
                  "dynamics.level_tech_transfer=0:1:2", "--out", str(tmp_path / "eq"))
     assert result.returncode == 2 and "dynamics.level_tech_transfer" in result.stderr
     assert not (tmp_path / "eq").exists()
+
+
+@pytest.mark.parametrize("argv", [["params", "baseline"], ["sweep", "--runs", "0"]])
+def test_a_command_loads_only_its_own_libraries(argv):
+    """A quick command or a bad flag answers without importing the heavy libraries other
+    commands need (ELFI, SALib, EMA Workbench, mesa, solara)."""
+    heavy = ("elfi", "SALib", "ema_workbench", "mesa", "solara")
+    code = (f"import sys\nfrom model.cli.main import main\nmain({argv!r})\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
