@@ -13,3 +13,14 @@ def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """``python run.py ARGS`` in a subprocess, output captured as text."""
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
+
+
+def in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """``python run.py ARGS`` in this process (no interpreter start-up, same code path as
+    ``run.py``): (exit status, stdout, stderr). An uncaught error raises here, so a test
+    that passes saw no traceback."""
+    from model.cli import main
+
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from contracts import GameRuleContract, month_game, random_state
-from support import cli
+from support import cli, in_process
 
 from model import AllianceModel, load_scenario
 from model.core.actions import DIMENSIONS, Actor
@@ -218,10 +218,10 @@ def test_equilibria_command_prints_tables_and_writes_figures(tmp_path):
     (["--lam", "nan"], "--lam"),
     (["--x", "levers.war_demand=0:1:3", "--y", "levers.war_demand=0:1:3"], "same parameter"),
 ])
-def test_equilibria_bad_input_is_one_line(args, message, tmp_path):
-    result = cli("equilibria", *args, "--out", str(tmp_path / "x"))
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+def test_equilibria_bad_input_is_one_line(args, message, tmp_path, capsys):
+    status, _, err = in_process(capsys, "equilibria", *args, "--out", str(tmp_path / "x"))
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and message in err
     assert not (tmp_path / "x").exists()
 
 

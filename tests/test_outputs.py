@@ -16,20 +16,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import in_process
 
 import model.output.results as results_module
 from model.analysis.metrics import METRICS
-from model.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ("--runs", "3", "--months", "2")
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``python run.py ARGS`` in-process; (exit status, stdout, stderr)."""
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
+cli = in_process  # every test here runs the command line in this process
 
 
 @pytest.fixture()
