@@ -77,7 +77,7 @@ def test_scenarios_lists_files_with_descriptions():
     (["run", "--set", "china.rule=fixed", "--set", "china.action=hug"], "unknown option 'hug'"),
     (["run", "--set", "levers.war_demand=[[2, 0.5]]"], "schedule must start at month 0"),
     (["params", "missing.toml"], "no such file"),
-    (["frobnicate"], "invalid choice"),
+    (["frobnicate"], "neither a command (run, params"),
 ])
 def test_bad_input_is_one_line_without_traceback(args, expected, tmp_path, capsys):
     out = ["--out", str(tmp_path / "x")] if args[0] == "run" else []
@@ -158,3 +158,11 @@ def test_a_command_loads_only_its_own_libraries(argv):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_a_scenario_name_alone_runs_it(tmp_path, capsys):
+    """`run.py baseline ...` is `run.py run baseline ...`."""
+    status, out, err = in_process(capsys, "baseline", "--runs", "4", "--months", "2",
+                                  "--out", str(tmp_path / "b"))
+    assert status == 0, err
+    assert "Scenario 'baseline'" in out and (tmp_path / "b" / "summary.txt").exists()

@@ -19,6 +19,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
+from ..core.scenario import available_scenarios
 from ..core.schema import ScenarioError
 from ..output.results import OutputFolderError
 from .common import DEFAULT_SCENARIO, Parser, UsageError
@@ -58,12 +59,22 @@ def _command_defaults(parser: argparse.ArgumentParser, command: str | None) -> d
     return {}
 
 
+def _names_a_scenario(word: str) -> bool:
+    """True for a shipped scenario's name or a scenario file's path."""
+    return word in available_scenarios() or word.endswith(".toml")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn known errors into one-line messages."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
             argv = ["run", *argv]  # no command: run the default scenario
+        elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
+            if not _names_a_scenario(argv[0]):
+                raise UsageError(f"run.py {argv[0]}: neither a command ({', '.join(COMMANDS)}) "
+                                 f"nor a scenario ({', '.join(available_scenarios())})")
+            argv = ["run", *argv]  # `run.py baseline` is `run.py run baseline`
         # a known command: build its parser alone; else (--help, a typo) all of them
         parser = build_parser([argv[0]] if argv[0] in COMMANDS else COMMANDS)
         args = parser.parse_args(argv)
