@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from support import ROOT, cli
+from support import ROOT, cli, in_process
 
 from model import load_scenario
 from model.analysis.calibration_elfi import Prior, calibrate
@@ -395,3 +395,15 @@ def test_calibrate_bad_rules_exit_2(tmp_path):
                  str(tmp_path / "o"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "nowhere.csv" in result.stderr
+
+
+@pytest.mark.parametrize("name, message", [
+    ("../outside", "not a plain identifier"),
+    ("baseline", "the scenario being calibrated"),
+])
+def test_write_scenario_needs_a_plain_new_name(name, message, tmp_path, capsys):
+    """Refused in one line before anything is calibrated or written."""
+    status, _, err = in_process(capsys, "calibrate", "--quick", "--write-scenario", name,
+                                "--out", str(tmp_path / "o"))
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

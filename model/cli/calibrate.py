@@ -70,6 +70,7 @@ def execute(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..core.scenario import load_scenario
+    from ..core.schema import check_name
 
     started = time.perf_counter()
     try:
@@ -80,6 +81,14 @@ def execute(args: argparse.Namespace) -> int:
     if scenario.sample is not None:
         raise UsageError(f"--scenario {args.scenario}: already carries a joint sample; "
                          "calibrate a scenario without one (e.g. baseline)")
+    if args.write_scenario is not None:
+        try:  # it names a file in experiments/scenarios/, and the new scenario extends this one
+            check_name(args.write_scenario)
+        except ValueError as exc:
+            raise UsageError(f"--write-scenario: {exc}") from None
+        if args.write_scenario == scenario.name:
+            raise UsageError(f"--write-scenario {args.write_scenario}: the scenario being "
+                             "calibrated; choose another name (e.g. calibrated)")
     particles, rounds, batch, runs = DEFAULTS["quick" if args.quick else "full"]
     particles = args.particles or particles
     rounds = args.rounds or rounds
