@@ -265,3 +265,46 @@ def test_morris_labels_do_not_overlap():
     figure_box = fig.bbox
     for box in boxes:
         assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1
+
+
+# ---------------------------------------------------------------- the record on the plots
+
+
+def _record_lines(fig) -> tuple[list[float], list[float]]:
+    """x positions of the event lines and the "today" lines on the first panel."""
+    from model.output.record import EVENT_COLOR, TODAY_COLOR
+
+    def vertical(line) -> bool:
+        x = np.asarray(line.get_xdata(), dtype=float)
+        return len(x) == 2 and x[0] == x[1]
+
+    lines = [line for line in fig.axes[0].get_lines() if vertical(line)]
+    xs = {colour: sorted(float(line.get_xdata()[0]) for line in lines
+                         if line.get_color() == colour) for colour in (EVENT_COLOR, TODAY_COLOR)}
+    return xs[EVENT_COLOR], xs[TODAY_COLOR]
+
+
+@pytest.mark.parametrize("start, events, today", [("2023-07", 18, [40.0]),
+                                                   ("2030-01", 0, [])])
+def test_record_events_and_today_are_marked_where_the_months_reach_them(start, events, today):
+    import datetime as dt
+
+    from model.output.plots import plot_trajectories
+    from model.output.record import record_overlay
+
+    table = run_ensemble(load_scenario("baseline"), runs=4, seed=0, months=48)
+    overlay = record_overlay(start, today=dt.date(2026, 11, 28))
+    fig = plot_trajectories(table, "record", start=start, overlay=overlay)
+    event_xs, today_xs = _record_lines(fig)
+    assert len(event_xs) == events and today_xs == today
+    if events:  # the summit (September 2023) at month 2, the treaty (June 2024) at month 11
+        assert event_xs[0] == 0.0 and 2.0 in event_xs and event_xs[-1] == 11.0
+
+
+def test_the_dashboards_fan_chart_marks_the_record_too():
+    from model.dashboard.ensemble_view import trajectories_figure
+
+    scenario = load_scenario("calibrated")
+    table = run_ensemble(scenario, runs=4, seed=0, months=14)
+    event_xs, _ = _record_lines(trajectories_figure(table, scenario, "dashboard"))
+    assert len(event_xs) == 18

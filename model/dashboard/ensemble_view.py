@@ -18,6 +18,7 @@ import solara.lab
 from ..core.scenario import Scenario
 from ..ensemble.driver import run_ensemble
 from ..output.plots import plot_option_shares, plot_trajectories
+from ..output.record import record_overlay
 from ..output.summary import format_summary, summarize
 
 #: Resolution of the on-screen chart (the exported figures use the run command's DPI).
@@ -52,12 +53,19 @@ def title_of(scenario: Scenario, overrides: dict) -> str:
     return f"Scenario '{scenario.name}'" + (f" ({changed})" if changed else "")
 
 
+def trajectories_figure(table: pd.DataFrame, scenario: Scenario, title: str, path=None):
+    """The ``run`` command's fan chart, with the record's events, "today" and the
+    observation targets marked when the scenario's months reach them."""
+    return plot_trajectories(table, title, path, start=scenario.start,
+                             overlay=record_overlay(scenario.start))
+
+
 def compute(scenario: Scenario, runs: int, seed: int, title: str,
             dpi: int = SCREEN_DPI) -> EnsembleResult:
     """Run the ensemble and draw its fan chart: the whole redraw the dashboard waits for."""
     started = time.perf_counter()
     table = run_ensemble(scenario, runs=runs, seed=seed, months=scenario.horizon)
-    figure = plot_trajectories(table, title, start=scenario.start)
+    figure = trajectories_figure(table, scenario, title)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     months = [m for m in (12, 24, 36) if m <= scenario.horizon] or [scenario.horizon]
@@ -70,7 +78,7 @@ def compute(scenario: Scenario, runs: int, seed: int, title: str,
 def save_figures(result: EnsembleResult, scenario: Scenario, title: str, folder) -> list:
     """Write the ensemble's two figures (as the ``run`` command does) into ``folder``."""
     paths = [folder / "trajectories.png", folder / "option_shares.png"]
-    plot_trajectories(result.table, title, paths[0], start=scenario.start)
+    trajectories_figure(result.table, scenario, title, paths[0])
     plot_option_shares(result.table, title, paths[1], start=scenario.start)
     return paths
 
