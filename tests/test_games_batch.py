@@ -1,4 +1,5 @@
-"""Tests for model.games.batch: games on a run axis against the one-game functions.
+"""Tests for model.games.batch, pure_batch and sparse: games on a run axis against the
+one-game functions.
 
 The oracle is ``model.games``: ``pure_nash_equilibria`` (checked there against brute
 force, nashpy and quantecon) and ``logit_qre`` (the principal branch traced from
@@ -17,14 +18,16 @@ from hypothesis import strategies as st
 
 from model import games
 from model.games import batch as qb
+from model.games import pure_batch
+from model.games.sparse import SparseGame, uniqueness_bound
 
 SETTINGS = settings(max_examples=25, deadline=None)
 QRE_ATOL = 1e-8
 
 
-def sparse(payoffs: np.ndarray) -> qb.SparseGame:
+def sparse(payoffs: np.ndarray) -> SparseGame:
     """A batch ``(runs, n, *counts)`` of dense games as a ``SparseGame``."""
-    return qb.SparseGame.from_tensors([payoffs[:, i] for i in range(payoffs.shape[1])],
+    return SparseGame.from_tensors([payoffs[:, i] for i in range(payoffs.shape[1])],
                                       payoffs.shape[2:])
 
 
@@ -118,7 +121,7 @@ def test_a_batch_of_one_gives_the_same_bits():
 def test_pure_equilibria_equal_the_one_game_function(seed, counts, integer):
     """Integer payoffs in -2..2 make ties and games without pure equilibria common."""
     u = with_ignored_players(random_batch(seed, 5, counts, integer), seed)
-    mask = qb.pure_equilibria(sparse(u))
+    mask = pure_batch.pure_equilibria(sparse(u))
     for r in range(5):
         assert [tuple(int(a) for a in e) for e in np.argwhere(mask[r])] == \
             games.pure_nash_equilibria(u[r])
@@ -139,7 +142,7 @@ def test_groups_are_separable_joint_players(seed, integer):
             joint[:, 0, a * 3 + b] = f0[:, a] + f1[:, b]
             joint[:, 1, a * 3 + b] = other[:, a, b]
     tensors = [f0[:, :, None, :], f1[:, None, :, :], other]
-    mask = qb.pure_equilibria(qb.SparseGame.from_tensors(tensors, (2, 3, 3)), [[0, 1], [2]])
+    mask = pure_batch.pure_equilibria(SparseGame.from_tensors(tensors, (2, 3, 3)), [[0, 1], [2]])
     for r in range(runs):
         expected = games.pure_nash_equilibria(joint[r])
         assert [(int(a) * 3 + int(b), int(c)) for a, b, c in np.argwhere(mask[r])] == expected
@@ -150,12 +153,12 @@ def test_groups_are_separable_joint_players(seed, integer):
 def test_equilibrium_candidates_equal_the_full_mask(seed, integer):
     u = with_ignored_players(random_batch(seed, 8, (3, 2, 3), integer), seed)
     game = sparse(u)
-    found = qb.equilibrium_candidates(game, [[0], [1], [2]])
+    found = pure_batch.equilibrium_candidates(game, [[0], [1], [2]])
     if found is None:
         return
     actions, valid, exact = found
     profiles = np.stack(actions, axis=-1)
-    mask = qb.pure_equilibria(game)
+    mask = pure_batch.pure_equilibria(game)
     for r in np.flatnonzero(exact):
         got = sorted(tuple(int(a) for a in p) for p in profiles[r][valid[r]])
         assert got == [tuple(int(a) for a in e) for e in np.argwhere(mask[r])]
@@ -254,7 +257,7 @@ def test_games_without_pure_equilibria():
         if not games.pure_nash_equilibria(u):
             found.append(u)
     u = np.array(found)
-    assert not qb.pure_equilibria(sparse(u)).any()
+    assert not pure_batch.pure_equilibria(sparse(u)).any()
     result = qb.solve(sparse(u), 2.0)
     assert result.ok.any()
     for r in np.flatnonzero(result.ok):
@@ -269,9 +272,9 @@ def test_uniqueness_bound_certifies_small_lam():
     """Below the bound the QRE is unique: continuation always succeeds and agrees."""
     u = random_batch(2, 20, (3, 3, 3))
     game = sparse(u)
-    rho = qb.uniqueness_bound(game, 1.0)
+    rho = uniqueness_bound(game, 1.0)
     lam = 0.9 / rho  # rho scales with lam
-    assert (qb.uniqueness_bound(game, lam) < 1).all()
+    assert (uniqueness_bound(game, lam) < 1).all()
     result = qb.solve(game, lam)
     assert result.ok.all()
     for r in range(20):

@@ -18,8 +18,10 @@ Contents
                             continuation (Turocy 2005; Allgower & Georg 1990).
 - ``qre_branch``            the principal branch at many values of ``lam`` in one trace.
 - ``Game``                  a thin nashpy-style wrapper delegating to the functions.
-- ``batch``                 the same for a batch of games on a run axis (``SparseGame``):
-                            pure equilibria and the logit QRE by batched Newton steps.
+- ``sparse``                a batch of games on a run axis (``SparseGame``), each payoff
+                            stored only along the players it depends on.
+- ``pure_batch``            pure equilibria of such a batch, vectorized over runs.
+- ``batch``                 the logit QRE of such a batch by batched Newton steps.
 
 References are listed in the module of each algorithm.
 """

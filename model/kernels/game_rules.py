@@ -21,7 +21,7 @@ Mesa driver) runs the same code:
 * the stage game is built sparsely (``model.kernels.stage.sparse_stage_game``): each
   player's payoff only over the players it depends on, Russia split by dimension;
 * pure equilibria come from Russia's unique best reply to each of the others' 27
-  profiles (``model.games.batch.equilibrium_candidates``; runs with ties are enumerated
+  profiles (``model.games.pure_batch.equilibrium_candidates``; runs with ties are enumerated
   in full), and the selection rules run on all runs together (``MonthGame._select``);
 * the QRE is a guarded Newton solve from each run's QRE of last month, kept in a
   ``GameMemory`` the driver carries from month to month; runs without one follow the
@@ -40,7 +40,8 @@ import numpy as np
 
 from ..core.actions import DIMENSIONS, Actor
 from ..games import logit_qre
-from ..games.batch import FAILED, TRACED, equilibrium_candidates, pure_equilibria, solve
+from ..games.batch import FAILED, TRACED, solve
+from ..games.pure_batch import equilibrium_candidates, pure_equilibria
 from .choice import sample
 from .params import KernelParams
 from .stage import (

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.actions import DIMENSIONS, Actor, Dimension, dimensions_of
 from ..core.schema import Scenario
-from ..games.batch import SparseGame
+from ..games.sparse import SparseGame
 from .dynamics import MEMORY_KEYS, with_memory
 from .initial import initial_state, posture_indices
 from .params import KernelParams, kernel_params
