@@ -59,149 +59,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .newton_batch import _Newtons, newton
 from .sparse import SparseGame
 
 __all__ = ["newton", "continuation", "solve", "QREBatch", "WARM", "CONTINUED", "FAILED",
            "TRACED"]
-
-#: Largest Newton correction after the first (Euler) one, in the 2-norm of the
-#: log-probabilities: the tracer's ``_MAX_DIST``.
-MAX_DIST = 0.05
-#: Each later correction must be at most this fraction of the one before.
-MAX_CONTRACTION = 0.5
-#: Newton iterations allowed per solve.
-MAX_ITERATIONS = 12
-#: Residual tolerance (absolute, in log-probabilities), plus a rounding floor.
-TOL = 1e-12
-#: A Newton correction below this (2-norm) ends the iteration.
-STEP_TOL = 1e-10
-_EPS = np.finfo(float).eps
-
-
-def _tolerance(lam: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return TOL + 100 * _EPS * (1.0 + lam * scale)
-
-
-class _Newtons:
-    """Guarded Newton solves of the runs of a batch that start and end at different times.
-
-    ``start`` begins a solve for some runs (from ``x0`` at their ``lam``); each ``step`` is
-    one Newton iteration of every running solve, with a single ``evaluate`` for all of
-    them, and returns the solves that ended then and whether each was accepted. A run's
-    arithmetic does not depend on which other runs share the step, so a solve gives the
-    same bits as ``newton`` on its own; callers chain solves per run (continuation
-    rounds, a refused warm start followed by continuation) without waiting for the
-    slowest run of the batch at every link.
-    """
-
-    def __init__(self, game: SparseGame, guarded: bool = True,
-                 max_iterations: int = MAX_ITERATIONS) -> None:
-        self.game = game
-        self.guarded = guarded
-        self.max_iterations = max_iterations
-        runs = game.runs
-        self.scale = np.zeros(runs)
-        for t in game.tensors:
-            self.scale = np.maximum(self.scale, np.abs(t).reshape(runs, -1).max(axis=1,
-                                                                                 initial=0.0))
-        self.x = np.zeros((runs, game.size))
-        self.x0 = np.zeros((runs, game.size))
-        self.lam = np.zeros(runs)
-        self.tol = np.zeros(runs)
-        self.iteration = np.zeros(runs, dtype=np.int64)
-        self.previous = np.full(runs, np.inf)
-        self.running = np.zeros(runs, dtype=bool)
-
-    def start(self, rows: np.ndarray, x0: np.ndarray, lam: np.ndarray) -> None:
-        """Begin solving ``H(., lam) = 0`` for runs ``rows`` from ``x0`` (len(rows), size)."""
-        self.x[rows] = x0
-        self.x0[rows] = x0
-        self.lam[rows] = lam
-        self.tol[rows] = _tolerance(self.lam[rows], self.scale[rows])
-        self.iteration[rows] = 0
-        self.previous[rows] = np.inf
-        self.running[rows] = True
-
-    def step(self) -> tuple[np.ndarray, np.ndarray]:
-        """One iteration of every running solve: ``(ended, accepted)``, the runs whose
-        solve ended and whether it converged and passed the guards (``newton``). A run
-        whose solve is refused gets its ``x0`` back."""
-        rows = np.flatnonzero(self.running)
-        flat = self.game.flat if len(rows) == self.game.runs else self.game.flat[rows]
-        residual, jac = self.game.evaluate_rows(flat, self.x[rows], self.lam[rows])
-        error = np.abs(residual).max(axis=1)
-        done = error <= self.tol[rows]
-        accepted = np.zeros(len(rows), dtype=bool)
-        if done.any():
-            accepted[done] = np.linalg.slogdet(jac[done])[0] > 0 if self.guarded else True
-        ended = ~np.isfinite(error) | (self.iteration[rows] == self.max_iterations) | done
-        go = ~ended
-        if go.any():
-            self._correct(rows, go, residual, jac, ended, accepted)
-        self.iteration[rows] += 1
-        stop, good = rows[ended], accepted[ended]
-        self.running[stop] = False
-        self.x[stop[~good]] = self.x0[stop[~good]]
-        return stop, good
-
-    def _correct(self, rows, go, residual, jac, ended, accepted) -> None:
-        """The Newton corrections of the runs ``rows[go]``, with the step guards; marks
-        in ``ended``/``accepted`` (in place) the runs that stop here."""
-        here = rows[go]
-        a, b = jac[go], -residual[go]
-        try:
-            step = np.linalg.solve(a, b[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([_safe_solve(m, v) for m, v in zip(a, b)])
-        dist = np.sqrt((step * step).sum(axis=1))
-        bad = ~np.isfinite(dist)
-        if self.guarded:
-            iteration = self.iteration[here]
-            bad |= (iteration == 1) & (dist > MAX_DIST)
-            bad |= ((iteration >= 2) & (dist > MAX_CONTRACTION * self.previous[here])
-                    & (dist > 1e-9))
-        moved = here[~bad]
-        self.x[moved] += step[~bad]
-        self.previous[moved] = dist[~bad]
-        # A correction this small leaves a residual of order its square: converged.
-        small = ~bad & (dist <= STEP_TOL)
-        stop = bad | small
-        position = np.flatnonzero(go)
-        if small.any():
-            accepted[position[small]] = (np.linalg.slogdet(a[small])[0] > 0
-                                         if self.guarded else True)
-        ended[position[stop]] = True
-
-
-def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool = True,
-           max_iterations: int = MAX_ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
-    """Newton's method on ``H(., lam) = 0`` for every run, from ``x0`` ``(runs, size)``.
-
-    Returns ``(x, ok)``: ``ok[r]`` when run ``r`` converged (``max |H| <= TOL`` plus a
-    rounding floor) and, if ``guarded``, passed the acceptance rules of a continuation
-    step: the first correction is the predictor, every later one is at most ``MAX_DIST``
-    (2-norm) and at most ``MAX_CONTRACTION`` times the one before, and ``det(dH/dx) > 0``
-    at the solution (a forward point of the branch). Converged and failed runs leave the
-    iteration (a per-run mask); failed runs keep ``x0``.
-    """
-    lam = np.asarray(lam, dtype=float)
-    x0 = np.asarray(x0, dtype=float)
-    solves = _Newtons(game, guarded, max_iterations)
-    solves.start(np.arange(game.runs), x0, lam)
-    ok = np.zeros(game.runs, dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while solves.running.any():
-            ended, accepted = solves.step()
-            ok[ended[accepted]] = True
-    return solves.x.copy(), ok
-
-
-def _safe_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(a, b)
-    except np.linalg.LinAlgError:
-        return np.full_like(b, np.nan)
-
 
 #: How a run's QRE was found (``QREBatch.method``).
 WARM, CONTINUED, FAILED, TRACED = 0, 1, 2, 3
@@ -239,12 +101,16 @@ def continuation(game: SparseGame, lam: np.ndarray, *, first: float = 0.25,
 
 
 def solve(game: SparseGame, lam, warm: np.ndarray | None = None,
-          warm_ok: np.ndarray | None = None) -> QREBatch:
+          warm_ok: np.ndarray | None = None, last: np.ndarray | None = None) -> QREBatch:
     """The principal-branch logit QRE of every game of the batch at its ``lam``.
 
-    Runs with a warm start (``warm[r]`` where ``warm_ok[r]``: last month's solution of
-    the run's previous game) take one guarded ``newton`` solve from it; the others, and
-    warm starts that are refused, follow the branch from ``lam = 0`` (``continuation``).
+    Runs with a warm start (``warm[r]`` where ``warm_ok[r]``: the QRE at the run's
+    ``lam`` of the game it played when last solved) follow that point to this game by a
+    homotopy in the game: ``last`` (``(runs, game.plan.base)``, flat tensors like
+    ``SparseGame.flat``) holds those games. Without ``last`` one guarded ``newton`` solve
+    from the warm start is tried. The other runs, and warm starts that are refused,
+    follow the branch from ``lam = 0`` (``continuation``). See the module docstring for
+    why every accepted point is on the principal branch.
 
     Runs with byte-identical inputs (game, ``lam`` and warm start; e.g. every run of a
     scenario without parameter distributions in its first month) are solved once: each
@@ -254,24 +120,32 @@ def solve(game: SparseGame, lam, warm: np.ndarray | None = None,
     lam = np.broadcast_to(np.asarray(lam, dtype=float), (runs,)).copy()
     if warm is not None and warm_ok is None:
         warm_ok = np.ones(runs, dtype=bool)
-    first, inverse = _distinct_runs(game, lam, warm, warm_ok)
+    if warm is None:
+        last = None
+    elif last is not None and last.shape != game.flat.shape:
+        raise ValueError(f"last must have shape {game.flat.shape}; got {last.shape}")
+    first, inverse = _distinct_runs(game, lam, warm, warm_ok, last)
     if len(first) < runs:
         once = _solve(game.take(first), lam[first], None if warm is None else warm[first],
-                      None if warm is None else warm_ok[first])
+                      None if warm is None else warm_ok[first],
+                      None if last is None else last[first])
         result = QREBatch(once.x[inverse], once.method[inverse])
     else:
-        result = _solve(game, lam, warm, warm_ok)
+        result = _solve(game, lam, warm, warm_ok, last)
     result.x[~result.ok] = 0.0
     return result
 
 
 def _distinct_runs(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
-                   warm_ok: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                   warm_ok: np.ndarray | None, last: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The first run of each set of runs with byte-identical inputs, and each run's set."""
     runs = game.runs
     parts = [t.reshape(runs, -1) for t in game.tensors] + [lam[:, None]]
     if warm is not None:
         parts += [warm_ok[:, None].astype(float), np.where(warm_ok[:, None], warm, 0.0)]
+        if last is not None:
+            parts.append(np.where(warm_ok[:, None], last, 0.0))
     words = np.ascontiguousarray(np.concatenate(parts, axis=1)).view(np.uint64)
     # a hash of each run's bytes, then a check that runs with one hash are byte-identical
     _, first, inverse = np.unique(_row_hashes(words), return_index=True, return_inverse=True)
@@ -291,71 +165,110 @@ def _row_hashes(words: np.ndarray) -> np.ndarray:
 
 
 def _solve(game: SparseGame, lam: np.ndarray, warm: np.ndarray | None,
-           warm_ok: np.ndarray | None, *, first: float = 0.25, min_step: float = 1e-3,
-           max_rounds: int = 200) -> QREBatch:
-    """``solve`` without the merging of identical runs: the warm Newton solves and the
-    rounds of ``continuation`` of all runs together (``_Continuation``)."""
-    machine = _Continuation(game, lam, first, min_step, max_rounds)
+           warm_ok: np.ndarray | None, last: np.ndarray | None = None, *,
+           first: float = 0.25, min_step: float = 1e-3, max_rounds: int = 200) -> QREBatch:
+    """``solve`` without the merging of identical runs: the game homotopies and the
+    continuation rounds of all runs together (``_Continuation``)."""
+    machine = _Continuation(game, lam, first, min_step, max_rounds, last)
     warming = np.zeros(game.runs, dtype=bool) if warm is None else warm_ok
     rows = np.flatnonzero(warming)
-    if len(rows):
-        machine.warm_start(rows, warm[rows])
+    machine.warm_start(rows, warm[rows] if len(rows) else None)
     machine.begin(np.flatnonzero(~warming))
     return machine.run()
 
 
-#: Below this many unfinished runs, continuation also tries each run's next smaller step
-#: at once (``_Continuation``): steps are cheap then, and waiting is not.
+#: Below this many unfinished runs, each run also starts the solve its next smaller step
+#: would need (``_Continuation``): steps are cheap then, and waiting is not.
 SPECULATE_BELOW = 64
+#: The shortest step of a game homotopy (a fraction of the change from the warm start's
+#: game) before the run gives up on its warm start and follows the branch from lam = 0.
+MIN_GAME_STEP = 1.0 / 64
 
 
 class _Continuation:
-    """The warm solves and continuation rounds of ``_solve`` for a batch, run by run.
+    """The solves of ``_solve`` for a batch, run by run.
 
-    Each run has two solve slots on a ``_Newtons`` of the batch with every run twice: the
-    current round's solve, and (when few runs are left) a spare one started with it at the
-    step the run will take next if the current one is refused (half the step, from the
-    same point: exactly that round's solve). A refused round then costs no wait; an
-    accepted one cancels the spare. Every round a run completes is the round
-    ``continuation`` defines, with the same inputs, so the result has the same bits.
+    Each run is in one of two phases, both a sequence of guarded ``newton`` solves
+    (*steps*) from the last accepted point ``x``, with a step length ``h`` that doubles
+    after an accepted step and halves after a refused one:
+
+    * *game homotopy* (``warming``): ``x`` is the QRE at the run's ``lam`` of the game
+      ``U(t) = (1 - t) U_last + t U_now`` at ``t = at``; a step solves ``U(min(at + h,
+      1))``. It starts at ``t = 0`` from the warm start with ``h = 1`` (the whole change
+      at once). Below ``MIN_GAME_STEP`` (or after one refusal when ``U_last`` is not
+      known) the run starts the other phase from uniform play;
+    * *continuation in lam*: ``x`` is the QRE of ``U_now`` at ``lam' = at``; a step
+      solves at ``min(at + h, lam)``, from ``at = 0`` with ``h = first * lam``. Below
+      ``min_step * lam``, or after ``max_rounds`` steps, the run has failed.
+
+    Each run has two solve slots on a ``_Newtons`` of the batch with every run twice:
+    the current step's solve, and (when few runs are left) a spare one started with it at
+    the step the run will take next if the current one is refused (half the step, from
+    the same point). A refused step then costs no wait; an accepted one cancels the
+    spare. Every step a run completes is the one the rules above define, with the same
+    inputs, so the result has the same bits with or without spares.
     """
 
     def __init__(self, game: SparseGame, lam: np.ndarray, first: float, min_step: float,
-                 max_rounds: int) -> None:
+                 max_rounds: int, last: np.ndarray | None = None) -> None:
         runs = game.runs
-        self.lam, self.min_step, self.max_rounds = lam, min_step, max_rounds
+        self.lam, self.first, self.min_step = lam, first, min_step
+        self.max_rounds = max_rounds
+        self.now, self.last = game.flat, last
         self.solves = _Newtons(game.take(np.repeat(np.arange(runs), 2)))
         self.method = np.full(runs, FAILED, dtype=np.int8)
         self.x = game.uniform()  # the last accepted point
-        self.at = np.zeros(runs)
+        self.at = np.zeros(runs)  # where it is: t (game homotopy) or lam' (continuation)
         self.h = first * lam
         self.rounds = np.zeros(runs, dtype=np.int64)
-        self.finished = lam <= 0.0  # reached lam, failed, or out of rounds
-        self.method[self.finished] = CONTINUED
+        self.finished = lam <= 0.0  # reached the end, failed, or out of rounds
+        self.method[self.finished] = CONTINUED  # uniform play
         self.warming = np.zeros(runs, dtype=bool)
         self.current = 2 * np.arange(runs)  # slot of the current solve
         self.spare = np.full(runs, -1)  # slot of the spare solve, or -1
-        self.slot_h = np.zeros(2 * runs)
+        self.slot_h = np.zeros(2 * runs)  # the step length of the slot's solve ...
+        self.slot_at = np.zeros(2 * runs)  # ... and where it leads
         self.done = np.zeros(2 * runs, dtype=bool)  # the slot's solve has ended ...
         self.ok = np.zeros(2 * runs, dtype=bool)  # ... and was accepted
 
-    def warm_start(self, rows: np.ndarray, warm: np.ndarray) -> None:
-        """Newton solves at each run's ``lam`` from last month's solutions ``warm``."""
-        self.warming[rows] = True
-        self.finished[rows] = False
-        self._start(self.current[rows], warm, self.lam[rows])
-
-    def _start(self, slots: np.ndarray, x0: np.ndarray, lam: np.ndarray) -> None:
-        if not len(slots):
-            return
-        self.done[slots] = False
-        self.solves.start(slots, x0, lam)
-
-    def begin(self, rows: np.ndarray) -> None:
-        """Start the next round of the given runs (those unfinished with rounds left)."""
+    def warm_start(self, rows: np.ndarray, warm: np.ndarray | None) -> None:
+        """Start the game homotopy of runs ``rows`` from their warm starts ``warm``."""
+        keep = ~self.finished[rows]
+        rows = rows[keep]
         if not len(rows):
             return
-        self.finished[rows[self.lam[rows] <= 0.0]] = True  # uniform play (method set)
+        self.warming[rows] = True
+        self.x[rows] = warm[keep]
+        self.at[rows] = 0.0
+        self.h[rows] = 1.0
+        self.begin(rows)
+
+    def _end(self, rows: np.ndarray) -> np.ndarray:
+        return np.where(self.warming[rows], 1.0, self.lam[rows])
+
+    def _launch(self, rows: np.ndarray, slots: np.ndarray, step: np.ndarray) -> None:
+        """Start the solves of runs ``rows`` in ``slots``: a step of length ``step``."""
+        if not len(rows):
+            return
+        warming = self.warming[rows]
+        reach = np.minimum(self.at[rows] + step, self._end(rows))
+        self.slot_h[slots] = step
+        self.slot_at[slots] = reach
+        games = None
+        if self.last is not None:  # each slot's game: U_now, or U(t) inside a homotopy
+            games = self.now[rows]
+            inner = np.flatnonzero(warming & (reach < 1.0))
+            if len(inner):
+                t = reach[inner, None]
+                games[inner] = (1.0 - t) * self.last[rows[inner]] + t * games[inner]
+        self.done[slots] = False
+        self.solves.start(slots, self.x[rows], np.where(warming, self.lam[rows], reach),
+                          games, reach < self._end(rows))
+
+    def begin(self, rows: np.ndarray) -> None:
+        """Start the next step of the given runs (those unfinished with rounds left)."""
+        if not len(rows):
+            return
         rows = rows[~self.finished[rows]]
         out = rows[self.rounds[rows] >= self.max_rounds]
         self.finished[out] = True
@@ -363,9 +276,7 @@ class _Continuation:
         self.rounds[rows] += 1
         slots = self.current[rows] ^ 1  # the free slot (no spare is running)
         self.current[rows] = slots
-        self.slot_h[slots] = self.h[rows]
-        self._start(slots, self.x[rows], np.minimum(self.at[rows] + self.h[rows],
-                                                    self.lam[rows]))
+        self._launch(rows, slots, self.h[rows])
         self._speculate(rows)
 
     def _speculate(self, rows: np.ndarray) -> None:
@@ -373,10 +284,8 @@ class _Continuation:
         if not len(rows) or np.count_nonzero(~self.finished) > SPECULATE_BELOW:
             return
         slots = self.current[rows] ^ 1
-        half = self.slot_h[self.current[rows]] * 0.5
         self.spare[rows] = slots
-        self.slot_h[slots] = half
-        self._start(slots, self.x[rows], np.minimum(self.at[rows] + half, self.lam[rows]))
+        self._launch(rows, slots, self.slot_h[self.current[rows]] * 0.5)
 
     def _cancel(self, rows: np.ndarray) -> None:
         if not len(rows):
@@ -402,39 +311,40 @@ class _Continuation:
         may have ended already)."""
         while len(rows):
             rows = rows[~self.finished[rows] & self.done[self.current[rows]]]
-            ok, warm = self.ok[self.current[rows]], self.warming[rows]
-            self.warming[rows] = False
-            warmed = rows[warm & ok]
-            self.method[warmed] = WARM
-            self.finished[warmed] = True
-            self.x[warmed] = self.solves.x[self.current[warmed]]
-            self.begin(rows[warm & ~ok])  # refused warm starts: continuation from lam = 0
-            self._accept(rows[~warm & ok])
-            rows = self._refuse(rows[~warm & ~ok])
+            ok = self.ok[self.current[rows]]
+            self._accept(rows[ok])
+            rows = self._refuse(rows[~ok])
 
     def _accept(self, rows: np.ndarray) -> None:
         if not len(rows):
             return
         slots = self.current[rows]
         self.x[rows] = self.solves.x[slots]
-        self.at[rows] = self.solves.lam[slots]
-        self.h[rows] = self.slot_h[slots] * 2.0
-        reached = rows[self.at[rows] >= self.lam[rows]]
+        self.at[rows] = self.slot_at[slots]
+        # the path tracer's step control: grow easy steps (at most 2x), shrink hard ones
+        worst = np.maximum(self.solves.worst[slots], 1e-12)
+        self.h[rows] = self.slot_h[slots] * np.clip(0.7 / worst, 0.5, 2.0)
+        reached = rows[self.at[rows] >= self._end(rows)]
         self.finished[reached] = True
-        self.method[reached] = CONTINUED
+        self.method[reached] = np.where(self.warming[reached], WARM, CONTINUED)
         self._cancel(rows)
         self.begin(rows)
 
     def _refuse(self, rows: np.ndarray) -> np.ndarray:
-        """Halve the step of runs whose round was refused; promote their spare solves
-        (returned: to be resolved again) or start the next round."""
+        """Halve the step of runs whose step was refused; promote their spare solves
+        (returned: to be resolved again), start the next step, restart a game homotopy
+        that gave up as continuation from lam = 0, or fail."""
         if not len(rows):
             return rows
         self.h[rows] = self.slot_h[self.current[rows]] * 0.5
-        failed = rows[self.h[rows] < self.min_step * self.lam[rows]]
-        self.finished[failed] = True
-        self._cancel(failed)
-        rows = rows[~self.finished[rows]]
+        warming = self.warming[rows]
+        shortest = (MIN_GAME_STEP if self.last is not None else 1.0) * warming
+        shortest = np.where(warming, shortest, self.min_step * self.lam[rows])
+        short = self.h[rows] < shortest
+        self._cancel(rows[short])
+        self.finished[rows[short & ~warming]] = True
+        self._restart(rows[short & warming])
+        rows = rows[~short]
         spared = self.spare[rows] >= 0
         self.begin(rows[~spared])
         rows = rows[spared]
@@ -447,3 +357,14 @@ class _Continuation:
         self.spare[rows] = -1
         self._speculate(rows)
         return rows
+
+    def _restart(self, rows: np.ndarray) -> None:
+        """Give up the game homotopy of runs ``rows``: continuation from uniform play."""
+        if not len(rows):
+            return
+        self.warming[rows] = False
+        self.x[rows] = self.solves.game.uniform(len(rows))
+        self.at[rows] = 0.0
+        self.h[rows] = self.first * self.lam[rows]
+        self.rounds[rows] = 0
+        self.begin(rows)

@@ -33,7 +33,12 @@ class _Plan:
     buffer positions ``(E, m)`` of the ``m`` terms of each of its ``E`` results, the
     strategy entries ``(E, m)`` they are weighted by, and the slice ``lo:hi`` of the
     buffer its results fill. Each result is the sum of its terms in option order, as
-    the recursion adds them, so the bits are the same whatever the grouping.
+    the recursion adds them, so the bits are the same whatever the grouping. ``steps``
+    holds the same contractions one by one, as views of the buffer: ``(source, k, before,
+    m, after, out)``, the source's offset, the first strategy entry of player ``k``, the
+    source's shape ``(before, m, after)`` with ``k``'s options in the middle, and the
+    result's offset (``evaluate_rows`` uses them for large batches, where the gathers of
+    ``levels`` cost more memory traffic than the extra numpy calls).
 
     ``values`` ``(size,)`` are the buffer positions of the ``v_i``; ``shapes`` the
     Jacobian blocks of one shape ``(m_i, m_j)`` together: the buffer positions of their
@@ -44,8 +49,11 @@ class _Plan:
     base: int
     width: int
     levels: tuple[tuple[np.ndarray, np.ndarray, int, int], ...]
+    steps: tuple[tuple[int, int, int, int, int, int], ...]
     values: np.ndarray
     shapes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+    eliminated: np.ndarray
+    kept: np.ndarray
 
 
 def _contractions(deps: list[tuple[int, ...]], counts: tuple[int, ...]):
@@ -113,8 +121,26 @@ def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
         levels.append((np.concatenate(sources), np.concatenate(weights), lo, width))
     value_index = np.concatenate([offset[b] + np.arange(counts[i])
                                   for i, b in enumerate(values)])
-    return _Plan(int(sum(sizes[:n])), int(width), tuple(levels), value_index,
-                 _block_shapes(blocks, counts, offset))
+    views = tuple((int(offset[source]), int(starts[k]), before, m, after, int(offset[n + s]))
+                  for s, (source, k, before, m, after) in enumerate(steps))
+    eliminated = _independent_players(deps, counts)
+    unknowns = [np.arange(starts[i], starts[i] + counts[i]) for i in range(n)]
+    gone = np.concatenate([unknowns[i] for i in eliminated] or [np.zeros(0, int)])
+    kept = np.setdiff1d(np.arange(starts[-1]), gone)
+    return _Plan(int(sum(sizes[:n])), int(width), tuple(levels), views, value_index,
+                 _block_shapes(blocks, counts, offset), gone, kept)
+
+
+def _independent_players(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> list[int]:
+    """Players none of whom depends on another, the most options first (greedy): their
+    block of the Jacobian is the identity, so ``SparseGame.solve`` eliminates them."""
+    chosen: list[int] = []
+    for i in sorted(range(len(deps)), key=lambda i: -counts[i]):
+        if all(i not in deps[j] and j not in deps[i] for j in chosen):
+            chosen.append(i)
+    if len(chosen) == len(deps):  # nobody depends on anybody: keep one to solve for
+        chosen.pop()
+    return sorted(chosen)
 
 
 def _block_shapes(blocks: list[tuple[int, int, int]], counts: tuple[int, ...],
@@ -227,11 +253,13 @@ class SparseGame:
         """
         if x.shape != (self.runs, self.size):
             raise ValueError(f"x must have shape {(self.runs, self.size)}; got {x.shape}")
-        return self.evaluate_rows(self.flat, x, lam, jacobian)
+        residual, jac = self.evaluate_rows(self.flat, x, lam, jacobian)
+        return residual, None if jac is None else jac.transpose(2, 0, 1)
 
     def evaluate_rows(self, flat: np.ndarray, x: np.ndarray, lam: np.ndarray,
                       jacobian: bool = True):
-        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``).
+        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``),
+        with the Jacobian's runs last: ``(size, size, runs)``.
 
         The work is done with the runs along the last axis (long inner loops however few
         the players' options); every number is computed as in ``plan``'s recursion.
@@ -242,15 +270,10 @@ class SparseGame:
         strategies = np.ascontiguousarray(p_all.T)  # (size, runs)
         buffer = np.empty((plan.width, runs))
         buffer[:plan.base] = flat.T
-        for sources, weights, lo, hi in plan.levels:
-            terms = buffer[sources] * strategies[weights]  # (E, m, runs)
-            out = buffer[lo:hi]
-            if terms.shape[1] == 1:
-                out[...] = terms[:, 0]
-                continue
-            np.add(terms[:, 0], terms[:, 1], out=out)
-            for c in range(2, terms.shape[1]):  # summed in option order
-                out += terms[:, c]
+        if runs >= VIEWS_FROM:
+            _contract_by_views(plan, buffer, strategies)
+        else:
+            _contract_by_gathers(plan, buffer, strategies)
         z = lam[:, None] * np.ascontiguousarray(buffer[plan.values].T)
         top = np.maximum.reduceat(z, self._starts, axis=1)
         e = np.exp(z - np.repeat(top, self._repeats, axis=1))
@@ -270,7 +293,91 @@ class SparseGame:
                 mean += m[:, c] * weights[:, c, None]
             block = minus_lam * (m - mean[:, None]) * strategies[cols][:, None]
             g[flat_index] = block.reshape(-1, runs)
-        return residual, g.reshape(self.size, self.size, runs).transpose(2, 0, 1)
+        return residual, g.reshape(self.size, self.size, runs)
+
+
+    def solve(self, jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """Solve ``jac y = rhs`` for each run: ``jac`` (size, size, runs) as from
+        ``evaluate_rows``, ``rhs`` (runs, size); NaN where a system is singular.
+
+        The unknowns ``E`` of players none of whom depends on another (``plan.eliminated``)
+        have the identity as their block, so with ``K`` the others
+        ``jac = [[I, A], [B, D]]`` and ``y_K`` solves the Schur complement
+        ``(D - B A) y_K = rhs_K - B rhs_E``, then ``y_E = rhs_E - A y_K`` (Russia's ten
+        unknowns in the model's game: a 9 x 9 system instead of 19 x 19). The products
+        are sums in a fixed order, so a run's bits do not depend on the batch.
+        """
+        schur, a, b = self._schur(jac)
+        gone, kept = self.plan.eliminated, self.plan.kept
+        r_gone = rhs[:, gone].T  # (|E|, runs)
+        r_kept = np.ascontiguousarray(rhs[:, kept].T)
+        for j in range(len(gone)):
+            r_kept -= b[:, j] * r_gone[j]
+        systems = schur.transpose(2, 0, 1)
+        try:
+            y_kept = np.linalg.solve(systems, r_kept.T[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            y_kept = np.stack([_solve_or_nan(m, v) for m, v in zip(systems, r_kept.T)])
+        y = np.empty_like(rhs)
+        y[:, kept] = y_kept
+        y_gone = r_gone.copy()
+        for k in range(len(kept)):
+            y_gone -= a[:, k] * y_kept[:, k]
+        y[:, gone] = y_gone.T
+        return y
+
+    def det_sign(self, jac: np.ndarray) -> np.ndarray:
+        """The sign of ``det(jac)`` per run (``jac`` (size, size, runs); it equals
+        ``det(D - B A)``, see ``solve``)."""
+        return np.linalg.slogdet(self._schur(jac)[0].transpose(2, 0, 1))[0]
+
+    def _schur(self, jac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        gone, kept = self.plan.eliminated, self.plan.kept
+        a = jac[np.ix_(gone, kept)]  # (|E|, |K|, runs)
+        b = jac[np.ix_(kept, gone)]  # (|K|, |E|, runs)
+        schur = jac[np.ix_(kept, kept)]
+        for j in range(len(gone)):
+            schur -= b[:, j, None] * a[None, j]
+        return schur, a, b
+
+
+def _solve_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.full_like(b, np.nan)
+
+#: From this many runs on, ``evaluate_rows`` contracts through views of its buffer, one
+#: numpy call per term; below it, through one gather per level (fewer calls). Same bits.
+VIEWS_FROM = 128
+
+
+def _contract_by_gathers(plan: _Plan, buffer: np.ndarray, strategies: np.ndarray) -> None:
+    """Fill ``buffer`` (width, runs) with the plan's contractions, level by level."""
+    for sources, weights, lo, hi in plan.levels:
+        terms = buffer[sources] * strategies[weights]  # (E, m, runs)
+        out = buffer[lo:hi]
+        if terms.shape[1] == 1:
+            out[...] = terms[:, 0]
+            continue
+        np.add(terms[:, 0], terms[:, 1], out=out)
+        for c in range(2, terms.shape[1]):  # summed in option order
+            out += terms[:, c]
+
+
+def _contract_by_views(plan: _Plan, buffer: np.ndarray, strategies: np.ndarray) -> None:
+    """Fill ``buffer`` (width, runs) with the plan's contractions, one at a time."""
+    runs = buffer.shape[1]
+    scratch = np.empty((max(before * after for _, _, before, _, after, _ in plan.steps),
+                        runs))
+    for source, k, before, m, after, at in plan.steps:
+        terms = buffer[source:source + before * m * after].reshape(before, m, after, runs)
+        out = buffer[at:at + before * after].reshape(before, after, runs)
+        np.multiply(terms[:, 0], strategies[k], out=out)
+        term = scratch[:before * after].reshape(before, after, runs)
+        for c in range(1, m):  # summed in option order, like the gathers
+            np.multiply(terms[:, c], strategies[k + c], out=term)
+            out += term
 
 
 _PLANS: dict[tuple, _Plan] = {}

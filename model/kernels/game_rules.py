@@ -69,7 +69,8 @@ _NONE = np.iinfo(np.int64).max  # padding after a run's last equilibrium
 class GameMemory:
     """What the game-solving rules carry from one month to the next for a batch of runs:
     the stage game's layout (found once) and, per ``lam``, each run's last QRE (the warm
-    start of next month's Newton solve) with a mask of the runs that have one. It also
+    start of its next solve), a mask of the runs that have one, and the games they solve
+    (flat tensors: the start of the game homotopy, ``model.games.batch.solve``). It also
     counts how each QRE was found (``stats``: warm, continued, traced)."""
 
     def __init__(self) -> None:
@@ -266,10 +267,11 @@ class MonthGame:
             lam_rows = (lam_values[todo] if isinstance(lam_values, np.ndarray)
                         else np.full(len(todo), lam_values))
             stored = self.memory.points.get((key, layout))
-            warm = warm_ok = None
+            warm = warm_ok = last = None
             if stored is not None:
-                warm, warm_ok = stored[0][todo], stored[1][todo]
-            result = solve(game.take(todo), lam_rows, warm, warm_ok)
+                warm, warm_ok, last = stored[0][todo], stored[1][todo], stored[2][todo]
+            games = game.take(todo)
+            result = solve(games, lam_rows, warm, warm_ok, last)
             for r, i in zip(todo[result.method == FAILED], np.flatnonzero(result.method == FAILED)):
                 result.x[i] = self._traced(int(r), float(lam_rows[i]), layout)
                 result.method[i] = TRACED
@@ -279,10 +281,12 @@ class MonthGame:
             self.memory.stats["continued"] += int((result.method == 1).sum())
             self.memory.stats["traced"] += int((result.method == TRACED).sum())
             if stored is None:
-                stored = (np.zeros((self.runs, game.size)), np.zeros(self.runs, dtype=bool))
+                stored = (np.zeros((self.runs, game.size)), np.zeros(self.runs, dtype=bool),
+                          np.zeros((self.runs, game.plan.base)))
                 self.memory.points[(key, layout)] = stored
             stored[0][todo] = result.x
             stored[1][todo] = True
+            stored[2][todo] = games.flat
         return self._split(x[rows], layout)
 
     def _traced(self, run: int, lam: float, layout: GameLayout) -> np.ndarray:
