@@ -15,9 +15,13 @@ from .sparse import SparseGame
 
 __all__ = ["newton", "MAX_DIST", "MAX_CONTRACTION", "MAX_ITERATIONS", "TOL", "STEP_TOL"]
 
-#: Largest Newton correction after the first (Euler) one, in the 2-norm of the
-#: log-probabilities (Allgower & Georg's "maximal distance to the curve"; Gambit's logit
-#: tracer uses the same 0.4, ``model.games.homotopy`` a more cautious 0.05).
+#: Largest Newton correction after the first (Euler) one (Allgower & Georg's "maximal
+#: distance to the curve"; Gambit's logit tracer uses the same 0.4, ``model.games.homotopy``
+#: a more cautious 0.05). Corrections are measured in the Fisher information metric of the
+#: strategies, ``sqrt(sum_b p_b dx_b^2)`` for log-probabilities ``x`` (Deuflhard 2004 on
+#: scaled norms for Newton's method): a correction to an option played with probability
+#: 1e-9 says nothing about where the branch is (its equation is almost linear, and it
+#: hardly moves anyone else's payoffs), while in the plain norm of ``x`` it would dominate.
 MAX_DIST = 0.4
 #: Each later correction must be at most this fraction of the one before (Allgower &
 #: Georg's "maximal contraction rate"; Gambit's 0.6).
@@ -124,7 +128,10 @@ class _Newtons:
         here = rows[go]
         a, b = jac[..., go], -residual[go]
         step = self.game.solve(a, b)
-        dist = np.sqrt((step * step).sum(axis=1))
+        # Guards measure a correction in the Fisher metric of the strategies (sum of
+        # p * dx^2: see MAX_DIST); convergence in the plain 2-norm of the log-probabilities.
+        dist = np.sqrt((np.exp(self.x[here]) * step * step).sum(axis=1))
+        plain = np.sqrt((step * step).sum(axis=1))
         bad = ~np.isfinite(dist)
         if self.guarded:
             iteration = self.iteration[here]
@@ -142,7 +149,7 @@ class _Newtons:
         self.x[moved] += step[~bad]
         self.previous[moved] = dist[~bad]
         # A correction this small leaves a residual of order its square: converged.
-        small = ~bad & (dist <= self.step_tol[here])
+        small = ~bad & (plain <= self.step_tol[here])
         stop = bad | small
         position = np.flatnonzero(go)
         if small.any():

@@ -54,6 +54,7 @@ class _Plan:
     shapes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
     eliminated: np.ndarray
     kept: np.ndarray
+    schur_terms: tuple[tuple[tuple, tuple, tuple], ...]
 
 
 def _contractions(deps: list[tuple[int, ...]], counts: tuple[int, ...]):
@@ -128,7 +129,25 @@ def _plan(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> _Plan:
     gone = np.concatenate([unknowns[i] for i in eliminated] or [np.zeros(0, int)])
     kept = np.setdiff1d(np.arange(starts[-1]), gone)
     return _Plan(int(sum(sizes[:n])), int(width), tuple(levels), views, value_index,
-                 _block_shapes(blocks, counts, offset), gone, kept)
+                 _block_shapes(blocks, counts, offset), gone, kept,
+                 _schur_terms(deps, eliminated, unknowns, kept))
+
+
+def _schur_terms(deps, eliminated, unknowns, kept) -> tuple:
+    """Per eliminated player ``e``, the nonzero part of ``B A`` it adds (``SparseGame``'s
+    Schur complement): rows of the kept players that depend on ``e``, columns of the kept
+    players ``e`` depends on. Returns ``(where in the complement, B's block, A's block)``
+    as ``np.ix_`` index tuples."""
+    position = {int(u): q for q, u in enumerate(kept)}
+    terms = []
+    for e in eliminated:
+        rows = [u for i in range(len(deps)) if e in deps[i] and i not in eliminated
+                for u in unknowns[i]]
+        cols = [u for i in deps[e] if i not in eliminated for u in unknowns[i]]
+        if rows and cols:
+            into = np.ix_([position[u] for u in rows], [position[u] for u in cols])
+            terms.append((into, np.ix_(rows, unknowns[e]), np.ix_(unknowns[e], cols)))
+    return tuple(terms)
 
 
 def _independent_players(deps: list[tuple[int, ...]], counts: tuple[int, ...]) -> list[int]:
@@ -307,8 +326,10 @@ class SparseGame:
         unknowns in the model's game: a 9 x 9 system instead of 19 x 19). The products
         are sums in a fixed order, so a run's bits do not depend on the batch.
         """
-        schur, a, b = self._schur(jac)
         gone, kept = self.plan.eliminated, self.plan.kept
+        schur = self._schur(jac)
+        a = jac[np.ix_(gone, kept)]  # (|E|, |K|, runs)
+        b = jac[np.ix_(kept, gone)]  # (|K|, |E|, runs)
         r_gone = rhs[:, gone].T  # (|E|, runs)
         r_kept = np.ascontiguousarray(rhs[:, kept].T)
         for j in range(len(gone)):
@@ -329,16 +350,19 @@ class SparseGame:
     def det_sign(self, jac: np.ndarray) -> np.ndarray:
         """The sign of ``det(jac)`` per run (``jac`` (size, size, runs); it equals
         ``det(D - B A)``, see ``solve``)."""
-        return np.linalg.slogdet(self._schur(jac)[0].transpose(2, 0, 1))[0]
+        return np.linalg.slogdet(self._schur(jac).transpose(2, 0, 1))[0]
 
-    def _schur(self, jac: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        gone, kept = self.plan.eliminated, self.plan.kept
-        a = jac[np.ix_(gone, kept)]  # (|E|, |K|, runs)
-        b = jac[np.ix_(kept, gone)]  # (|K|, |E|, runs)
+    def _schur(self, jac: np.ndarray) -> np.ndarray:
+        """``D - B A`` (|K|, |K|, runs), adding only the blocks that are not zero."""
+        kept = self.plan.kept
         schur = jac[np.ix_(kept, kept)]
-        for j in range(len(gone)):
-            schur -= b[:, j, None] * a[None, j]
-        return schur, a, b
+        for into, b_block, a_block in self.plan.schur_terms:
+            b, a = jac[b_block], jac[a_block]  # (rows, m_e, runs), (m_e, cols, runs)
+            product = b[:, 0, None] * a[None, 0]
+            for q in range(1, b.shape[1]):
+                product += b[:, q, None] * a[None, q]
+            schur[into] -= product
+        return schur
 
 
 def _solve_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
