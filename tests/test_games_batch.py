@@ -204,6 +204,65 @@ def test_warm_start_follows_a_drifting_game():
     assert (np.array(methods[1:]) == qb.WARM).mean() > 0.9
 
 
+def with_a_switch(payoffs: np.ndarray, seed: int, size: float = 2.0) -> np.ndarray:
+    """The games of next month after a jump like the model's switching costs: each
+    player's payoff gains ``size`` on one random own option (an own-action term), and
+    each player's payoffs are rescaled a little (which keeps the games' dependencies)."""
+    rng = np.random.default_rng(seed)
+    runs, n = payoffs.shape[:2]
+    scale = 1.0 + 0.05 * rng.normal(size=(runs, n) + (1,) * (payoffs.ndim - 2))
+    out = payoffs * scale
+    for i in range(n):
+        m = payoffs.shape[2 + i]
+        bonus = size * (np.arange(m) == rng.integers(m, size=(runs, 1)))  # (runs, m)
+        shape = [runs] + [m if k == i else 1 for k in range(n)]
+        out[:, i] += bonus.reshape(shape)
+    return out
+
+
+def test_a_jump_in_the_game_is_followed_by_the_game_homotopy():
+    """One Newton step from last month's QRE is refused after a jump, but the homotopy
+    from last month's game (``last``) follows it in steps: the runs stay warm, and every
+    solution is the traced branch's."""
+    before = random_batch(12, 30, (3, 3, 2))
+    after = with_a_switch(before, 13)
+    lam = 1.5
+    old = qb.solve(sparse(before), lam)
+    assert old.ok.all()
+    one_step = qb.solve(sparse(after), lam, old.x, old.ok)
+    homotopy = qb.solve(sparse(after), lam, old.x, old.ok, sparse(before).flat)
+    assert (one_step.method == qb.WARM).mean() <= 0.5  # the jump defeats a single step ...
+    assert (homotopy.method == qb.WARM).mean() >= 0.9  # ... not the homotopy
+    for r in np.flatnonzero(homotopy.ok):
+        np.testing.assert_allclose(np.exp(homotopy.x[r]), traced(after[r], lam),
+                                   atol=QRE_ATOL)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy, lam=st.floats(0.5, 6.0),
+       size=st.floats(0.0, 4.0))
+def test_game_homotopy_lands_on_the_traced_branch(seed, counts, lam, size):
+    """Whatever the jump, a run the batch accepts (warm or from lam = 0) is on the
+    traced branch, and its QRE solves the equations (regret check)."""
+    before = with_ignored_players(random_batch(seed, 4, counts), seed)
+    after = with_a_switch(before, seed + 1, size)
+    old = qb.solve(sparse(before), lam)
+    game = sparse(after)
+    result = qb.solve(game, lam, old.x, old.ok, sparse(before).flat)
+    for r in np.flatnonzero(result.ok):
+        np.testing.assert_allclose(np.exp(result.x[r]), traced(after[r], lam), atol=QRE_ATOL)
+        strategies = [np.exp(result.x[r, s]) for s in game.slices]
+        gap = max(np.abs(a - b).max() for a, b in zip(
+            games.logit_response(after[r], strategies, lam), strategies))
+        assert gap <= 1e-10
+
+
+def test_last_games_must_match_the_batch():
+    u = random_batch(1, 3, (2, 3))
+    with pytest.raises(ValueError, match="last must have shape"):
+        qb.solve(sparse(u), 1.0, sparse(u).uniform(), None, np.zeros((3, 2)))
+
+
 @pytest.mark.parametrize("seed, before, after", [(549, 4.0, 4.15), (18, 16.8, 17.0)])
 def test_warm_start_is_refused_where_the_branch_folds(seed, before, after):
     """In these games the principal branch turns back just before ``after``: the point
@@ -215,6 +274,11 @@ def test_warm_start_is_refused_where_the_branch_folds(seed, before, after):
     old, new = traced(u[0], before), traced(u[0], after)
     assert np.abs(old - new).max() > 0.2  # the first crossing jumps
     result = qb.solve(sparse(u), after, np.log(old)[None], np.array([True]))
+    assert result.method[0] == qb.FAILED
+    # the same change as a homotopy in the game: U(t) from U * before / after at lam = after
+    # is the branch of U from lam = before to lam = after, across the fold: refused too
+    last = sparse(u * (before / after)).flat
+    result = qb.solve(sparse(u), after, np.log(old)[None], np.array([True]), last)
     assert result.method[0] == qb.FAILED
     unguarded, ok = qb.newton(sparse(u), np.array([after]), np.log(old)[None],
                               guarded=False, max_iterations=50)
