@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 import model  # noqa: E402
 import model.ensemble.driver as ens  # noqa: E402
 import model.kernels.game_rules as rules  # noqa: E402
+from model.games.sparse import SparseGame  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Game-solving rules (`nash`, `qre`)"
@@ -78,18 +79,25 @@ def breakdown(rule: str, runs: int) -> tuple[dict, dict]:
         "pure equilibria (best-reply candidates)": (rules, "equilibrium_candidates"),
         "pure equilibria (full mask, ties)": (rules, "pure_equilibria"),
         "selection (Pareto, inertia, total)": (rules.MonthGame, "_choose"),
-        "QRE: batched Newton / continuation": (rules, "solve"),
+        "QRE: continuation bookkeeping (steps, guards, step control)": (rules, "solve"),
+        "QRE: expected payoffs and Jacobians (SparseGame.evaluate_rows)":
+            (SparseGame, "evaluate_rows"),
+        "QRE: Newton systems (Schur complement, LAPACK)": (SparseGame, "solve"),
+        "QRE: determinant signs (a forward point of the branch)": (SparseGame, "det_sign"),
         "QRE: traced fallback (logit_qre)": (rules.MonthGame, "_traced"),
         "QRE draws and bookkeeping": (rules, "qre_choices"),
     }
     originals = {}
     stack: list[list] = []  # [label, start, time spent in wrapped callees]
+    iterations = [0]  # run-iterations of Newton's method (rows evaluated)
 
     for label, (owner, name) in wrapped.items():
         original = getattr(owner, name)
         originals[(owner, name)] = original
 
         def timer(*args, _f=original, _label=label, **kwargs):
+            if _label.startswith("QRE: expected"):
+                iterations[0] += args[2].shape[0]  # x: one row per Newton iteration
             frame = [_label, time.process_time(), 0.0]
             stack.append(frame)
             try:
@@ -124,6 +132,7 @@ def breakdown(rule: str, runs: int) -> tuple[dict, dict]:
     for memory in memories:
         for key, value in memory.stats.items():
             stats[key] += value
+    stats["Newton iterations per run-month"] = iterations[0] / (runs * scenario_for(rule).horizon)
     return dict(spent) | {"total": total}, dict(stats)
 
 
@@ -207,9 +216,11 @@ def report(repeat: int) -> str:
         lines.append(f"| total | {total:.3f} | 100% |")
         if stats:
             lines.append("")
+            per_month = stats.pop("Newton iterations per run-month")
             lines.append("QREs solved: " + ", ".join(f"{v:,} {k}" for k, v in stats.items())
-                         + " (warm: Newton from last month's QRE; continued: from lam = 0 in "
-                         "lam; traced: `logit_qre`).")
+                         + " (continued: the batch's continuation from lam = 0; traced: "
+                         f"`logit_qre`); {per_month:.2f} Newton iterations per run-month "
+                         "(spare half-step solves included).")
     return "\n".join(lines) + "\n"
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from model import games
 from model.games import batch as qb
 from model.games import pure_batch
+from model.games.newton_batch import newton
 from model.games.sparse import SparseGame, uniqueness_bound
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -103,6 +104,29 @@ def test_residual_and_jacobian(seed, counts):
             np.testing.assert_allclose(jac[r, :, c], (up - down) / (2 * h), atol=1e-6)
 
 
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy)
+def test_newton_systems_solved_through_the_schur_complement(seed, counts):
+    """``SparseGame.solve`` eliminates the players none of whom depends on another; it
+    equals a dense solve, ``det_sign`` the sign of the dense determinant, and a run gets
+    the same bits alone as in its batch."""
+    u = with_ignored_players(random_batch(seed, 5, counts), seed + 2)
+    game = sparse(u)
+    rng = np.random.default_rng(seed)
+    x = np.log(rng.dirichlet(np.ones(game.size), size=5))
+    lam = rng.uniform(0.5, 6.0, 5)
+    residual, jac = game.evaluate_rows(game.flat, x, lam)  # runs last
+    dense = jac.transpose(2, 0, 1)
+    np.testing.assert_allclose(game.solve(jac, -residual),
+                               np.linalg.solve(dense, -residual[..., None])[..., 0],
+                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(game.det_sign(jac), np.linalg.slogdet(dense)[0])
+    for r in range(5):
+        one = game.take(np.array([r]))
+        r_one, j_one = one.evaluate_rows(one.flat, x[r:r + 1], lam[r:r + 1])
+        assert np.array_equal(one.solve(j_one, -r_one)[0], game.solve(jac, -residual)[r])
+
+
 def test_a_batch_of_one_gives_the_same_bits():
     u = random_batch(3, 6, (3, 2, 3))
     lam = np.linspace(0.5, 3.0, 6)
@@ -185,120 +209,47 @@ def test_continuation_reaches_most_generic_games():
         np.testing.assert_allclose(np.exp(result.x[r]), traced(u[r], 3.0), atol=QRE_ATOL)
 
 
-def test_warm_start_follows_a_drifting_game():
-    """Month by month the game moves a little; each warm-started solution is last
-    month's branch point carried along, and equals the traced branch."""
-    rng = np.random.default_rng(11)
-    start, end = rng.normal(size=(2, 6, 3, 3, 3, 2))
-    lam = 2.0
-    last = None
-    methods = []
-    for t in np.linspace(0.0, 1.0, 21):
-        u = (1 - t) * start + t * end
-        result = qb.solve(sparse(u), lam, None if last is None else last.x,
-                          None if last is None else last.ok)
-        methods.append(result.method)
-        for r in np.flatnonzero(result.ok):
-            np.testing.assert_allclose(np.exp(result.x[r]), traced(u[r], lam), atol=QRE_ATOL)
-        last = result
-    assert (np.array(methods[1:]) == qb.WARM).mean() > 0.9
-
-
-def with_a_switch(payoffs: np.ndarray, seed: int, size: float = 2.0) -> np.ndarray:
-    """The games of next month after a jump like the model's switching costs: each
-    player's payoff gains ``size`` on one random own option (an own-action term), and
-    each player's payoffs are rescaled a little (which keeps the games' dependencies)."""
-    rng = np.random.default_rng(seed)
-    runs, n = payoffs.shape[:2]
-    scale = 1.0 + 0.05 * rng.normal(size=(runs, n) + (1,) * (payoffs.ndim - 2))
-    out = payoffs * scale
-    for i in range(n):
-        m = payoffs.shape[2 + i]
-        bonus = size * (np.arange(m) == rng.integers(m, size=(runs, 1)))  # (runs, m)
-        shape = [runs] + [m if k == i else 1 for k in range(n)]
-        out[:, i] += bonus.reshape(shape)
-    return out
-
-
-def test_a_jump_in_the_game_is_followed_by_the_game_homotopy():
-    """One Newton step from last month's QRE is refused after a jump, but the homotopy
-    from last month's game (``last``) follows it in steps: the runs stay warm, and every
-    solution is the traced branch's."""
-    before = random_batch(12, 30, (3, 3, 2))
-    after = with_a_switch(before, 13)
-    lam = 1.5
-    old = qb.solve(sparse(before), lam)
-    assert old.ok.all()
-    one_step = qb.solve(sparse(after), lam, old.x, old.ok)
-    homotopy = qb.solve(sparse(after), lam, old.x, old.ok, sparse(before).flat)
-    assert (one_step.method == qb.WARM).mean() <= 0.5  # the jump defeats a single step ...
-    assert (homotopy.method == qb.WARM).mean() >= 0.9  # ... not the homotopy
-    for r in np.flatnonzero(homotopy.ok):
-        np.testing.assert_allclose(np.exp(homotopy.x[r]), traced(after[r], lam),
-                                   atol=QRE_ATOL)
-
-
-@SETTINGS
-@given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy, lam=st.floats(0.5, 6.0),
-       size=st.floats(0.0, 4.0))
-def test_game_homotopy_lands_on_the_traced_branch(seed, counts, lam, size):
-    """Whatever the jump, a run the batch accepts (warm or from lam = 0) is on the
-    traced branch, and its QRE solves the equations (regret check)."""
-    before = with_ignored_players(random_batch(seed, 4, counts), seed)
-    after = with_a_switch(before, seed + 1, size)
-    old = qb.solve(sparse(before), lam)
-    game = sparse(after)
-    result = qb.solve(game, lam, old.x, old.ok, sparse(before).flat)
-    for r in np.flatnonzero(result.ok):
-        np.testing.assert_allclose(np.exp(result.x[r]), traced(after[r], lam), atol=QRE_ATOL)
-        strategies = [np.exp(result.x[r, s]) for s in game.slices]
-        gap = max(np.abs(a - b).max() for a, b in zip(
-            games.logit_response(after[r], strategies, lam), strategies))
-        assert gap <= 1e-10
-
-
-def test_last_games_must_match_the_batch():
-    u = random_batch(1, 3, (2, 3))
-    with pytest.raises(ValueError, match="last must have shape"):
-        qb.solve(sparse(u), 1.0, sparse(u).uniform(), None, np.zeros((3, 2)))
-
-
 @pytest.mark.parametrize("seed, before, after", [(549, 4.0, 4.15), (18, 16.8, 17.0)])
-def test_warm_start_is_refused_where_the_branch_folds(seed, before, after):
-    """In these games the principal branch turns back just before ``after``: the point
-    that ``logit_qre`` returns jumps to a far sheet. ``QRE(cU, lam) = QRE(U, c lam)``, so
-    scaling the payoffs by ``after / before`` is a month's change that crosses the fold.
-    The warm start must not be accepted (nor continuation from 0): the run is left to
-    the tracer."""
+def test_continuation_stops_at_a_turning_point(seed, before, after):
+    """In these games the principal branch turns back between ``before`` and ``after``:
+    the point ``logit_qre`` returns at ``after`` is on a far sheet. Continuation from
+    ``lam = 0`` must not step across the fold (the run is left to the tracer); Newton
+    without the guards, from the point at ``before``, does not find the traced point
+    either."""
     u = np.random.default_rng(seed).normal(size=(1, 2, 3, 3))
     old, new = traced(u[0], before), traced(u[0], after)
     assert np.abs(old - new).max() > 0.2  # the first crossing jumps
-    result = qb.solve(sparse(u), after, np.log(old)[None], np.array([True]))
-    assert result.method[0] == qb.FAILED
-    # the same change as a homotopy in the game: U(t) from U * before / after at lam = after
-    # is the branch of U from lam = before to lam = after, across the fold: refused too
-    last = sparse(u * (before / after)).flat
-    result = qb.solve(sparse(u), after, np.log(old)[None], np.array([True]), last)
-    assert result.method[0] == qb.FAILED
-    unguarded, ok = qb.newton(sparse(u), np.array([after]), np.log(old)[None],
-                              guarded=False, max_iterations=50)
+    assert qb.solve(sparse(u), after).method[0] == qb.FAILED
+    unguarded, ok = newton(sparse(u), np.array([after]), np.log(old)[None], guarded=False,
+                           max_iterations=50)
     assert not (ok[0] and np.abs(np.exp(unguarded[0]) - new).max() < QRE_ATOL)
 
 
-def test_a_far_point_of_the_right_game_is_not_accepted_as_a_warm_start():
+def test_a_backward_point_of_a_branch_is_refused():
     """Coordination at large lam has three QREs: the principal one near (0, 0), one near
     (1, 1) with det(dH/dx) > 0 and a mixed one with det(dH/dx) < 0. From the mixed one
-    Newton stays put, but it is a backward point of a branch: refused."""
+    Newton stays put, but it is a backward point of a branch: the guarded solve refuses
+    it, and continuation finds the traced point."""
     u = np.array([[[[3.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [0.0, 2.0]]]])
     lam = 8.0
     mixed = np.log(np.array([[0.4, 0.6, 0.4, 0.6]]))
-    # polish the mixed QRE without guards, then offer it as a warm start
-    x, ok = qb.newton(sparse(u), np.array([lam]), mixed, guarded=False, max_iterations=50)
+    x, ok = newton(sparse(u), np.array([lam]), mixed, guarded=False, max_iterations=50)
     assert ok[0] and np.exp(x[0, 0]) < 0.9
     assert np.linalg.slogdet(sparse(u).evaluate(x, np.array([lam]))[1])[0][0] < 0
-    result = qb.solve(sparse(u), lam, x, np.array([True]))
-    assert result.method[0] != qb.WARM
+    assert not newton(sparse(u), np.array([lam]), x)[1][0]
+    result = qb.solve(sparse(u), lam)
     np.testing.assert_allclose(np.exp(result.x[0]), traced(u[0], lam), atol=QRE_ATOL)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy, lam=st.floats(4.0, 12.0))
+def test_precise_play_is_followed_or_left_to_the_tracer(seed, counts, lam):
+    """At high precision branches fold often: every run is either on the traced branch or
+    reported as failed, never on another sheet."""
+    u = with_ignored_players(random_batch(seed, 6, counts), seed) * 2.0
+    result = qb.solve(sparse(u), lam)
+    for r in np.flatnonzero(result.ok):
+        np.testing.assert_allclose(np.exp(result.x[r]), traced(u[r], lam), atol=QRE_ATOL)
 
 
 def test_symmetric_games_at_a_bifurcation_match_the_tracer_or_fail():
@@ -355,20 +306,14 @@ def test_identical_runs_are_solved_once_with_the_same_bits(monkeypatch):
     lam = np.array([1.5, 2.5, 1.5, 3.0])
     copies = np.array([0, 1, 0, 2, 3, 1, 0])
     alone = qb.solve(sparse(u), lam)
-    warm = np.where(alone.ok[:, None], alone.x, 0.0)
-    warm_ok = np.array([True, True, False, True])
-    alone_warm = qb.solve(sparse(u), lam * 1.1, warm, warm_ok)
     for collide in (False, True):
         if collide:  # every run hashes alike: the byte comparison must separate them
             monkeypatch.setattr(qb, "_row_hashes", lambda words: np.zeros(len(words)))
-        first, _ = qb._distinct_runs(sparse(u[copies]), lam[copies], None, None)
+        first, _ = qb._distinct_runs(sparse(u[copies]), lam[copies])
         assert len(first) == 4
         merged = qb.solve(sparse(u[copies]), lam[copies])
         assert np.array_equal(merged.x, alone.x[copies])
         assert np.array_equal(merged.method, alone.method[copies])
-        merged = qb.solve(sparse(u[copies]), lam[copies] * 1.1, warm[copies], warm_ok[copies])
-        assert np.array_equal(merged.x, alone_warm.x[copies])
-        assert np.array_equal(merged.method, alone_warm.method[copies])
 
 
 @pytest.mark.parametrize("max_rounds", [3, 200])

@@ -68,7 +68,7 @@ class AllianceModel(mesa.Model):
         self.state_view = state_columns(self.state)
         self.draws: dict[str, np.ndarray] = {}
         self.game: MonthGame | None = None
-        self.game_memory = GameMemory()  # warm starts of the game-solving rules
+        self.game_memory = GameMemory()  # the game-solving rules' layout and counts
 
         for actor in Actor:
             StateActor(self, actor, ActorPolicy.from_scenario(scenario, actor))

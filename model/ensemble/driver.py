@@ -124,7 +124,7 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
             out_choice[k][month] = choice[k]
 
     record(0)
-    memory = GameMemory()  # warm starts of the game-solving rules, month to month
+    memory = GameMemory()  # the game-solving rules' layout and counts, month to month
     for month in range(1, months + 1):
         uniforms = monthly[month - 1]
         draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}

@@ -23,10 +23,9 @@ Mesa driver) runs the same code:
 * pure equilibria come from Russia's unique best reply to each of the others' 27
   profiles (``model.games.pure_batch.equilibrium_candidates``; runs with ties are enumerated
   in full), and the selection rules run on all runs together (``MonthGame._select``);
-* the QRE is a guarded Newton solve from each run's QRE of last month, kept in a
-  ``GameMemory`` the driver carries from month to month; runs without one follow the
-  branch from ``lam = 0``; runs where both are refused are traced by ``logit_qre``.
-  ``model.games.batch`` explains why the result is the principal branch.
+* the QRE follows every run's branch from ``lam = 0`` at once, each step a guarded
+  Newton solve (``model.games.batch``, which explains why the result is the principal
+  branch); runs it cannot follow (a turning point) are traced by ``logit_qre``.
 
 The per-run implementation (``select_equilibrium``, ``MonthGame.qre``) stays as the
 reference the tests compare with: same selected equilibria, same draws, QRE within 1e-8.
@@ -40,7 +39,7 @@ import numpy as np
 
 from ..core.actions import DIMENSIONS, Actor
 from ..games import logit_qre
-from ..games.batch import FAILED, TRACED, solve
+from ..games.batch import CONTINUED, FAILED, TRACED, solve
 from ..games.pure_batch import equilibrium_candidates, pure_equilibria
 from .choice import sample
 from .params import KernelParams
@@ -68,15 +67,12 @@ _NONE = np.iinfo(np.int64).max  # padding after a run's last equilibrium
 
 class GameMemory:
     """What the game-solving rules carry from one month to the next for a batch of runs:
-    the stage game's layout (found once) and, per ``lam``, each run's last QRE (the warm
-    start of its next solve), a mask of the runs that have one, and the games they solve
-    (flat tensors: the start of the game homotopy, ``model.games.batch.solve``). It also
-    counts how each QRE was found (``stats``: warm, continued, traced)."""
+    the stage game's layout (found once), and counts of how each QRE was found
+    (``stats``: continued by the batch, or traced one run at a time)."""
 
     def __init__(self) -> None:
         self.layout: GameLayout | None = None
-        self.points: dict[object, tuple[np.ndarray, np.ndarray]] = {}
-        self.stats = {"warm": 0, "continued": 0, "traced": 0}
+        self.stats = {"continued": 0, "traced": 0}
 
 
 def _lam_key(lam) -> tuple[object, np.ndarray | float]:
@@ -89,8 +85,8 @@ def _lam_key(lam) -> tuple[object, np.ndarray | float]:
 class MonthGame:
     """The stage games of one month for every run, solved lazily and cached.
 
-    ``memory`` (a ``GameMemory`` the driver keeps across months) supplies warm starts;
-    without it every QRE is found from ``lam = 0``. ``payoffs`` may give the dense stage
+    ``memory`` (a ``GameMemory`` the driver keeps across months) holds the game's layout
+    and counts the QRE methods. ``payoffs`` may give the dense stage
     games directly (``(runs, 4, 36, 3, 3, 3)``, for tests and hand-made games) instead of
     building them from the state.
     """
@@ -249,10 +245,9 @@ class MonthGame:
         """Each dimension's QRE marginal ``(len(rows), options)`` in ``DIMENSIONS`` order,
         for the given runs (default all) at ``lam`` (scalar or ``(runs, 1)`` column).
 
-        Batched: a guarded Newton solve warm-started from the run's QRE of last month
-        (``GameMemory``), else continuation from ``lam = 0``, else (rarely) the traced
-        branch of ``logit_qre``; see ``model.games.batch`` for why that is the principal
-        branch. Results are cached per ``lam`` and remembered for next month.
+        Batched: continuation from ``lam = 0`` for all runs at once
+        (``model.games.batch``, which explains why that is the principal branch), else
+        (rarely) the traced branch of ``logit_qre``. Results are cached per ``lam``.
         """
         rows = np.arange(self.runs) if rows is None else np.asarray(rows)
         key, lam_values = _lam_key(lam)
@@ -266,27 +261,14 @@ class MonthGame:
         if len(todo):
             lam_rows = (lam_values[todo] if isinstance(lam_values, np.ndarray)
                         else np.full(len(todo), lam_values))
-            stored = self.memory.points.get((key, layout))
-            warm = warm_ok = last = None
-            if stored is not None:
-                warm, warm_ok, last = stored[0][todo], stored[1][todo], stored[2][todo]
-            games = game.take(todo)
-            result = solve(games, lam_rows, warm, warm_ok, last)
+            result = solve(game.take(todo), lam_rows)
             for r, i in zip(todo[result.method == FAILED], np.flatnonzero(result.method == FAILED)):
                 result.x[i] = self._traced(int(r), float(lam_rows[i]), layout)
                 result.method[i] = TRACED
             x[todo] = result.x
             have[todo] = True
-            self.memory.stats["warm"] += int((result.method == 0).sum())
-            self.memory.stats["continued"] += int((result.method == 1).sum())
+            self.memory.stats["continued"] += int((result.method == CONTINUED).sum())
             self.memory.stats["traced"] += int((result.method == TRACED).sum())
-            if stored is None:
-                stored = (np.zeros((self.runs, game.size)), np.zeros(self.runs, dtype=bool),
-                          np.zeros((self.runs, game.plan.base)))
-                self.memory.points[(key, layout)] = stored
-            stored[0][todo] = result.x
-            stored[1][todo] = True
-            stored[2][todo] = games.flat
         return self._split(x[rows], layout)
 
     def _traced(self, run: int, lam: float, layout: GameLayout) -> np.ndarray:
