@@ -33,12 +33,14 @@ Why not warm starts from last month's QRE. In this model the stage game jumps fr
 month to the next (a switching cost moves with every change of the drawn options), and
 the QRE moves by a median 2.5 in the log-probabilities: one Newton step from last
 month's point is refused for most runs. A homotopy in the game, ``(1 - t) U_last + t
-U_now`` at fixed ``lam``, follows the jump in about as many steps as continuation from
-``lam = 0`` takes (15.7 against 18.6 Newton iterations a run in the baseline), but its
-end point is on the principal branch only if no turning point of the branch crosses
-``lam`` on the way, which nothing cheap can check: on random games with jumps at ``lam``
-up to 8 it landed on another sheet in 11 of about 1,800 warm solves. Continuation from
-``lam = 0`` has no such gap, so it is what the rules use.
+U_now`` at fixed ``lam``, follows the jump in hardly fewer Newton iterations than
+continuation from ``lam = 0`` (15.7 against 18.6 a run-month in the baseline, measured
+while it was tried), but its end point is on the principal branch only if no turning
+point of the branch crosses ``lam`` on the way, which nothing cheap can check: on random
+games with jumps, at ``lam`` up to 8, it landed on another sheet in 11 of about 1,800
+warm solves. Continuation from ``lam = 0`` has no such gap; its own risk, a step that
+jumps across a steep bend, is what the guards bound (``benchmarks/check_qre.py``
+measures it on random games and along the model's trajectories).
 """
 
 from __future__ import annotations
