@@ -103,8 +103,9 @@ class _Newtons:
         solve ended and whether it converged and passed the guards (``newton``). A run
         whose solve is refused gets its ``x0`` back."""
         rows = np.flatnonzero(self.running)
-        flat = self.game.flat if len(rows) == self.game.runs else self.game.flat[rows]
-        residual, jac = self.game.evaluate_rows(flat, self.x[rows], self.lam[rows])
+        every = len(rows) == self.game.runs
+        residual, jac = self.game.evaluate_rows(None if every else rows, self.x[rows],
+                                                self.lam[rows])
         error = np.abs(residual).max(axis=1)
         done = error <= self.tol[rows]
         accepted = np.zeros(len(rows), dtype=bool)

@@ -202,6 +202,7 @@ class SparseGame:
         self._starts = bounds[:-1].astype(np.intp)
         self._repeats = np.asarray(self.counts)
         self._flat: np.ndarray | None = None
+        self._flat_runs_last: np.ndarray | None = None
     @property
     def runs(self) -> int:
         return self.tensors[0].shape[0]
@@ -263,6 +264,13 @@ class SparseGame:
                                         axis=1)
         return self._flat
 
+    @property
+    def flat_runs_last(self) -> np.ndarray:
+        """``flat`` transposed, ``(plan.base, runs)``: how ``evaluate_rows`` reads it."""
+        if self._flat_runs_last is None:
+            self._flat_runs_last = np.ascontiguousarray(self.flat.T)
+        return self._flat_runs_last
+
     def evaluate(self, x: np.ndarray, lam: np.ndarray, jacobian: bool = True):
         """``H(x)`` (runs, size) and, if asked, ``dH/dx`` (runs, size, size).
 
@@ -272,13 +280,13 @@ class SparseGame:
         """
         if x.shape != (self.runs, self.size):
             raise ValueError(f"x must have shape {(self.runs, self.size)}; got {x.shape}")
-        residual, jac = self.evaluate_rows(self.flat, x, lam, jacobian)
+        residual, jac = self.evaluate_rows(None, x, lam, jacobian)
         return residual, None if jac is None else jac.transpose(2, 0, 1)
 
-    def evaluate_rows(self, flat: np.ndarray, x: np.ndarray, lam: np.ndarray,
+    def evaluate_rows(self, rows: np.ndarray | None, x: np.ndarray, lam: np.ndarray,
                       jacobian: bool = True):
-        """``evaluate`` for the games whose tensors are ``flat`` (rows of ``self.flat``),
-        with the Jacobian's runs last: ``(size, size, runs)``.
+        """``evaluate`` for the games of runs ``rows`` (``None``: all), with the
+        Jacobian's runs last: ``(size, size, len(rows))``.
 
         The work is done with the runs along the last axis (long inner loops however few
         the players' options); every number is computed as in ``plan``'s recursion.
@@ -288,7 +296,10 @@ class SparseGame:
         p_all = np.exp(x)
         strategies = np.ascontiguousarray(p_all.T)  # (size, runs)
         buffer = np.empty((plan.width, runs))
-        buffer[:plan.base] = flat.T
+        if rows is None:
+            buffer[:plan.base] = self.flat_runs_last
+        else:
+            np.take(self.flat_runs_last, rows, axis=1, out=buffer[:plan.base])
         if runs >= VIEWS_FROM:
             _contract_by_views(plan, buffer, strategies)
         else:
