@@ -71,25 +71,23 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
     others = [i for i in range(game.n) if i not in big]
     if any(k in big for i in big for k in game.deps[i]):
         return None
+    # Profile-major arrays (|O|, runs) throughout: the runs are the long contiguous axis
+    # of every operation (run-major, numpy would loop over runs on rows of a few entries)
     runs = game.runs
     grid = np.indices([game.counts[k] for k in others]).reshape(len(others), -1)  # (|O|, P)
     n_o = grid.shape[1]
-    action = {k: np.broadcast_to(grid[pos], (runs, n_o)) for pos, k in enumerate(others)}
+    action = {k: grid[pos][:, None] for pos, k in enumerate(others)}
     exact = np.ones(runs, dtype=bool)
     for i in big:
-        flat = game.tensors[i].reshape(runs, game.counts[i], -1)
-        top, best = _max_over_own(flat)  # (runs, P_i): gap 0 at the (first) argmax
-        near = (top - flat[:, 0]) <= tol
-        for c in range(1, flat.shape[1]):  # options with regret <= tol
-            near = near.astype(np.int8) + ((top - flat[:, c]) <= tol)
-        exact &= (near == 1).all(axis=1)
+        best, unique = _best_replies(game.tensors[i], tol)  # (P_i, runs)
+        exact &= unique
         if game.deps[i]:
             dep_index = _flat_index([grid[others.index(k)] for k in game.deps[i]],
                                     [game.counts[k] for k in game.deps[i]])
-            action[i] = best[:, dep_index]
+            action[i] = best[dep_index]
         else:
-            action[i] = np.broadcast_to(best[:, :1], (runs, n_o))
-    valid = np.ones((runs, n_o), dtype=bool)
+            action[i] = np.broadcast_to(best[:1], (n_o, runs))
+    valid = np.ones((n_o, runs), dtype=bool)
     for group in groups:
         if group is big:
             continue
@@ -98,39 +96,45 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
             here = _regret_at(game, i, action)
             total = here if total is None else total + here
         valid &= total <= tol
-    return [action[k] for k in range(game.n)], valid, exact
+    actions = [np.broadcast_to(action[k], (n_o, runs)).T for k in range(game.n)]
+    return actions, valid.T, exact
+
+
+def _best_replies(tensor: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """A player's first best reply ``(P, runs)`` to each profile of the players it
+    depends on, and ``(runs,)`` whether every one is unique (no other option's regret
+    at most ``tol``), by elementwise passes over its options (much faster than
+    reductions over the options axis)."""
+    m = tensor.shape[1]
+    flat = np.ascontiguousarray(tensor.reshape(tensor.shape[0], m, -1).transpose(1, 2, 0))
+    top = flat[0].copy()
+    best = np.zeros(top.shape, dtype=np.int64)
+    for c in range(1, m):
+        np.copyto(best, c, where=flat[c] > top)
+        np.maximum(top, flat[c], out=top)
+    near = np.zeros(top.shape, dtype=np.int8)  # options with regret <= tol
+    for c in range(m):
+        near += (top - flat[c]) <= tol
+    return best, (near == 1).all(axis=0)
 
 
 def _regret_at(game: SparseGame, i: int, action: dict[int, np.ndarray]) -> np.ndarray:
     """Player ``i``'s regret ``max_b u_i(b, a_-i) - u_i(a)`` at the profiles ``a`` given by
-    ``action`` (one ``(runs, k)`` array per player): the best payoff over its own options
-    and its payoff at ``a_i``, both picked at the profiles (the same subtraction as over
-    the whole tensor, on ``k`` profiles only)."""
+    ``action`` (per player ``(k, runs)``, or ``(k, 1)`` when the same in every run): its
+    best payoff against each profile of the players it depends on (a pass over its
+    options, as over the whole tensor) and its payoff at ``a_i``, both picked at the
+    ``k`` profiles → ``(k, runs)``."""
     runs, m = game.runs, game.counts[i]
-    tensor = game.tensors[i]
-    profiles = tensor[0].size // m  # of the players it depends on
-    deps = game.deps[i]
-    # flat positions of (run, own option 0, the others' profile)
-    at = np.arange(runs)[:, None] * tensor[0].size
-    if deps:
-        at = at + _flat_index([action[k] for k in deps], [game.counts[k] for k in deps])
-    values = tensor.reshape(-1)
-    top = values[at]
-    for c in range(1, m):
-        top = np.maximum(top, values[at + c * profiles])
-    return top - values[at + action[i] * profiles]
-
-
-def _max_over_own(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum over axis 1 of ``flat`` (runs, m, P) and the first index reaching it, by
-    an elementwise pass over the m options (much faster than a middle-axis reduction)."""
+    flat = game.tensors[i].reshape(runs, m, -1)  # (runs, own, profiles of its deps)
+    profiles = flat.shape[2]
     top = flat[:, 0].copy()
-    best = np.zeros(top.shape, dtype=np.int64)
-    for c in range(1, flat.shape[1]):
-        better = flat[:, c] > top
-        best[better] = c
+    for c in range(1, m):
         np.maximum(top, flat[:, c], out=top)
-    return top, best
+    deps = game.deps[i]
+    dep = _flat_index([action[k] for k in deps], [game.counts[k] for k in deps]) if deps else 0
+    run = np.arange(runs)
+    best = top.take(run * profiles + dep)
+    return best - flat.take((run * m + action[i]) * profiles + dep)
 
 
 def _flat_index(indices: list[np.ndarray], sizes: list[int]) -> np.ndarray:
