@@ -63,8 +63,8 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
 
     Returns ``(actions, valid, exact)``: ``actions`` one ``(runs, |O|)`` array of action
     indices per player (the candidate profiles), ``valid`` ``(runs, |O|)`` where that
-    profile is an equilibrium, ``exact`` ``(runs,)``; ``None`` when a member of ``G``
-    depends on another member.
+    profile is an equilibrium (both transposed views of profile-major arrays), ``exact``
+    ``(runs,)``; ``None`` when a member of ``G`` depends on another member.
     """
     sizes = [int(np.prod([game.counts[i] for i in g])) for g in groups]
     big = groups[int(np.argmax(sizes))]
