@@ -241,6 +241,24 @@ def test_a_backward_point_of_a_branch_is_refused():
     np.testing.assert_allclose(np.exp(result.x[0]), traced(u[0], lam), atol=QRE_ATOL)
 
 
+@pytest.mark.parametrize("seed, runs, counts, lam, scale", [
+    (7377, 6, (3, 2), 4.0, 2.0),
+    (3327157124, 8, (2, 1, 3, 3), 9.59804040398726, 2.39817125134895),
+    (395519095, 8, (3, 2, 3), 7.765150210331722, 2.0409594777372755),
+])
+def test_steps_across_a_steep_bend_do_not_land_on_another_sheet(seed, runs, counts, lam,
+                                                                 scale):
+    """Games found by stress tests (``benchmarks/check_qre.py``) where the branch bends
+    sharply and a step that passed weaker guards landed on another sheet: the last two
+    with the distance measured at the old point only, or at 0.4; the first even with
+    the distance and contraction guards as they are, caught by the tangent's turn (the
+    tracer's third rule: without it this test fails)."""
+    u = with_ignored_players(random_batch(seed, runs, counts), seed) * scale
+    result = qb.solve(sparse(u), lam)
+    for r in np.flatnonzero(result.ok):
+        np.testing.assert_allclose(np.exp(result.x[r]), traced(u[r], lam), atol=QRE_ATOL)
+
+
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy, lam=st.floats(4.0, 12.0))
 def test_precise_play_is_followed_or_left_to_the_tracer(seed, counts, lam):

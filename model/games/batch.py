@@ -16,18 +16,22 @@ ensemble solves the same kind of game in every run every month. This module solv
 
 Pure equilibria of a batch are in ``model.games.pure_batch``.
 
-Which QRE: the principal branch, certified by construction. A logit QRE at ``lam`` is a
-zero of ``H(x) = x - log softmax(lam v(exp x))`` (per player; ``v`` the expected
-payoffs). Along the principal branch, parametrized from ``(uniform, 0)``, the sign of
-``det [[dH/dx, dH/dlam], [t^T]]`` is constant (+1 at ``lam = 0``, where ``dH/dx = I``), and
-that determinant equals ``det(dH/dx) * t_lam * (1 + |dH/dx^{-1} dH/dlam|^2)``. So
-``det(dH/dx) > 0`` exactly where the branch moves forward in ``lam``. ``continuation``
-accepts a step only if Newton's corrections obey the path tracer's limits (distance to
-the curve and contraction, Allgower & Georg 1990) and ``det(dH/dx) > 0`` at its end: it
-can only walk along a part of the branch that is a graph over ``lam``, from ``lam = 0``,
-and on such a part the branch crosses each ``lam`` once, so the point it reaches is the
-first crossing that ``logit_qre`` returns. A turning point ahead makes it refuse steps
-until the step is too short: the run is reported as failed and must be traced.
+Which QRE: the principal branch. A logit QRE at ``lam`` is a zero of ``H(x) = x - log
+softmax(lam v(exp x))`` (per player; ``v`` the expected payoffs). Along the principal
+branch, parametrized from ``(uniform, 0)``, the sign of ``det [[dH/dx, dH/dlam], [t^T]]``
+is constant (+1 at ``lam = 0``, where ``dH/dx = I``), and that determinant equals
+``det(dH/dx) * t_lam * (1 + |dH/dx^{-1} dH/dlam|^2)``. So ``det(dH/dx) > 0`` exactly where
+the branch moves forward in ``lam``. ``continuation`` accepts a step only under the path
+tracer's three rules (Allgower & Georg 1990, as in ``logit_qre``): Newton's corrections
+stay close to the curve and contract (``model.games.newton_batch``), and the branch's
+unit tangent turns by at most ``_MAX_TURN`` (about 20 degrees) over the step; and only
+with ``det(dH/dx) > 0`` at its end. So it walks only along a part of the branch that is a
+graph over ``lam``, from ``lam = 0``, where the branch crosses each ``lam`` once: the
+point it reaches is the first crossing that ``logit_qre`` returns. A turning point ahead
+makes it refuse steps until the step is too short: the run is reported as failed and
+must be traced. What the rules cannot exclude is a step that jumps to another sheet and
+looks smooth there; ``benchmarks/check_qre.py`` counts such jumps on random games at far
+higher precision than the model's, and along the model's trajectories.
 
 Why not warm starts from last month's QRE. In this model the stage game jumps from one
 month to the next (a switching cost moves with every change of the drawn options), and
@@ -39,8 +43,7 @@ while it was tried), but its end point is on the principal branch only if no tur
 point of the branch crosses ``lam`` on the way, which nothing cheap can check: on random
 games with jumps, at ``lam`` up to 8, it landed on another sheet in 11 of about 1,800
 warm solves. Continuation from ``lam = 0`` has no such gap; its own risk, a step that
-jumps across a steep bend, is what the guards bound (``benchmarks/check_qre.py``
-measures it on random games and along the model's trajectories).
+jumps across a steep bend, is what its rules bound.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .homotopy import _MAX_TURN
 from .newton_batch import _Newtons
 from .sparse import SparseGame
 
@@ -150,10 +154,18 @@ class _Continuation:
                  min_step: float = 1e-3, max_rounds: int = 200) -> None:
         runs = game.runs
         self.lam, self.min_step, self.max_rounds = lam, min_step, max_rounds
-        self.solves = _Newtons(game.take(np.repeat(np.arange(runs), 2)))
+        self.solves = _Newtons(game.take(np.repeat(np.arange(runs), 2)), slopes=True)
+        # payoffs in units of the largest range of a player's payoffs (as the tracer's)
+        self.scale = np.zeros(runs)
+        for t in game.tensors:
+            flat = t.reshape(runs, -1)
+            self.scale = np.maximum(self.scale, flat.max(axis=1) - flat.min(axis=1))
+        self.scale[self.scale == 0.0] = 1.0
         self.method = np.full(runs, FAILED, dtype=np.int8)
-        self.x = game.uniform()  # the last accepted point ...
-        self.at = np.zeros(runs)  # ... and its lam
+        self.x = game.uniform()  # the last accepted point, its lam, and the branch's
+        self.at = np.zeros(runs)  # unit tangent there (uniform play: dx/dlam = -dH/dlam)
+        start = game.evaluate_rows(None, self.x, np.zeros(runs), d_lam=True)[2]
+        self.tangent = self._unit_tangent(np.arange(runs), self.x, -start)
         self.h = first * lam
         self.rounds = np.zeros(runs, dtype=np.int64)
         self.finished = lam <= 0.0  # reached lam, failed, or out of rounds
@@ -218,15 +230,29 @@ class _Continuation:
         while len(rows):
             rows = rows[~self.finished[rows] & self.done[self.current[rows]]]
             ok = self.ok[self.current[rows]]
-            self._accept(rows[ok])
+            slots = self.current[rows[ok]]
+            tangent = self._unit_tangent(rows[ok], self.solves.x[slots], self.solves.slope[slots])
+            turn = np.sqrt(((tangent - self.tangent[rows[ok]]) ** 2).sum(axis=1))
+            straight = turn <= _MAX_TURN  # a sharper turn: a bend, or another sheet
+            ok[np.flatnonzero(ok)[~straight]] = False
+            self._accept(rows[ok], tangent[straight], turn[straight])
             rows = self._refuse(rows[~ok])
 
-    def _accept(self, rows: np.ndarray) -> None:
+    def _unit_tangent(self, rows: np.ndarray, x: np.ndarray, slope: np.ndarray) -> np.ndarray:
+        """The branch's unit tangent in ``(x, lam)`` at points ``x`` with ``dx/dlam =
+        slope``: ``lam`` in units of the payoff range, ``x`` weighted by ``sqrt(p)`` (the
+        metric of the Newton guards)."""
+        dx = np.sqrt(np.exp(x)) * slope / self.scale[rows, None]
+        tangent = np.concatenate([dx, np.ones((len(rows), 1))], axis=1)
+        return tangent / np.sqrt((tangent * tangent).sum(axis=1))[:, None]
+
+    def _accept(self, rows: np.ndarray, tangent: np.ndarray, turn: np.ndarray) -> None:
         slots = self.current[rows]
         self.x[rows] = self.solves.x[slots]
         self.at[rows] = self.slot_at[slots]
+        self.tangent[rows] = tangent
         # the path tracer's step control: grow easy steps (at most 2x), shrink hard ones
-        worst = np.maximum(self.solves.worst[slots], 1e-12)
+        worst = np.maximum(np.maximum(self.solves.worst[slots], turn / _MAX_TURN), 1e-12)
         self.h[rows] = self.slot_h[slots] * np.clip(0.7 / worst, 0.5, 2.0)
         reached = rows[self.at[rows] >= self.lam[rows]]
         self.finished[reached] = True

@@ -24,9 +24,8 @@ __all__ = ["newton", "MAX_DIST", "MAX_CONTRACTION", "MAX_ITERATIONS", "TOL", "ST
 #: about where the branch is (its equation is almost linear and it hardly moves anyone
 #: else's payoffs), while in the plain norm of ``x`` it would dominate; one that makes a
 #: rare option common counts in full. 0.3 rather than 0.4: on 2,400 random games at
-#: ``lam`` up to 12, 0.4 let 3 runs jump to another sheet of the QRE correspondence
-#: (tests/test_games_batch.py has the stress test's shape), 0.3 none, at 10% more Newton
-#: iterations than 0.4 and 25% fewer than the plain norm with 0.4.
+#: ``lam`` up to 12 (``benchmarks/check_qre.py``), 0.4 let 2 runs jump to another sheet of
+#: the QRE correspondence, 0.3 none, at 9% more Newton iterations on the model's games.
 MAX_DIST = 0.3
 #: Each later correction must be at most this fraction of the one before (Allgower &
 #: Georg's "maximal contraction rate"; Gambit's 0.6).
@@ -55,13 +54,16 @@ class _Newtons:
     them, and returns the solves that ended then and whether each was accepted. A run's
     arithmetic does not depend on which other runs share the step, so a solve gives the
     same bits as ``newton`` on its own; callers chain solves per run (continuation
-    rounds) without waiting for the slowest run of the batch at every link.
+    rounds) without waiting for the slowest run of the batch at every link. With
+    ``slopes``, an accepted solve also leaves ``slope``, the branch's ``dx/dlam`` at its
+    end point (``-(dH/dx)^-1 dH/dlam``, from the last Jacobian of the solve).
     """
 
     def __init__(self, game: SparseGame, guarded: bool = True,
-                 max_iterations: int = MAX_ITERATIONS) -> None:
+                 max_iterations: int = MAX_ITERATIONS, slopes: bool = False) -> None:
         self.game = game
         self.guarded = guarded
+        self.slopes = slopes
         self.max_iterations = max_iterations
         runs = game.runs
         self.scale = np.zeros(runs)
@@ -70,6 +72,7 @@ class _Newtons:
                                                                                  initial=0.0))
         self.x = np.zeros((runs, game.size))
         self.x0 = np.zeros((runs, game.size))
+        self.slope = np.zeros((runs, game.size))
         self.lam = np.zeros(runs)
         self.tol = np.zeros(runs)
         self.step_tol = np.full(runs, STEP_TOL)
@@ -104,24 +107,31 @@ class _Newtons:
         whose solve is refused gets its ``x0`` back."""
         rows = np.flatnonzero(self.running)
         every = len(rows) == self.game.runs
-        residual, jac = self.game.evaluate_rows(None if every else rows, self.x[rows],
-                                                self.lam[rows])
+        residual, jac, *d_lam = self.game.evaluate_rows(
+            None if every else rows, self.x[rows], self.lam[rows], d_lam=self.slopes)
+        d_lam = d_lam[0] if d_lam else None
         error = np.abs(residual).max(axis=1)
         done = error <= self.tol[rows]
         accepted = np.zeros(len(rows), dtype=bool)
         if done.any():
             accepted[done] = self.game.det_sign(jac[..., done]) > 0 if self.guarded else True
+            self._keep_slopes(rows, done & accepted, jac, d_lam)
         ended = ~np.isfinite(error) | (self.iteration[rows] == self.max_iterations) | done
         go = ~ended
         if go.any():
-            self._correct(rows, go, residual, jac, ended, accepted)
+            self._correct(rows, go, residual, jac, ended, accepted, d_lam)
         self.iteration[rows] += 1
         stop, good = rows[ended], accepted[ended]
         self.running[stop] = False
         self.x[stop[~good]] = self.x0[stop[~good]]
         return stop, good
 
-    def _correct(self, rows, go, residual, jac, ended, accepted) -> None:
+    def _keep_slopes(self, rows, which, jac, d_lam) -> None:
+        """``slope`` of the runs ``rows[which]``, from their Jacobians and ``dH/dlam``."""
+        if self.slopes and which.any():
+            self.slope[rows[which]] = self.game.solve(jac[..., which], -d_lam[which])
+
+    def _correct(self, rows, go, residual, jac, ended, accepted, d_lam) -> None:
         """The Newton corrections of the runs ``rows[go]``, with the step guards; marks
         in ``ended``/``accepted`` (in place) the runs that stop here."""
         here = rows[go]
@@ -160,7 +170,16 @@ class _Newtons:
         if small.any():
             accepted[position[small]] = (self.game.det_sign(a[..., small]) > 0
                                          if self.guarded else True)
+            self._keep_slopes(rows, _within(go, small & accepted[position]), jac, d_lam)
         ended[position[stop]] = True
+
+
+def _within(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The mask over ``outer``'s array of the entries ``inner`` selects among
+    ``outer``'s True entries."""
+    out = np.zeros_like(outer)
+    out[np.flatnonzero(outer)[inner]] = True
+    return out
 
 
 def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool = True,

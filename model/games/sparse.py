@@ -284,9 +284,10 @@ class SparseGame:
         return residual, None if jac is None else jac.transpose(2, 0, 1)
 
     def evaluate_rows(self, rows: np.ndarray | None, x: np.ndarray, lam: np.ndarray,
-                      jacobian: bool = True):
+                      jacobian: bool = True, d_lam: bool = False):
         """``evaluate`` for the games of runs ``rows`` (``None``: all), with the
-        Jacobian's runs last: ``(size, size, len(rows))``.
+        Jacobian's runs last: ``(size, size, len(rows))``; with ``d_lam`` also
+        ``dH/dlam = s_i . v_i - v_i`` (runs, size), the branch's other derivative.
 
         The work is done with the runs along the last axis (long inner loops however few
         the players' options); every number is computed as in ``plan``'s recursion.
@@ -304,26 +305,32 @@ class SparseGame:
             _contract_by_views(plan, buffer, strategies)
         else:
             _contract_by_gathers(plan, buffer, strategies)
-        z = lam[:, None] * np.ascontiguousarray(buffer[plan.values].T)
+        v = np.ascontiguousarray(buffer[plan.values].T)  # expected payoffs (runs, size)
+        z = lam[:, None] * v
         top = np.maximum.reduceat(z, self._starts, axis=1)
         e = np.exp(z - np.repeat(top, self._repeats, axis=1))
         total = np.add.reduceat(e, self._starts, axis=1)
         residual = x - z + np.repeat(top + np.log(total), self._repeats, axis=1)
         if not jacobian:
             return residual, None
-        s = np.ascontiguousarray((e / np.repeat(total, self._repeats, axis=1)).T)
+        response = e / np.repeat(total, self._repeats, axis=1)
+        s = np.ascontiguousarray(response.T)
         g = np.zeros((self.size * self.size, runs))
         g[::self.size + 1] = 1.0
         minus_lam = -lam
-        for where, rows, cols, flat_index in plan.shapes:  # blocks of one shape at once
+        for where, block_rows, cols, flat_index in plan.shapes:  # one shape at once
             m = buffer[where]  # (k, m_i, m_j, runs): the M_ij
-            weights = s[rows]  # (k, m_i, runs)
+            weights = s[block_rows]  # (k, m_i, runs)
             mean = m[:, 0] * weights[:, 0, None]  # s_i^T M_ij: (k, m_j, runs)
             for c in range(1, m.shape[1]):
                 mean += m[:, c] * weights[:, c, None]
             block = minus_lam * (m - mean[:, None]) * strategies[cols][:, None]
             g[flat_index] = block.reshape(-1, runs)
-        return residual, g.reshape(self.size, self.size, runs)
+        jac = g.reshape(self.size, self.size, runs)
+        if not d_lam:
+            return residual, jac
+        mean = np.add.reduceat(response * v, self._starts, axis=1)
+        return residual, jac, np.repeat(mean, self._repeats, axis=1) - v
 
 
     def solve(self, jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
