@@ -7,9 +7,10 @@ ensemble solves the same kind of game in every run every month. This module solv
 * the games are ``SparseGame``s (``model.games.sparse``): each player's payoffs only
   along the players it depends on;
 * ``continuation`` follows each run's principal branch from uniform play at ``lam = 0``
-  up to the run's ``lam`` (natural-parameter continuation with per-run step control),
-  every step a guarded Newton solve (``model.games.newton_batch``), all runs' steps
-  sharing one evaluation of the equations per Newton iteration, each run at its own pace;
+  up to the run's ``lam`` (predictor-corrector continuation in ``lam`` with per-run step
+  control), every corrector a guarded Newton solve (``model.games.newton_batch``), all
+  runs' solves sharing one evaluation of the equations per Newton iteration, each run at
+  its own pace;
 * ``solve`` is ``continuation`` with runs of byte-identical inputs solved once; it
   reports, per run, whether the branch was followed, so that the caller can trace the
   rest with ``logit_qre``.
@@ -83,9 +84,11 @@ def continuation(game: SparseGame, lam, *, first: float = 0.25, min_step: float 
                  max_rounds: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Follow the principal branch from uniform play at ``lam = 0`` up to each run's ``lam``.
 
-    Natural-parameter continuation with per-run step control: each round tries, for an
-    unfinished run, a guarded Newton solve from its current point to ``lam_r + h_r``
-    (never past the run's ``lam``), starting with ``h_r = first * lam_r``. An accepted
+    Predictor-corrector continuation in ``lam`` with per-run step control: each round
+    tries, for an unfinished run, a step to ``lam_r + h_r`` (never past the run's ``lam``,
+    first ``h_r = first * lam_r``): a Taylor predictor from the current point along the
+    branch's slope ``dx/dlam`` and its change over the last step, then a guarded Newton
+    corrector at the new ``lam`` (``model.games.newton_batch``). An accepted
     step changes ``h_r`` by the path tracer's rule (grow easy steps, at most 2x; shrink
     hard ones), a refused one halves it. A run whose step falls below ``min_step * lam``
     (a turning point ahead, where ``det(dH/dx)`` changes sign) is reported as failed; so
@@ -164,8 +167,10 @@ class _Continuation:
         self.method = np.full(runs, FAILED, dtype=np.int8)
         self.x = game.uniform()  # the last accepted point, its lam, and the branch's
         self.at = np.zeros(runs)  # unit tangent there (uniform play: dx/dlam = -dH/dlam)
-        start = game.evaluate_rows(None, self.x, np.zeros(runs), d_lam=True)[2]
-        self.tangent = self._unit_tangent(np.arange(runs), self.x, -start)
+        self.slope = -game.evaluate_rows(None, self.x, np.zeros(runs), d_lam=True)[2]
+        self.last_slope = self.slope.copy()  # the slope one step back, and that step
+        self.last_step = np.ones(runs)
+        self.tangent = self._unit_tangent(np.arange(runs), self.x, self.slope)
         self.h = first * lam
         self.rounds = np.zeros(runs, dtype=np.int64)
         self.finished = lam <= 0.0  # reached lam, failed, or out of rounds
@@ -186,7 +191,13 @@ class _Continuation:
         self.slot_h[slots] = step
         self.slot_at[slots] = reach
         self.done[slots] = False
-        self.solves.start(slots, self.x[rows], reach, on_the_way=reach < self.lam[rows])
+        # predictor: a Taylor step along the branch's slope and its change over the last
+        # step (Euler's on the first step), then Newton's corrector
+        d = (reach - self.at[rows])[:, None]
+        bend = (self.slope[rows] - self.last_slope[rows]) / self.last_step[rows, None]
+        predicted = self.x[rows] + d * self.slope[rows] + (0.5 * d * d) * bend
+        self.solves.start(slots, predicted, reach, on_the_way=reach < self.lam[rows],
+                          predicted=True)
 
     def begin(self, rows: np.ndarray) -> None:
         """Start the next step of the given runs (those unfinished with rounds left)."""
@@ -249,7 +260,10 @@ class _Continuation:
     def _accept(self, rows: np.ndarray, tangent: np.ndarray, turn: np.ndarray) -> None:
         slots = self.current[rows]
         self.x[rows] = self.solves.x[slots]
+        self.last_step[rows] = self.slot_at[slots] - self.at[rows]
         self.at[rows] = self.slot_at[slots]
+        self.last_slope[rows] = self.slope[rows]
+        self.slope[rows] = self.solves.slope[slots]
         self.tangent[rows] = tangent
         # the path tracer's step control: grow easy steps (at most 2x), shrink hard ones
         worst = np.maximum(np.maximum(self.solves.worst[slots], turn / _MAX_TURN), 1e-12)

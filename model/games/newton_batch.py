@@ -15,8 +15,9 @@ from .sparse import SparseGame
 
 __all__ = ["newton", "MAX_DIST", "MAX_CONTRACTION", "MAX_ITERATIONS", "TOL", "STEP_TOL"]
 
-#: Largest Newton correction after the first (Euler) one: Allgower & Georg's "maximal
-#: distance to the curve" (their example and Gambit's logit tracer use 0.4,
+#: Largest first corrector, the Newton correction from the predictor (a continuation's
+#: prediction, or else Newton's own first step): Allgower & Georg's "maximal distance to
+#: the curve" (their example and Gambit's logit tracer use 0.4,
 #: ``model.games.homotopy`` a cautious 0.05). Corrections ``dx`` of the log-probabilities
 #: are measured in a Fisher-type metric, ``sqrt(sum_b max(p_b, p'_b) dx_b^2)`` with ``p``
 #: and ``p'`` the strategies before and after (Deuflhard 2004 on scaled norms): a
@@ -77,16 +78,20 @@ class _Newtons:
         self.tol = np.zeros(runs)
         self.step_tol = np.full(runs, STEP_TOL)
         self.iteration = np.zeros(runs, dtype=np.int64)
+        self.first_corrector = np.ones(runs, dtype=np.int64)  # the iteration MAX_DIST limits
         self.previous = np.full(runs, np.inf)  # the last correction, in the guards' metric
         self.previous_plain = np.full(runs, np.inf)  # ... and in the plain 2-norm
         self.worst = np.zeros(runs)  # how close the solve came to a guard (``_correct``)
         self.running = np.zeros(runs, dtype=bool)
 
     def start(self, rows: np.ndarray, x0: np.ndarray, lam: np.ndarray,
-              on_the_way: np.ndarray | None = None) -> None:
+              on_the_way: np.ndarray | None = None, predicted: bool = False) -> None:
         """Begin solving ``H(., lam) = 0`` for runs ``rows`` from ``x0`` (len(rows), size).
         Solves marked ``on_the_way`` (a point on a path, not a result) stop at
-        ``PATH_TOL``."""
+        ``PATH_TOL``. If ``x0`` is a path tracer's prediction (``predicted``), Newton's
+        first correction is already the corrector that ``MAX_DIST`` limits; otherwise it
+        is the predictor, and the limit applies to the second."""
+        self.first_corrector[rows] = 0 if predicted else 1
         self.x[rows] = x0
         self.x0[rows] = x0
         self.lam[rows] = lam
@@ -114,8 +119,11 @@ class _Newtons:
         done = error <= self.tol[rows]
         accepted = np.zeros(len(rows), dtype=bool)
         if done.any():
-            accepted[done] = self.game.det_sign(jac[..., done]) > 0 if self.guarded else True
-            self._keep_slopes(rows, done & accepted, jac, d_lam)
+            ended_jac = jac[..., done]
+            schur = self.game.schur(ended_jac)
+            accepted[done] = self.game.det_sign(None, schur) > 0 if self.guarded else True
+            self._keep_slopes(rows[done], accepted[done], ended_jac, schur, d_lam[done]
+                              if d_lam is not None else None)
         ended = ~np.isfinite(error) | (self.iteration[rows] == self.max_iterations) | done
         go = ~ended
         if go.any():
@@ -126,17 +134,20 @@ class _Newtons:
         self.x[stop[~good]] = self.x0[stop[~good]]
         return stop, good
 
-    def _keep_slopes(self, rows, which, jac, d_lam) -> None:
-        """``slope`` of the runs ``rows[which]``, from their Jacobians and ``dH/dlam``."""
+    def _keep_slopes(self, rows, which, jac, schur, d_lam) -> None:
+        """``slope`` of the runs ``rows[which]`` from their Jacobians (``jac``, ``schur``:
+        one per entry of ``rows``) and ``dH/dlam``."""
         if self.slopes and which.any():
-            self.slope[rows[which]] = self.game.solve(jac[..., which], -d_lam[which])
+            self.slope[rows[which]] = self.game.solve(jac[..., which], -d_lam[which],
+                                                      schur[..., which])
 
     def _correct(self, rows, go, residual, jac, ended, accepted, d_lam) -> None:
         """The Newton corrections of the runs ``rows[go]``, with the step guards; marks
         in ``ended``/``accepted`` (in place) the runs that stop here."""
         here = rows[go]
         a, b = jac[..., go], -residual[go]
-        step = self.game.solve(a, b)
+        schur = self.game.schur(a)
+        step = self.game.solve(a, b, schur)
         # Guards measure a correction in a Fisher-type metric of the strategies (see
         # MAX_DIST); convergence in the plain 2-norm of the log-probabilities.
         weight = np.exp(self.x[here] + np.maximum(step, 0.0))  # max(p before, p after)
@@ -144,14 +155,14 @@ class _Newtons:
         plain = np.sqrt((step * step).sum(axis=1))
         bad = ~np.isfinite(dist)
         if self.guarded:
-            iteration = self.iteration[here]
-            bad |= (iteration == 1) & (dist > MAX_DIST)
-            bad |= ((iteration >= 2) & (dist > MAX_CONTRACTION * self.previous[here])
+            iteration = self.iteration[here] - self.first_corrector[here]  # 0: the first
+            bad |= (iteration == 0) & (dist > MAX_DIST)
+            bad |= ((iteration >= 1) & (dist > MAX_CONTRACTION * self.previous[here])
                     & (dist > 1e-9))
         moved = here[~bad]
         if self.guarded:  # the path tracer's measure of a step's difficulty (<= 1 passes)
-            first = iteration[~bad] == 1
-            later = (iteration[~bad] >= 2) & (dist[~bad] > 1e-9)
+            first = iteration[~bad] == 0
+            later = (iteration[~bad] >= 1) & (dist[~bad] > 1e-9)
             ratio = np.where(first, dist[~bad] / MAX_DIST, 0.0)
             ratio[later] = dist[~bad][later] / (self.previous[moved[later]]
                                                   * MAX_CONTRACTION)
@@ -168,18 +179,11 @@ class _Newtons:
         stop = bad | small
         position = np.flatnonzero(go)
         if small.any():
-            accepted[position[small]] = (self.game.det_sign(a[..., small]) > 0
+            accepted[position[small]] = (self.game.det_sign(None, schur[..., small]) > 0
                                          if self.guarded else True)
-            self._keep_slopes(rows, _within(go, small & accepted[position]), jac, d_lam)
+            self._keep_slopes(here, small & accepted[position], a, schur,
+                              d_lam[go] if d_lam is not None else None)
         ended[position[stop]] = True
-
-
-def _within(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
-    """The mask over ``outer``'s array of the entries ``inner`` selects among
-    ``outer``'s True entries."""
-    out = np.zeros_like(outer)
-    out[np.flatnonzero(outer)[inner]] = True
-    return out
 
 
 def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool = True,

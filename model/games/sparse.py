@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -55,6 +56,18 @@ class _Plan:
     eliminated: np.ndarray
     kept: np.ndarray
     schur_terms: tuple[tuple[tuple, tuple, tuple], ...]
+
+    @cached_property
+    def kept_kept(self) -> tuple:
+        return np.ix_(self.kept, self.kept)
+
+    @cached_property
+    def gone_kept(self) -> tuple:
+        return np.ix_(self.eliminated, self.kept)
+
+    @cached_property
+    def kept_gone(self) -> tuple:
+        return np.ix_(self.kept, self.eliminated)
 
 
 def _contractions(deps: list[tuple[int, ...]], counts: tuple[int, ...]):
@@ -333,9 +346,11 @@ class SparseGame:
         return residual, jac, np.repeat(mean, self._repeats, axis=1) - v
 
 
-    def solve(self, jac: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    def solve(self, jac: np.ndarray, rhs: np.ndarray, schur: np.ndarray | None = None
+              ) -> np.ndarray:
         """Solve ``jac y = rhs`` for each run: ``jac`` (size, size, runs) as from
         ``evaluate_rows``, ``rhs`` (runs, size); NaN where a system is singular.
+        ``schur`` is ``self.schur(jac)`` if already at hand.
 
         The unknowns ``E`` of players none of whom depends on another (``plan.eliminated``)
         have the identity as their block, so with ``K`` the others
@@ -344,13 +359,12 @@ class SparseGame:
         unknowns in the model's game: a 9 x 9 system instead of 19 x 19). The products
         are sums in a fixed order, so a run's bits do not depend on the batch.
         """
-        gone, kept = self.plan.eliminated, self.plan.kept
-        schur = self._schur(jac)
-        a = jac[np.ix_(gone, kept)]  # (|E|, |K|, runs)
-        b = jac[np.ix_(kept, gone)]  # (|K|, |E|, runs)
-        r_gone = rhs[:, gone].T  # (|E|, runs)
-        r_kept = np.ascontiguousarray(rhs[:, kept].T)
-        for j in range(len(gone)):
+        plan = self.plan
+        schur = self.schur(jac) if schur is None else schur
+        a, b = jac[plan.gone_kept], jac[plan.kept_gone]  # (|E|, |K|, runs), (|K|, |E|, runs)
+        r_gone = rhs[:, plan.eliminated].T  # (|E|, runs)
+        r_kept = np.ascontiguousarray(rhs[:, plan.kept].T)
+        for j in range(len(plan.eliminated)):
             r_kept -= b[:, j] * r_gone[j]
         systems = schur.transpose(2, 0, 1)
         try:
@@ -358,22 +372,24 @@ class SparseGame:
         except np.linalg.LinAlgError:
             y_kept = np.stack([_solve_or_nan(m, v) for m, v in zip(systems, r_kept.T)])
         y = np.empty_like(rhs)
-        y[:, kept] = y_kept
+        y[:, plan.kept] = y_kept
         y_gone = r_gone.copy()
-        for k in range(len(kept)):
+        for k in range(len(plan.kept)):
             y_gone -= a[:, k] * y_kept[:, k]
-        y[:, gone] = y_gone.T
+        y[:, plan.eliminated] = y_gone.T
         return y
 
-    def det_sign(self, jac: np.ndarray) -> np.ndarray:
+    def det_sign(self, jac: np.ndarray | None, schur: np.ndarray | None = None
+                 ) -> np.ndarray:
         """The sign of ``det(jac)`` per run (``jac`` (size, size, runs); it equals
-        ``det(D - B A)``, see ``solve``)."""
-        return np.linalg.slogdet(self._schur(jac).transpose(2, 0, 1))[0]
+        ``det(D - B A)``, see ``solve``; pass ``schur`` instead if at hand)."""
+        schur = self.schur(jac) if schur is None else schur
+        return np.linalg.slogdet(schur.transpose(2, 0, 1))[0]
 
-    def _schur(self, jac: np.ndarray) -> np.ndarray:
-        """``D - B A`` (|K|, |K|, runs), adding only the blocks that are not zero."""
-        kept = self.plan.kept
-        schur = jac[np.ix_(kept, kept)]
+    def schur(self, jac: np.ndarray) -> np.ndarray:
+        """``D - B A`` (|K|, |K|, runs) of ``solve``, adding only the blocks that are not
+        zero."""
+        schur = jac[self.plan.kept_kept]
         for into, b_block, a_block in self.plan.schur_terms:
             b, a = jac[b_block], jac[a_block]  # (rows, m_e, runs), (m_e, cols, runs)
             product = b[:, 0, None] * a[None, 0]
