@@ -355,10 +355,11 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
         # copies of the all-zero profile they share
         first = pieces[0]
         base = first[(slice(None), slice(None)) + (slice(0, 1),) * (first.ndim - 2)]
-        total = first - (len(pieces) - 1) * base
+        total = np.empty(np.broadcast_shapes(*(piece.shape for piece in pieces)))
+        np.subtract(first, (len(pieces) - 1) * base, out=total)  # summed in place
         for piece in pieces[1:]:
-            total = total + piece
-        tensors.append(np.ascontiguousarray(total))
+            total += piece
+        tensors.append(total)
     return SparseGame(tensors, list(layout.deps), layout.counts)
 
 
