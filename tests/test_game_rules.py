@@ -289,7 +289,7 @@ def test_batched_rules_draw_what_the_per_run_reference_draws(overrides, monkeypa
 
 
 def test_qre_marginals_equal_the_traced_branch_along_trajectories(monkeypatch):
-    """Every month's batched QRE (warm-started from last month) is within 1e-8 of the
+    """Every month's batched QRE (followed from lam = 0 by the batch) is within 1e-8 of the
     branch traced from lam = 0, and every QRE is a fixed point (regret check)."""
     import model.ensemble.driver as ensemble
 
