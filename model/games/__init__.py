@@ -19,7 +19,9 @@ Contents
 - ``qre_branch``            the principal branch at many values of ``lam`` in one trace.
 - ``Game``                  a thin nashpy-style wrapper delegating to the functions.
 - ``sparse``                a batch of games on a run axis (``SparseGame``), each payoff
-                            stored only along the players it depends on.
+                            stored only along the players it depends on (``plan``: how
+                            its equations are evaluated and solved).
+- ``newton_batch``          guarded Newton's method on a batch's QRE equations.
 - ``pure_batch``            pure equilibria of such a batch, vectorized over runs.
 - ``batch``                 the logit QRE of such a batch by batched Newton steps.
 
