@@ -283,9 +283,10 @@ def external_cluster(tmp_path_factory):
         for proc in reversed(processes):
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + 5  # a process still up by then is killed
         for proc in processes:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
