@@ -193,11 +193,12 @@ def newton(game: SparseGame, lam: np.ndarray, x0: np.ndarray, *, guarded: bool =
     """Newton's method on ``H(., lam) = 0`` for every run, from ``x0`` ``(runs, size)``.
 
     Returns ``(x, ok)``: ``ok[r]`` when run ``r`` converged (``max |H| <= TOL`` plus a
-    rounding floor) and, if ``guarded``, passed the acceptance rules of a continuation
-    step: the first correction is the predictor, every later one is at most ``MAX_DIST``
-    (2-norm) and at most ``MAX_CONTRACTION`` times the one before, and ``det(dH/dx) > 0``
-    at the solution (a forward point of the branch). Converged and failed runs leave the
-    iteration (a per-run mask); failed runs keep ``x0``.
+    rounding floor, or a correction, or Newton's own estimate of the error left, below
+    ``STEP_TOL``) and, if ``guarded``, passed the acceptance rules of a continuation step:
+    the first correction is the predictor, the second at most ``MAX_DIST`` (in the metric
+    described there), every later one at most ``MAX_CONTRACTION`` times the one before,
+    and ``det(dH/dx) > 0`` at the solution (a forward point of the branch). Converged and
+    failed runs leave the iteration (a per-run mask); failed runs keep ``x0``.
     """
     lam = np.asarray(lam, dtype=float)
     x0 = np.asarray(x0, dtype=float)
