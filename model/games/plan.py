@@ -24,7 +24,7 @@ class Plan:
     one dependency structure, found once.
 
     The payoff tensors and every partial contraction of them live side by side in one
-    buffer ``(runs, width)`` (the tensors flattened first, ``base`` numbers a run). The
+    buffer ``(width, runs)`` (the tensors flattened first, ``base`` numbers a run). The
     contractions are those of the memoized recursion ``M[i, j]`` = player ``i``'s tensor
     contracted with the strategies of its other dependencies, the highest player first,
     partial results shared between the pairs of one player, and ``v_i = M[i, last]
@@ -44,6 +44,10 @@ class Plan:
     Jacobian blocks of one shape ``(m_i, m_j)`` together: the buffer positions of their
     ``M[i, j]`` ``(k, m_i, m_j)``, their rows ``(k, m_i)`` and columns ``(k, m_j)`` of
     the Jacobian, and where their entries go in the flattened Jacobian.
+
+    ``eliminated`` and ``kept`` are the unknowns ``SparseGame.solve`` eliminates (players
+    none of whom depends on another) and keeps, ``schur_terms`` the blocks of ``B A`` in
+    its Schur complement that are not zero (``_schur_terms``).
     """
 
     base: int
