@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_file import write_sections
 
 import model
 import model.ensemble.driver as ens
@@ -415,7 +416,7 @@ def write_results(info: dict, tables: str, verdicts: list[str]) -> None:
         *[f"- {v}" for v in verdicts],
         "",
     ]
-    RESULTS.write_text("\n".join(lines))
+    write_sections(RESULTS, "\n".join(lines))  # the other scripts' sections stay
 
 
 # ---------------------------------------------------------------------------- main

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from results_file import write_sections  # noqa: E402
+
 import model  # noqa: E402
 import model.ensemble.driver as ens  # noqa: E402
 import model.kernels.game_rules as rules  # noqa: E402
@@ -235,17 +237,6 @@ def report(repeat: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if SECTION in text:
-        before, _, rest = text.partition(SECTION)
-        after = rest[rest.find("\n## "):] if "\n## " in rest else ""
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -258,7 +249,7 @@ def main() -> None:
     section = report(args.repeat)
     print(section)
     if args.write:
-        write(section)
+        write_sections(RESULTS, section)
 
 
 if __name__ == "__main__":
