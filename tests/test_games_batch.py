@@ -79,6 +79,32 @@ def test_dependencies_are_exactly_where_payoffs_vary(seed, counts):
 
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy)
+def test_runs_last_storage_holds_the_tensors(seed, counts):
+    """Stored with the runs last, read back with the runs first; a taken subset, the
+    game rebuilt from its storage, and the payoff scales agree with the tensors."""
+    u = with_ignored_players(random_batch(seed, 5, counts), seed)
+    game = sparse(u)
+    for i, deps in enumerate(game.deps):
+        want = np.moveaxis(u[:, i], [1 + i, *[1 + k for k in deps]],
+                           list(range(1, 2 + len(deps))))
+        want = want[(slice(None),) * (2 + len(deps)) + (0,) * (want.ndim - 2 - len(deps))]
+        assert np.array_equal(game.tensors[i], want)
+        assert np.array_equal(np.moveaxis(game.block(i), -1, 0), want)
+    rows = np.array([4, 1, 1])
+    taken, rebuilt = game.take(rows), SparseGame.from_runs_last(
+        game.flat_runs_last.copy(), game.deps, game.counts)
+    for t, r, full in zip(taken.tensors, rebuilt.tensors, game.tensors):
+        assert np.array_equal(t, full[rows]) and np.array_equal(r, full)
+    flat = [t.reshape(5, -1) for t in game.tensors]
+    assert np.array_equal(game.payoff_scale(), np.max([np.abs(f).max(axis=1) for f in flat], 0))
+    assert np.array_equal(game.payoff_range(),
+                          np.max([f.max(axis=1) - f.min(axis=1) for f in flat], 0))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        SparseGame.from_runs_last(game.flat_runs_last[:-1], game.deps, game.counts)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), counts=counts_strategy)
 def test_residual_and_jacobian(seed, counts):
     """H(x) = x - log L(exp x) with L the logit response of model.games; dH/dx matches
     central differences."""

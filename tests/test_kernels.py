@@ -450,3 +450,27 @@ def test_switching_picks_the_same_number_as_the_sum_over_options():
         slow = switching({"k": play}, SimpleNamespace(**{"last.k": last.astype(float)}), "k")
         assert fast.shape == slow.shape == (50, len(play))
         assert np.array_equal(fast, slow)
+
+
+def test_switches_of_several_dimensions_is_the_sum_in_order_bit_for_bit():
+    """Play common to all runs is looked up in a table of every combination of last
+    options; it equals the sum of each dimension's switching probability, in order."""
+    from types import SimpleNamespace
+
+    from model.kernels.payoffs import switches, switching
+
+    rng = np.random.default_rng(5)
+    sizes = {"a": 3, "b": 2, "c": 3}
+    last = {k: rng.integers(0, m, size=(60, 1)) for k, m in sizes.items()}
+    for pure in (True, False):
+        play = {k: (np.eye(m)[rng.integers(0, m, 24)] if pure
+                    else rng.dirichlet(np.ones(m), size=24)) for k, m in sizes.items()}
+        state = SimpleNamespace(**{f"last.{k}": v for k, v in last.items()})
+        table = switches(play, state, ("a", "b", "c"))
+        in_order = (switching(play, state, "a") + switching(play, state, "b")
+                    + switching(play, state, "c"))
+        as_floats = SimpleNamespace(**{f"last.{k}": v.astype(float) for k, v in last.items()})
+        assert np.array_equal(table, in_order)
+        assert np.array_equal(table, switches(play, as_floats, ("a", "b", "c")))
+        if pure:
+            assert set(np.unique(table)) <= {0.0, 1.0, 2.0, 3.0}

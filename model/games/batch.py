@@ -122,8 +122,7 @@ def solve(game: SparseGame, lam) -> QREBatch:
 def _distinct_runs(game: SparseGame, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The first run of each set of runs with byte-identical inputs, and each run's set."""
     runs = game.runs
-    parts = [t.reshape(runs, -1) for t in game.tensors] + [lam[:, None]]
-    words = np.ascontiguousarray(np.concatenate(parts, axis=1)).view(np.uint64)
+    words = np.concatenate([game.flat_runs_last, lam[None, :]]).T.copy().view(np.uint64)
     # a hash of each run's bytes, then a check that runs with one hash are byte-identical
     _, first, inverse = np.unique(_row_hashes(words), return_index=True, return_inverse=True)
     inverse = inverse.reshape(runs)
@@ -159,10 +158,7 @@ class _Continuation:
         self.lam, self.min_step, self.max_rounds = lam, min_step, max_rounds
         self.solves = _Newtons(game.take(np.repeat(np.arange(runs), 2)), slopes=True)
         # payoffs in units of the largest range of a player's payoffs (as the tracer's)
-        self.scale = np.zeros(runs)
-        for t in game.tensors:
-            flat = t.reshape(runs, -1)
-            self.scale = np.maximum(self.scale, flat.max(axis=1) - flat.min(axis=1))
+        self.scale = game.payoff_range()
         self.scale[self.scale == 0.0] = 1.0
         self.method = np.full(runs, FAILED, dtype=np.int8)
         self.x = game.uniform()  # the last accepted point, its lam, and the branch's

@@ -69,10 +69,7 @@ class _Newtons:
         self.slopes = slopes
         self.max_iterations = max_iterations
         runs = game.runs
-        self.scale = np.zeros(runs)
-        for t in game.tensors:
-            self.scale = np.maximum(self.scale, np.abs(t).reshape(runs, -1).max(axis=1,
-                                                                                 initial=0.0))
+        self.scale = game.payoff_scale()
         self.x = np.zeros((runs, game.size))
         self.x0 = np.zeros((runs, game.size))
         self.slope = np.zeros((runs, game.size))

@@ -16,15 +16,12 @@ __all__ = ["pure_equilibria", "equilibrium_candidates"]
 
 
 def _runs_last(game: SparseGame, i: int, array: np.ndarray) -> np.ndarray:
-    """Player ``i``'s array over (own, *deps) as ``(*all players' axes, runs)`` with size-1
-    axes for the players it ignores (runs last: long inner loops when broadcasting)."""
-    order = [i, *game.deps[i]]
-    kept = sorted(order)
-    array = np.moveaxis(array, list(range(1, len(order) + 1)),
-                        [1 + kept.index(k) for k in order])
-    flat = np.ascontiguousarray(array.reshape(array.shape[0], -1).T)
+    """Player ``i``'s array over (own, *deps, runs) as ``(*all players' axes, runs)`` with
+    size-1 axes for the players it ignores (runs last: long inner loops when broadcasting)."""
+    kept = sorted([i, *game.deps[i]])
+    array = np.moveaxis(array, 0, kept.index(i))
     shape = [game.counts[k] if k in kept else 1 for k in range(game.n)]
-    return flat.reshape(*shape, array.shape[0])
+    return array.reshape(*shape, game.runs)
 
 
 def pure_equilibria(game: SparseGame, groups: list[list[int]] | None = None,
@@ -42,8 +39,8 @@ def pure_equilibria(game: SparseGame, groups: list[list[int]] | None = None,
     for group in groups:
         total = None
         for i in group:
-            t = game.tensors[i]
-            gap = _runs_last(game, i, t.max(axis=1, keepdims=True) - t)
+            t = game.block(i)
+            gap = _runs_last(game, i, t.max(axis=0, keepdims=True) - t)
             total = gap if total is None else total + gap
         ok = total <= tol
         mask = ok if mask is None else mask & ok
@@ -79,7 +76,7 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
     action = {k: grid[pos][:, None] for pos, k in enumerate(others)}
     exact = np.ones(runs, dtype=bool)
     for i in big:
-        best, unique = _best_replies(game.tensors[i], tol)  # (P_i, runs)
+        best, unique = _best_replies(game.block(i), tol)  # (P_i, runs)
         exact &= unique
         if game.deps[i]:
             dep_index = _flat_index([grid[others.index(k)] for k in game.deps[i]],
@@ -100,13 +97,13 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
     return actions, valid.T, exact
 
 
-def _best_replies(tensor: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def _best_replies(block: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """A player's first best reply ``(P, runs)`` to each profile of the players it
-    depends on, and ``(runs,)`` whether every one is unique (no other option's regret
-    at most ``tol``), by elementwise passes over its options (much faster than
-    reductions over the options axis)."""
-    m = tensor.shape[1]
-    flat = np.ascontiguousarray(tensor.reshape(tensor.shape[0], m, -1).transpose(1, 2, 0))
+    depends on (``block`` its payoffs ``(own, *deps, runs)``), and ``(runs,)`` whether
+    every one is unique (no other option's regret at most ``tol``), by elementwise passes
+    over its options (much faster than reductions over the options axis)."""
+    m, runs = block.shape[0], block.shape[-1]
+    flat = block.reshape(m, -1, runs)
     top = flat[0].copy()
     best = np.zeros(top.shape, dtype=np.int64)
     for c in range(1, m):
@@ -125,16 +122,15 @@ def _regret_at(game: SparseGame, i: int, action: dict[int, np.ndarray]) -> np.nd
     options, as over the whole tensor) and its payoff at ``a_i``, both picked at the
     ``k`` profiles → ``(k, runs)``."""
     runs, m = game.runs, game.counts[i]
-    flat = game.tensors[i].reshape(runs, m, -1)  # (runs, own, profiles of its deps)
-    profiles = flat.shape[2]
-    top = flat[:, 0].copy()
+    flat = game.block(i).reshape(m, -1, runs)  # (own, profiles of its deps, runs)
+    profiles = flat.shape[1]
+    top = flat[0].copy()
     for c in range(1, m):
-        np.maximum(top, flat[:, c], out=top)
+        np.maximum(top, flat[c], out=top)
     deps = game.deps[i]
     dep = _flat_index([action[k] for k in deps], [game.counts[k] for k in deps]) if deps else 0
-    run = np.arange(runs)
-    best = top.take(run * profiles + dep)
-    return best - flat.take((run * m + action[i]) * profiles + dep)
+    at = dep * runs + np.arange(runs)  # (k, runs) positions in a (profiles, runs) array
+    return top.take(at) - flat.take(action[i] * (profiles * runs) + at)
 
 
 def _flat_index(indices: list[np.ndarray], sizes: list[int]) -> np.ndarray:

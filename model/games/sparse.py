@@ -11,6 +11,8 @@ unique.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from .plan import VIEWS_FROM, Plan, contract_by_gathers, contract_by_views, plan
@@ -25,11 +27,33 @@ class SparseGame:
     ``tensors[i]`` with shape ``(runs, m_i, *[m_k for k in deps[i]])``: its own action
     first, then the actions of the players it depends on (``deps[i]``, increasing, not
     containing ``i``); it does not depend on anyone else.
+
+    The numbers are stored with the runs last, ``flat_runs_last`` ``(base, runs)``: the
+    players' tensors flattened one after another (``block(i)`` is player ``i``'s,
+    ``(m_i, *deps, runs)``). The solvers read them that way (long inner loops over runs
+    however few a player's options); ``tensors`` are views of it with the runs first.
+    Build from tensors with the runs first (``SparseGame(tensors, ...)``) or from the
+    stored layout (``SparseGame.from_runs_last``).
     """
 
     def __init__(self, tensors: list[np.ndarray], deps: list[tuple[int, ...]],
                  counts: tuple[int, ...]) -> None:
-        self.tensors = tensors
+        runs = tensors[0].shape[0]
+        flat = np.concatenate([np.asarray(t, dtype=float).reshape(runs, -1) for t in tensors],
+                              axis=1)
+        self._store(np.ascontiguousarray(flat.T), deps, counts)
+
+    @classmethod
+    def from_runs_last(cls, flat_runs_last: np.ndarray, deps: list[tuple[int, ...]],
+                       counts: tuple[int, ...]) -> SparseGame:
+        """The game whose tensors are stored in ``flat_runs_last`` ``(base, runs)``
+        (C-contiguous, not copied): the players' tensors ``(m_i, *deps, runs)`` one after
+        another."""
+        game = cls.__new__(cls)
+        game._store(flat_runs_last, deps, counts)
+        return game
+
+    def _store(self, flat_runs_last: np.ndarray, deps, counts) -> None:
         self.deps = [tuple(d) for d in deps]
         self.counts = tuple(int(m) for m in counts)
         self.n = len(self.counts)
@@ -38,11 +62,28 @@ class SparseGame:
         self.size = int(bounds[-1])
         self._starts = bounds[:-1].astype(np.intp)
         self._repeats = np.asarray(self.counts)
-        self._flat: np.ndarray | None = None
-        self._flat_runs_last: np.ndarray | None = None
+        self.shapes = [(self.counts[i], *[self.counts[k] for k in self.deps[i]])
+                       for i in range(self.n)]
+        ends = np.cumsum([0, *(int(np.prod(shape)) for shape in self.shapes)])
+        self.offsets = [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])]
+        if flat_runs_last.shape[0] != ends[-1] or not flat_runs_last.flags.c_contiguous:
+            raise ValueError(f"flat_runs_last must be C-contiguous with {ends[-1]} rows; "
+                             f"got shape {flat_runs_last.shape}")
+        self.flat_runs_last = flat_runs_last
+
     @property
     def runs(self) -> int:
-        return self.tensors[0].shape[0]
+        return self.flat_runs_last.shape[1]
+
+    def block(self, i: int) -> np.ndarray:
+        """Player ``i``'s payoffs with the runs last, ``(m_i, *deps[i], runs)`` (a view)."""
+        lo, hi = self.offsets[i]
+        return self.flat_runs_last[lo:hi].reshape(*self.shapes[i], self.runs)
+
+    @property
+    def tensors(self) -> list[np.ndarray]:
+        """Player ``i``'s payoffs ``(runs, m_i, *deps[i])`` (views of the stored numbers)."""
+        return [np.moveaxis(self.block(i), -1, 0) for i in range(self.n)]
 
     @classmethod
     def from_tensors(cls, tensors: list[np.ndarray], counts) -> SparseGame:
@@ -78,32 +119,30 @@ class SparseGame:
 
     def take(self, rows: np.ndarray) -> SparseGame:
         """The games of the given runs."""
-        return SparseGame([t[rows] for t in self.tensors], self.deps, self.counts)
+        return SparseGame.from_runs_last(np.take(self.flat_runs_last, rows, axis=1),
+                                         self.deps, self.counts)
+
+    def payoff_scale(self) -> np.ndarray:
+        """``(runs,)`` the largest absolute payoff of any player."""
+        return np.abs(self.flat_runs_last).max(axis=0, initial=0.0)
+
+    def payoff_range(self) -> np.ndarray:
+        """``(runs,)`` the largest range (max - min) of one player's payoffs."""
+        out = np.zeros(self.runs)
+        for lo, hi in self.offsets:
+            rows = self.flat_runs_last[lo:hi]
+            out = np.maximum(out, rows.max(axis=0) - rows.min(axis=0))
+        return out
 
     def uniform(self, runs: int | None = None) -> np.ndarray:
         """Log-probabilities of uniform play ``(runs, size)``."""
         row = np.concatenate([np.full(m, -np.log(m)) for m in self.counts])
         return np.tile(row, (self.runs if runs is None else runs, 1))
 
-    @property
+    @cached_property
     def plan(self) -> Plan:
         """The evaluation plan of this game's dependency structure (built once)."""
         return plan(self.deps, self.counts)
-
-    @property
-    def flat(self) -> np.ndarray:
-        """The payoff tensors side by side, ``(runs, plan.base)``."""
-        if self._flat is None:
-            self._flat = np.concatenate([t.reshape(self.runs, -1) for t in self.tensors],
-                                        axis=1)
-        return self._flat
-
-    @property
-    def flat_runs_last(self) -> np.ndarray:
-        """``flat`` transposed, ``(plan.base, runs)``: how ``evaluate_rows`` reads it."""
-        if self._flat_runs_last is None:
-            self._flat_runs_last = np.ascontiguousarray(self.flat.T)
-        return self._flat_runs_last
 
     def evaluate(self, x: np.ndarray, lam: np.ndarray, jacobian: bool = True):
         """``H(x)`` (runs, size) and, if asked, ``dH/dx`` (runs, size, size).

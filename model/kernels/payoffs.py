@@ -87,19 +87,57 @@ def previous_key(key: str) -> str:
     return "last." + key
 
 
-def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
-    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure)."""
+def _last_option(S: SimpleNamespace, key: str):
     last = getattr(S, previous_key(key), None)
     if last is None:
         raise KeyError(f"the state has no {previous_key(key)!r} (last month's option); build it "
                        "with model.kernels.with_memory(state, choice)")
-    play = P[key]
-    if (play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1
-            and np.issubdtype(np.asarray(last).dtype, np.integer)):
-        # play the same for every run (pure profiles, or an actor's own options): pick
-        # the probability of each run's last option; the sum below has one non-zero
-        # term, so this is the same number
-        return 1.0 - play.T[last[:, 0]]
+    return last
+
+
+def _shared_play(play: np.ndarray, last) -> bool:
+    """Whether ``play`` is the same for every run ``(profiles, options)`` and ``last`` is an
+    integer column ``(runs, 1)``: then each run's terms can be picked from a table."""
+    return (play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1
+            and np.issubdtype(np.asarray(last).dtype, np.integer))
+
+
+def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
+    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure)."""
+    return switches(P, S, (key,))
+
+
+def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
+    """Expected number of the dimensions ``keys`` whose option differs from last month's:
+    the sum, in the order of ``keys``, of each one's ``1 - P[last option]`` (a count of
+    changes if play is pure)."""
+    lasts = [_last_option(S, key) for key in keys]
+    plays = [P[key] for key in keys]
+    if len(keys) > 1 and all(_shared_play(play, last) for play, last in zip(plays, lasts)):
+        # the sum for every combination of last options (the same numbers as the sum
+        # below), then each run's row of it
+        table = None
+        for play in plays:
+            change = 1.0 - play.T  # (options, profiles)
+            table = change if table is None else table[:, None, :] + change[None, :, :]
+            table = table.reshape(-1, play.shape[0])
+        joint = lasts[0][:, 0]
+        for play, last in zip(plays[1:], lasts[1:]):
+            joint = joint * play.shape[1] + last[:, 0]
+        return table[joint]
+    total = None
+    for play, last in zip(plays, lasts):
+        change = _change(play, last)
+        total = change if total is None else total + change
+    return total
+
+
+def _change(play: np.ndarray, last) -> np.ndarray:
+    """``1 - P[last option]`` of one dimension, per run and profile (or option)."""
+    if _shared_play(play, last):
+        # play the same for every run: each run's row of 1 - P (one non-zero term in the
+        # sum below, so the same number)
+        return (1.0 - play.T)[last[:, 0]]
     stay = play[..., 0] * (last == 0)
     for j in range(1, play.shape[-1]):
         stay = stay + play[..., j] * (last == j)
@@ -131,8 +169,7 @@ def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
         S.sanctions_integrity * (1.0 - S.russia_circumvention)
     risk = w.proliferation_risk * (1.0 - K.dynamics.treaty_tech_discount * _treaty(S))
-    switches = (switching(P, S, "russia.arms") + switching(P, S, "russia.aid")
-                + switching(P, S, "russia.tech") + switching(P, S, "russia.sanctions"))
+    changes = switches(P, S, ("russia.arms", "russia.aid", "russia.tech", "russia.sanctions"))
     # going back to enforcing a regime it has abandoned (vetoed monitoring) costs extra
     reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions")) == 1)
     return (w.munitions_value * S.war_demand * delivered                     # mba.1
@@ -142,7 +179,7 @@ def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
             - risk * tech_sq                                                 # assumption
             + w.evasion_gain * S.isolation_russia * evade                    # sa.1
             - exposure * (arms + evade)                                      # sa.1, lt.1
-            - w.switching_cost * switches                                    # assumption
+            - w.switching_cost * changes                                     # assumption
             - w.reversal_cost * reversal)                                    # sa.1
 
 

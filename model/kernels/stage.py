@@ -191,6 +191,12 @@ class GameLayout:
     def groups(self) -> list[list[int]]:
         return [[k for k, a in enumerate(self.actors) if a == i] for i in range(len(PLAYERS))]
 
+    @cached_property
+    def payoff_count(self) -> int:
+        """Payoffs a run has in the solvers' game: each player's options × its deps'."""
+        return sum(int(np.prod([self.counts[x] for x in (k, *deps)]))
+                   for k, deps in enumerate(self.deps))
+
     def combos(self, k: int) -> np.ndarray:
         """Per-dimension option of each of player ``k``'s joint options."""
         sizes = [DIM_SIZES[d] for d in self.players[k]]
@@ -335,32 +341,42 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
 
     Each solver player's payoff is evaluated by its actor's payoff kernel
     (``PAYOFF_FUNCTIONS``) only on the grid of its own options × the options of the players
-    it depends on (Russia's other dimensions at option 0): about 300 payoffs per run
-    instead of the dense 4 × 972, each bit-identical to the dense stage game's entry.
+    it depends on (Russia's other dimensions at option 0): about 150 payoffs per run
+    instead of the dense 4 × 972, each bit-identical to the dense stage game's entry; a
+    player whose payoff is a sum of non-interacting terms gets them summed. The result is
+    assembled with the runs last, as ``SparseGame`` stores it (long inner loops).
     """
     columns = state_columns(state)
     runs = len(next(iter(state.values())))
+    game = _empty_game(layout, runs)
     terms: list[list[np.ndarray]] = [[] for _ in layout.players]
     for actor, play, parts in _grids(layout):
         values = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params),
                                  (runs, parts[-1][2]))
+        values = np.ascontiguousarray(values.T)  # (profiles, runs)
         for k, start, stop, shape in parts:
-            terms[k].append(values[:, start:stop].reshape(runs, *shape))
-    tensors = []
-    for pieces in terms:
+            terms[k].append(values[start:stop].reshape(*shape, runs))
+    for k, pieces in enumerate(terms):
+        out = game.block(k)
         if len(pieces) == 1:
-            tensors.append(np.ascontiguousarray(pieces[0]))
+            out[...] = pieces[0]
             continue
         # sum of the terms, each with the other groups at option 0, minus the surplus
-        # copies of the all-zero profile they share
+        # copies of the all-zero profile they share; each partial sum is only as large as
+        # the terms in it, so one pass only is over the whole tensor
         first = pieces[0]
-        base = first[(slice(None), slice(None)) + (slice(0, 1),) * (first.ndim - 2)]
-        total = np.empty(np.broadcast_shapes(*(piece.shape for piece in pieces)))
-        np.subtract(first, (len(pieces) - 1) * base, out=total)  # summed in place
-        for piece in pieces[1:]:
-            total += piece
-        tensors.append(total)
-    return SparseGame(tensors, list(layout.deps), layout.counts)
+        base = first[(slice(None),) + (slice(0, 1),) * (first.ndim - 2) + (slice(None),)]
+        total = first - (len(pieces) - 1) * base
+        for piece in pieces[1:-1]:
+            total = total + piece
+        np.add(total, pieces[-1], out=out)
+    return game
+
+
+def _empty_game(layout: GameLayout, runs: int) -> SparseGame:
+    """A ``SparseGame`` of ``runs`` games in ``layout`` with its numbers yet to be set."""
+    return SparseGame.from_runs_last(np.empty((layout.payoff_count, runs)),
+                                     list(layout.deps), layout.counts)
 
 
 _GRID_CACHE: dict[GameLayout, list] = {}
