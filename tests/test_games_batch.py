@@ -207,7 +207,8 @@ def test_equilibrium_candidates_equal_the_full_mask(seed, integer):
     if found is None:
         return
     actions, valid, exact = found
-    profiles = np.stack(actions, axis=-1)
+    profiles = np.stack([np.broadcast_to(a, valid.shape).T for a in actions], axis=-1)
+    valid = valid.T
     mask = pure_batch.pure_equilibria(game)
     for r in np.flatnonzero(exact):
         got = sorted(tuple(int(a) for a in p) for p in profiles[r][valid[r]])

@@ -58,10 +58,10 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
     best responds: ``|O|`` checks per run instead of ``|G| * |O|``. Runs with ties get
     ``exact = False`` and must be enumerated in full (``pure_equilibria``).
 
-    Returns ``(actions, valid, exact)``: ``actions`` one ``(runs, |O|)`` array of action
-    indices per player (the candidate profiles), ``valid`` ``(runs, |O|)`` where that
-    profile is an equilibrium (both transposed views of profile-major arrays), ``exact``
-    ``(runs,)``; ``None`` when a member of ``G`` depends on another member.
+    Returns ``(actions, valid, exact)``, profile-major: ``actions`` one array of action
+    indices per player, ``(|O|, runs)``, or ``(|O|, 1)`` where the same in every run (the
+    candidate profiles), ``valid`` ``(|O|, runs)`` where that profile is an equilibrium,
+    ``exact`` ``(runs,)``; ``None`` when a member of ``G`` depends on another member.
     """
     sizes = [int(np.prod([game.counts[i] for i in g])) for g in groups]
     big = groups[int(np.argmax(sizes))]
@@ -93,8 +93,7 @@ def equilibrium_candidates(game: SparseGame, groups: list[list[int]], tol: float
             here = _regret_at(game, i, action)
             total = here if total is None else total + here
         valid &= total <= tol
-    actions = [np.broadcast_to(action[k], (n_o, runs)).T for k in range(game.n)]
-    return actions, valid.T, exact
+    return [action[k] for k in range(game.n)], valid, exact
 
 
 def _best_replies(block: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -127,10 +126,21 @@ def _regret_at(game: SparseGame, i: int, action: dict[int, np.ndarray]) -> np.nd
     top = flat[0].copy()
     for c in range(1, m):
         np.maximum(top, flat[c], out=top)
-    deps = game.deps[i]
-    dep = _flat_index([action[k] for k in deps], [game.counts[k] for k in deps]) if deps else 0
-    at = dep * runs + np.arange(runs)  # (k, runs) positions in a (profiles, runs) array
+    at = _positions(game, game.deps[i], action)  # (k, runs) positions in (profiles, runs)
     return top.take(at) - flat.take(action[i] * (profiles * runs) + at)
+
+
+def _positions(game: SparseGame, deps: tuple[int, ...], action: dict[int, np.ndarray]
+               ) -> np.ndarray:
+    """Positions ``profile * runs + run`` in a ``(profiles of deps, runs)`` array of the
+    profiles ``action`` gives (the actions the same in every run summed first)."""
+    strides = np.cumprod([1, *[game.counts[k] for k in deps[::-1]]])[:-1][::-1] * game.runs
+    shared = [action[k] * s for k, s in zip(deps, strides) if action[k].shape[-1] == 1]
+    at = sum(shared, np.zeros((1, 1), dtype=np.intp)) + np.arange(game.runs)
+    for k, stride in zip(deps, strides):
+        if action[k].shape[-1] != 1:
+            at = at + action[k] * stride
+    return at
 
 
 def _flat_index(indices: list[np.ndarray], sizes: list[int]) -> np.ndarray:

@@ -159,10 +159,20 @@ class MonthGame:
             found = equilibrium_candidates(sub, layout.groups, EQUILIBRIUM_TOL)
             exact = np.zeros(len(rows), dtype=bool) if found is None else found[2]
             if exact.any():
-                actions, valid, _ = found
-                flat = np.sort(np.where(valid, self._flat_joint(actions, layout), _NONE),
-                               axis=1)
-                out[rows[exact]] = self._choose(rows[exact], flat[exact])
+                actions, valid, _ = found  # profile-major
+                joint = self._flat_joint(actions, layout)
+                joint = np.broadcast_to(joint, valid.shape).T  # (runs, profiles)
+                valid = valid.T
+                if not exact.all():
+                    joint, valid = joint[exact], valid[exact]
+                count = valid.sum(axis=1)
+                flat = np.full((len(joint), max(int(count.max(initial=0)), 1)), _NONE)
+                one = count == 1  # most runs: no order needed
+                flat[one, 0] = joint[one, valid[one].argmax(axis=1)]
+                several = count > 1  # in increasing order, for the selection's last rule
+                flat[several] = np.sort(np.where(valid[several], joint[several], _NONE),
+                                        axis=1)[:, :flat.shape[1]]
+                out[rows[exact]] = self._choose(rows[exact], flat)
             rest = np.flatnonzero(~exact)
             if len(rest):
                 mask = pure_equilibria(sub.take(rest), layout.groups, EQUILIBRIUM_TOL)
