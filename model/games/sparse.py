@@ -223,9 +223,7 @@ class SparseGame:
         schur = self.schur(jac) if schur is None else schur
         a, b = jac[plan.gone_kept], jac[plan.kept_gone]  # (|E|, |K|, runs), (|K|, |E|, runs)
         r_gone = rhs[:, plan.eliminated].T  # (|E|, runs)
-        r_kept = np.ascontiguousarray(rhs[:, plan.kept].T)
-        for j in range(len(plan.eliminated)):
-            r_kept -= b[:, j] * r_gone[j]
+        r_kept = _minus_in_order(rhs[:, plan.kept].T, b * r_gone[None])
         systems = schur.transpose(2, 0, 1)
         try:
             y_kept = np.linalg.solve(systems, r_kept.T[..., None])[..., 0]
@@ -233,10 +231,7 @@ class SparseGame:
             y_kept = np.stack([_solve_or_nan(m, v) for m, v in zip(systems, r_kept.T)])
         y = np.empty_like(rhs)
         y[:, plan.kept] = y_kept
-        y_gone = r_gone.copy()
-        for k in range(len(plan.kept)):
-            y_gone -= a[:, k] * y_kept[:, k]
-        y[:, plan.eliminated] = y_gone.T
+        y[:, plan.eliminated] = _minus_in_order(r_gone, a * y_kept.T[None]).T
         return y
 
     def det_sign(self, jac: np.ndarray | None, schur: np.ndarray | None = None
@@ -257,6 +252,13 @@ class SparseGame:
                 product += b[:, q, None] * a[None, q]
             schur[into] -= product
         return schur
+
+
+def _minus_in_order(start: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """``start - terms[:, 0] - terms[:, 1] - ...`` (``start`` (k, runs), ``terms``
+    (k, n, runs)), subtracted left to right as a loop would (``subtract`` is not
+    reorderable, so its reduction keeps the order): one call instead of 2n."""
+    return np.subtract.reduce(np.concatenate([start[:, None], terms], axis=1), axis=1)
 
 
 def _solve_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
