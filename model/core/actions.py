@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -33,12 +34,12 @@ class Dimension:
     intensity: tuple[float, ...]
     label: str
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Column name in result tables, e.g. ``russia.sanctions``."""
         return f"{self.actor.value}.{self.name}"
 
-    @property
+    @cached_property
     def size(self) -> int:
         return len(self.options)
 
@@ -77,6 +78,7 @@ DIMENSION_BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}
 ACTION_COLUMNS: tuple[str, ...] = tuple(d.key for d in DIMENSIONS)
 
 
+@cache
 def dimensions_of(actor: Actor | str) -> tuple[Dimension, ...]:
     """The action dimensions of one actor, in table order."""
     actor = Actor(actor)
