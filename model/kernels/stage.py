@@ -351,16 +351,17 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
     game = _empty_game(layout, runs)
     terms: list[list[np.ndarray]] = [[] for _ in layout.players]
     for actor, play, parts in _grids(layout):
-        values = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params),
-                                 (runs, parts[-1][2]))
-        values = np.ascontiguousarray(values.T)  # (profiles, runs)
-        for k, start, stop, shape in parts:
-            terms[k].append(values[start:stop].reshape(*shape, runs))
+        values = PAYOFF_FUNCTIONS[actor](play, columns, params)
+        values = np.ascontiguousarray(np.broadcast_to(values, (runs, values.shape[-1])).T)
+        for k, positions, shape in parts:  # (profiles, runs) rows of each grid
+            if len(layout.terms_of(k)) == 1:
+                np.take(values, positions, axis=0, out=game.block(k).reshape(-1, runs))
+            else:
+                terms[k].append(values[positions].reshape(*shape, runs))
     for k, pieces in enumerate(terms):
-        out = game.block(k)
-        if len(pieces) == 1:
-            out[...] = pieces[0]
+        if not pieces:
             continue
+        out = game.block(k)
         # sum of the terms, each with the other groups at option 0, minus the surplus
         # copies of the all-zero profile they share; each partial sum is only as large as
         # the terms in it, so one pass only is over the whole tensor
@@ -383,8 +384,9 @@ _GRID_CACHE: dict[GameLayout, list] = {}
 
 
 def _grids(layout: GameLayout) -> list:
-    """Per actor: the one-hot play on the concatenated grids of its solver players, and
-    each player's (index, start, stop, tensor shape) in it (cached per layout)."""
+    """Per actor: the one-hot play on the distinct profiles of its solver players' grids
+    (the grids share some: every term's grid has the other terms at option 0), and each
+    player's (index, positions of its grid's profiles, tensor shape) (cached per layout)."""
     if layout in _GRID_CACHE:
         return _GRID_CACHE[layout]
     counts = layout.counts
@@ -399,10 +401,17 @@ def _grids(layout: GameLayout) -> list:
                 grids = np.indices(shape).reshape(len(axes), -1)
                 plays.append(_one_hots(layout, list(zip(axes, grids))))
                 full = (counts[k], *[counts[d] if d in term else 1 for d in layout.deps[k]])
-                parts.append((k, start, start + grids.shape[1], full))
+                parts.append((k, np.arange(start, start + grids.shape[1]), full))
                 start += grids.shape[1]
-        play = {key: np.ascontiguousarray(np.concatenate([q[key] for q in plays]))
-                for key in plays[0]}
+        play = {key: np.concatenate([q[key] for q in plays]) for key in plays[0]}
+        rows = np.concatenate(list(play.values()), axis=1)
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        keep = np.sort(first)  # each distinct profile once, in order of first appearance
+        position = np.empty(len(first), dtype=np.intp)
+        position[np.argsort(first)] = np.arange(len(first))
+        position = position[inverse.reshape(-1)]
+        play = {key: np.ascontiguousarray(value[keep]) for key, value in play.items()}
+        parts = [(k, position[at], full) for k, at, full in parts]
         out.append((actor, play, parts))
     _GRID_CACHE[layout] = out
     return out
