@@ -96,6 +96,16 @@ def test_default_chunking_equals_the_ensemble_driver(scenario):
         run_ensemble(scenario, 50, seed=3, months=MONTHS, summary=True), check_exact=True)
 
 
+@pytest.mark.parametrize("rule, chunk", [("logit", 20_000), ("nash", 20_000), ("qre", 500)])
+def test_only_the_qre_rule_gets_small_chunks(rule, chunk):
+    """``qre`` costs ~50x ``logit`` a run-month and is chunked finely; ``nash`` (~3x) is
+    not, so its QRE fallback's fixed cost is paid once per 20,000 runs, not per 500."""
+    from model.execution.plan import default_chunk_runs
+
+    scenario = load_scenario("baseline", {"china.rule": rule})
+    assert default_chunk_runs(scenario) == chunk
+
+
 def test_a_scenario_carrying_a_joint_sample_runs_in_chunks_like_the_driver():
     """The calibrated scenario's posterior travels with the chunks (not a summary of it)."""
     calibrated = load_scenario("calibrated")

@@ -121,8 +121,8 @@ def add_execution_options(parser: argparse.ArgumentParser, chunks: bool = True) 
                        help="keep each finished chunk in DIR and reuse those already there; "
                             "rerun the same command to finish an interrupted one")
     group.add_argument("--chunk-runs", type=positive_int, default=None, metavar="N",
-                       help="runs per chunk (default 20000; 500 when an actor plays nash or "
-                            "qre); summaries add up chunk by chunk, so keep N to compare")
+                       help="runs per chunk (default 20000; 500 when an actor plays qre); "
+                            "summaries add up chunk by chunk, so keep N to compare")
 
 
 def executor_from(args: argparse.Namespace):

@@ -20,10 +20,12 @@ from ..core.sampling import derive_seeds
 from ..core.schema import Scenario
 from ..ensemble.driver import CHUNK_RUNS
 
-#: Runs per chunk when a scenario uses a stage-game rule (``nash``, ``qre``): those cost
-#: milliseconds per run-month, so smaller chunks keep progress and load balance fine.
+#: Runs per chunk when a scenario uses the ``qre`` rule: about 0.15 ms a run-month (a
+#: 500-run chunk is some 3 s), so smaller chunks keep progress and load balance fine.
+#: ``nash`` costs about 3x ``logit`` (``benchmarks/RESULTS.md``) and gets ``CHUNK_RUNS``:
+#: each chunk pays the QRE fallback's fixed cost (tens of ms), which small chunks multiply.
 SLOW_RULE_CHUNK_RUNS = 500
-SLOW_RULES = ("nash", "qre")
+SLOW_RULES = ("qre",)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def plan_chunks(n_points: int, runs: int, chunk_runs: int) -> list[Chunk]:
 def default_chunk_runs(scenario: Scenario) -> int:
     """Runs per chunk unless the user says otherwise: ``CHUNK_RUNS`` (the ensemble
     driver's own batch, so results equal ``run_ensemble``'s), or
-    ``SLOW_RULE_CHUNK_RUNS`` when an actor plays a stage-game rule."""
+    ``SLOW_RULE_CHUNK_RUNS`` when an actor plays ``qre``."""
     slow = any(getattr(scenario, actor).rule in SLOW_RULES
                for actor in ("russia", "north_korea", "united_states", "china"))
     return SLOW_RULE_CHUNK_RUNS if slow else CHUNK_RUNS

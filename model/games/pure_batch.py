@@ -134,7 +134,10 @@ def _positions(game: SparseGame, deps: tuple[int, ...], action: dict[int, np.nda
                ) -> np.ndarray:
     """Positions ``profile * runs + run`` in a ``(profiles of deps, runs)`` array of the
     profiles ``action`` gives (the actions the same in every run summed first)."""
-    strides = np.cumprod([1, *[game.counts[k] for k in deps[::-1]]])[:-1][::-1] * game.runs
+    strides, stride = [], game.runs
+    for k in reversed(deps):
+        strides.insert(0, stride)
+        stride *= game.counts[k]
     shared = [action[k] * s for k, s in zip(deps, strides) if action[k].shape[-1] == 1]
     at = sum(shared, np.zeros((1, 1), dtype=np.intp)) + np.arange(game.runs)
     for k, stride in zip(deps, strides):
