@@ -45,6 +45,31 @@ def test_pinned_dimension_overrides_the_rule(name, baseline):
         np.testing.assert_array_equal(chosen[key], free[key])
 
 
+def test_policies_read_beliefs_only_when_replying_to_them_with_a_free_dimension():
+    for name, rule in RULES.items():
+        policy = ActorPolicy(Actor.RUSSIA, rule, {})
+        assert policy.reads_beliefs == (name in ("logit", "best_response"))
+    pinned = {"russia.arms": 0, "russia.aid": 0, "russia.tech": 0, "russia.sanctions": 1}
+    assert not ActorPolicy(Actor.RUSSIA, RULES["logit"], pinned).reads_beliefs
+    assert ActorPolicy(Actor.RUSSIA, RULES["logit"], {"russia.aid": 0}).reads_beliefs
+
+
+def test_skipping_beliefs_nobody_reads_changes_no_number(monkeypatch):
+    """The ensemble driver stops updating beliefs when no policy reads them; forcing the
+    updates gives the same table."""
+    import pandas as pd
+
+    from model import load_scenario, run_ensemble
+    from model.kernels.decisions import ActorPolicy as Policy
+
+    scenario = load_scenario("baseline", {"russia.rule": "nash", "north_korea.rule": "qre",
+                                          "united_states.rule": "nash", "china.rule": "nash"})
+    skipped = run_ensemble(scenario, runs=6, seed=4, months=8)
+    monkeypatch.setattr(Policy, "reads_beliefs", property(lambda self: True))
+    pd.testing.assert_frame_equal(skipped, run_ensemble(scenario, runs=6, seed=4, months=8),
+                                  check_exact=True)
+
+
 class TestFixed(RuleContract):
     rule_name = "fixed"
 

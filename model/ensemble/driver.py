@@ -109,6 +109,7 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     params = kernel_params(scenario, {**drawn, **(values or {})})
     params_view = params.as_columns()
     policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
+    reads_beliefs = any(policy.reads_beliefs for policy in policies)
 
     choice = posture_indices(scenario, runs)
     state = initial_state(params, choice, runs)
@@ -135,7 +136,8 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
             choice.update(decide(policy, beliefs, view, params_view, draws, game))
         state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month,
                         uniforms[:, TREATY_SLOT])
-        beliefs = update_beliefs(beliefs, choice, params)
+        if reads_beliefs:  # under nash, qre and fixed play nobody reads them
+            beliefs = update_beliefs(beliefs, choice, params)
         record(month)
     return EnsembleArrays(seeds, out_state, out_choice, drawn)
 

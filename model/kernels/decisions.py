@@ -130,6 +130,13 @@ class ActorPolicy:
     rule: DecisionRule
     fixed: dict[str, int]
 
+    @property
+    def reads_beliefs(self) -> bool:
+        """Whether ``decide`` uses the beliefs: a rule replying to them (not one solving
+        the stage game) with a dimension left free."""
+        free = any(d.key not in self.fixed for d in dimensions_of(self.actor))
+        return self.rule.needs_payoffs and not self.rule.needs_game and free
+
     @classmethod
     def from_scenario(cls, scenario, actor: Actor) -> ActorPolicy:
         """The actor's rule and pinned options as its scenario table gives them."""
