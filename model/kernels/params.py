@@ -48,6 +48,15 @@ class KernelParams:
         return replace(self, lam=lam, **{name: SimpleNamespace(
             **{k: pick(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
 
+    def as_rows(self) -> KernelParams:
+        """Per-run arrays as ``(runs,)`` (undoing ``as_columns``), to broadcast along a
+        trailing run axis."""
+        def flat(v):
+            return v[:, 0] if isinstance(v, np.ndarray) and v.ndim == 2 else v
+        lam = {k: flat(v) for k, v in self.lam.items()}
+        return replace(self, lam=lam, **{name: SimpleNamespace(
+            **{k: flat(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
+
     def as_columns(self) -> KernelParams:
         """Per-run arrays reshaped to ``(runs, 1)``, to broadcast against option axes."""
         def reshape(ns: SimpleNamespace) -> SimpleNamespace:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -161,19 +162,10 @@ class GameLayout:
     options is the product of the four marginals, and its best reply is the four
     per-dimension best replies. Otherwise Russia is one player with 36 joint options.
 
-    ``terms[k]`` splits player ``k``'s dependencies into groups that do not interact:
-    its payoff is a sum of one term per group, each over its own options and that group
-    (North Korea's: aid, technology, and US pressure with China's stance together), so
-    it is evaluated on the groups' grids (42 profiles instead of 162) and summed.
     """
 
     players: tuple[tuple[int, ...], ...]
     deps: tuple[tuple[int, ...], ...]
-    terms: tuple[tuple[tuple[int, ...], ...], ...] = ()
-
-    def terms_of(self, k: int) -> tuple[tuple[int, ...], ...]:
-        """Player ``k``'s groups of dependencies (one group of all when not split)."""
-        return self.terms[k] if self.terms else (self.deps[k],)
 
     @property
     def actors(self) -> tuple[int, ...]:
@@ -251,35 +243,7 @@ def layout_of(payoffs: np.ndarray) -> GameLayout:
     dimension when separable; each player's dependencies where its payoff varies."""
     layout = GameLayout(_dimension_players(russia_separable(payoffs)), ())
     game = SparseGame.from_tensors(_dense_tensors(payoffs, layout), layout.counts)
-    terms = tuple(_additive_terms(t, deps) for t, deps in zip(game.tensors, game.deps))
-    return GameLayout(layout.players, tuple(game.deps), terms)
-
-
-def _additive_terms(tensor: np.ndarray, deps: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """Split ``deps`` into the connected groups of the players that interact in ``tensor``
-    ``(runs, own, *deps)``: two players interact unless every mixed difference
-    ``T(a, b) - T(a, 0) - T(0, b) + T(0, 0)`` over their actions vanishes (within
-    ``SEPARABILITY_TOL``). Between groups there is no interaction term of any order (each
-    would contain a non-interacting pair), so the tensor is one term per group."""
-    group = list(range(len(deps)))
-
-    def root(i: int) -> int:
-        while group[i] != i:
-            i = group[i]
-        return i
-
-    scale = 1.0 + np.abs(tensor).max(initial=0.0)
-    for a in range(len(deps)):
-        for b in range(a + 1, len(deps)):
-            ta, tb = 2 + a, 2 + b
-            first = np.take(tensor, [0], axis=ta)
-            mixed = tensor - first - np.take(tensor, [0], axis=tb) + np.take(first, [0], axis=tb)
-            if np.abs(mixed).max() > SEPARABILITY_TOL * scale:
-                group[root(b)] = root(a)
-    out: dict[int, list[int]] = {}
-    for i, d in enumerate(deps):
-        out.setdefault(root(i), []).append(d)
-    return tuple(tuple(g) for g in out.values()) or ((),)
+    return GameLayout(layout.players, tuple(game.deps))
 
 
 def sparse_from_dense(payoffs: np.ndarray, layout: GameLayout | None = None):
@@ -320,101 +284,53 @@ def probe_layout(state: dict[str, np.ndarray], params: KernelParams,
     return layout_of(stage_payoffs(probe, params.take(picks)))
 
 
-def _one_hots(layout: GameLayout, grid: list[tuple[int, np.ndarray]]
-              ) -> dict[str, np.ndarray]:
-    """One-hot play ``(n_profiles, options)`` of every dimension on a grid of profiles.
-
-    ``grid`` lists (solver player, its joint option per profile); dimensions of players
-    not on the grid play option 0."""
-    n = len(grid[0][1])
-    play = {d.key: np.broadcast_to(np.eye(d.size)[0], (n, d.size)) for d in DIMENSIONS}
-    for k, options in grid:
-        combos = layout.combos(k)[options]
-        for j, d in enumerate(layout.players[k]):
-            play[DIMENSIONS[d].key] = np.eye(DIM_SIZES[d])[combos[:, j]]
-    return play
-
-
 def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
                       layout: GameLayout):
     """The stage games of a batch of runs as a ``SparseGame`` in ``layout``.
 
-    Each solver player's payoff is evaluated by its actor's payoff kernel
-    (``PAYOFF_FUNCTIONS``) only on the grid of its own options × the options of the players
-    it depends on (Russia's other dimensions at option 0): about 150 payoffs per run
-    instead of the dense 4 × 972, each bit-identical to the dense stage game's entry; a
-    player whose payoff is a sum of non-interacting terms gets them summed. The result is
-    assembled with the runs last, as ``SparseGame`` stores it (long inner loops).
+    Each solver player's payoff is its actor's payoff kernel (``PAYOFF_FUNCTIONS``)
+    evaluated on the grid of its own options × the options of the players it depends on
+    (Russia's other dimensions at option 0), every one of those players on an axis of
+    its own and the runs last (``_grid_play``): numpy's broadcasting then computes each
+    part of the payoff only over the players it involves (a term in US pressure alone,
+    three numbers a run), and the result is the player's tensor as ``SparseGame`` stores
+    it. Every entry is the dense stage game's, bit for bit (the same operations on the
+    same numbers). ``params`` as ``(runs, 1)`` columns or scalars.
     """
-    columns = state_columns(state)
+    rows = SimpleNamespace(**{k: np.asarray(v) for k, v in state.items()})
+    per_run = params.as_rows()
     runs = len(next(iter(state.values())))
-    game = _empty_game(layout, runs)
-    terms: list[list[np.ndarray]] = [[] for _ in layout.players]
-    for actor, play, parts in _grids(layout):
-        values = PAYOFF_FUNCTIONS[actor](play, columns, params)
-        values = np.ascontiguousarray(np.broadcast_to(values, (runs, values.shape[-1])).T)
-        for k, positions, shape in parts:  # (profiles, runs) rows of each grid
-            if len(layout.terms_of(k)) == 1:
-                np.take(values, positions, axis=0, out=game.block(k).reshape(-1, runs))
-            else:
-                terms[k].append(values[positions].reshape(*shape, runs))
-    for k, pieces in enumerate(terms):
-        if not pieces:
-            continue
-        out = game.block(k)
-        # sum of the terms, each with the other groups at option 0, minus the surplus
-        # copies of the all-zero profile they share; each partial sum is only as large as
-        # the terms in it, so one pass only is over the whole tensor
-        first = pieces[0]
-        base = first[(slice(None),) + (slice(0, 1),) * (first.ndim - 2) + (slice(None),)]
-        total = first - (len(pieces) - 1) * base
-        for piece in pieces[1:-1]:
-            total = total + piece
-        np.add(total, pieces[-1], out=out)
+    game = SparseGame.from_runs_last(np.empty((layout.payoff_count, runs)),
+                                     list(layout.deps), layout.counts)
+    for k, play in enumerate(_grid_play(layout)):
+        values = PAYOFF_FUNCTIONS[PLAYERS[layout.actors[k]]](play, rows, per_run)
+        np.copyto(game.block(k), values)
     return game
 
 
-def _empty_game(layout: GameLayout, runs: int) -> SparseGame:
-    """A ``SparseGame`` of ``runs`` games in ``layout`` with its numbers yet to be set."""
-    return SparseGame.from_runs_last(np.empty((layout.payoff_count, runs)),
-                                     list(layout.deps), layout.counts)
+_GRID_PLAY: dict[GameLayout, list[dict[str, np.ndarray]]] = {}
 
 
-_GRID_CACHE: dict[GameLayout, list] = {}
-
-
-def _grids(layout: GameLayout) -> list:
-    """Per actor: the one-hot play on the distinct profiles of its solver players' grids
-    (the grids share some: every term's grid has the other terms at option 0), and each
-    player's (index, positions of its grid's profiles, tensor shape) (cached per layout)."""
-    if layout in _GRID_CACHE:
-        return _GRID_CACHE[layout]
-    counts = layout.counts
-    out = []
-    for a, actor in enumerate(PLAYERS):
-        members = [k for k, owner in enumerate(layout.actors) if owner == a]
-        plays, parts, start = [], [], 0
-        for k in members:
-            for term in layout.terms_of(k):
-                axes = [k, *term]
-                shape = tuple(counts[x] for x in axes)
-                grids = np.indices(shape).reshape(len(axes), -1)
-                plays.append(_one_hots(layout, list(zip(axes, grids))))
-                full = (counts[k], *[counts[d] if d in term else 1 for d in layout.deps[k]])
-                parts.append((k, np.arange(start, start + grids.shape[1]), full))
-                start += grids.shape[1]
-        play = {key: np.concatenate([q[key] for q in plays]) for key in plays[0]}
-        rows = np.concatenate(list(play.values()), axis=1)
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        keep = np.sort(first)  # each distinct profile once, in order of first appearance
-        position = np.empty(len(first), dtype=np.intp)
-        position[np.argsort(first)] = np.arange(len(first))
-        position = position[inverse.reshape(-1)]
-        play = {key: np.ascontiguousarray(value[keep]) for key, value in play.items()}
-        parts = [(k, position[at], full) for k, at, full in parts]
-        out.append((actor, play, parts))
-    _GRID_CACHE[layout] = out
-    return out
+def _grid_play(layout: GameLayout) -> list[dict[str, np.ndarray]]:
+    """Per solver player ``k``: one-hot play of every dimension on ``k``'s grid, shaped
+    ``(*grid, 1, options)`` with one grid axis per player in ``(k, *deps[k])`` (the 1 is
+    for the runs); dimensions of players off the grid play option 0 (cached per layout)."""
+    if layout not in _GRID_PLAY:
+        out = []
+        for k in range(len(layout.players)):
+            axes = (k, *layout.deps[k])
+            play = {d.key: np.eye(d.size)[:1].reshape((1,) * (len(axes) + 1) + (d.size,))
+                    for d in DIMENSIONS}
+            for position, player in enumerate(axes):
+                shape = [1] * (len(axes) + 1)
+                shape[position] = layout.counts[player]
+                for j, dim in enumerate(layout.players[player]):
+                    d = DIMENSIONS[dim]
+                    options = np.eye(d.size)[layout.combos(player)[:, j]]
+                    play[d.key] = options.reshape(*shape, d.size)
+            out.append(play)
+        _GRID_PLAY[layout] = out
+    return _GRID_PLAY[layout]
 
 
 def profile_payoffs(state: dict[str, np.ndarray], params: KernelParams,
