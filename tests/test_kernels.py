@@ -472,5 +472,10 @@ def test_switches_of_several_dimensions_is_the_sum_in_order_bit_for_bit():
         as_floats = SimpleNamespace(**{f"last.{k}": v.astype(float) for k, v in last.items()})
         assert np.array_equal(table, in_order)
         assert np.array_equal(table, switches(play, as_floats, ("a", "b", "c")))
+        # the runs last: play (profiles, 1, options) on a grid axis, last options (runs,)
+        grid = {k: v[:, None, :] for k, v in play.items()}
+        rows = SimpleNamespace(**{f"last.{k}": v[:, 0] for k, v in last.items()})
+        assert np.array_equal(switches(grid, rows, ("a", "b", "c")), table.T)
+        assert np.array_equal(switching(grid, rows, "b"), switching(play, state, "b").T)
         if pure:
             assert set(np.unique(table)) <= {0.0, 1.0, 2.0, 3.0}

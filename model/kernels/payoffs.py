@@ -95,11 +95,21 @@ def _last_option(S: SimpleNamespace, key: str):
     return last
 
 
-def _shared_play(play: np.ndarray, last) -> bool:
-    """Whether ``play`` is the same for every run ``(profiles, options)`` and ``last`` is an
-    integer column ``(runs, 1)``: then each run's terms can be picked from a table."""
-    return (play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1
-            and np.issubdtype(np.asarray(last).dtype, np.integer))
+RUNS_FIRST, RUNS_LAST = "runs first", "runs last"
+
+
+def _shared_play(play: np.ndarray, last) -> str | None:
+    """How ``play`` is the same for every run, if it is, with ``last`` integer: runs first
+    (``play`` ``(profiles, options)``, ``last`` ``(runs, 1)``) or runs last (``play``
+    ``(*grid, 1, options)``, ``last`` ``(runs,)``). Then each run's terms can be picked
+    from a table of every last option."""
+    if not np.issubdtype(np.asarray(last).dtype, np.integer):
+        return None
+    if play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1:
+        return RUNS_FIRST
+    if play.ndim >= 2 and play.shape[-2] == 1 and np.ndim(last) == 1:
+        return RUNS_LAST
+    return None
 
 
 def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
@@ -113,35 +123,27 @@ def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
     changes if play is pure)."""
     lasts = [_last_option(S, key) for key in keys]
     plays = [P[key] for key in keys]
-    if len(keys) > 1 and all(_shared_play(play, last) for play, last in zip(plays, lasts)):
-        # the sum for every combination of last options (the same numbers as the sum
-        # below), then each run's row of it
+    shared = {_shared_play(play, last) for play, last in zip(plays, lasts)}
+    if shared == {RUNS_FIRST} or shared == {RUNS_LAST}:
+        # play the same for every run: the sum for every combination of last options (the
+        # same numbers as the sum below: one non-zero term per dimension), then each
+        # run's entry of it
         table = None
         for play in plays:
-            change = 1.0 - play.T  # (options, profiles)
-            table = change if table is None else table[:, None, :] + change[None, :, :]
-            table = table.reshape(-1, play.shape[0])
-        joint = lasts[0][:, 0]
+            change = 1.0 - (play if RUNS_FIRST in shared else play[..., 0, :])  # options last
+            table = change if table is None else table[..., :, None] + change[..., None, :]
+            table = table.reshape(*table.shape[:-2], -1) if table.ndim > change.ndim else table
+        joint = np.asarray(lasts[0]).reshape(-1)
         for play, last in zip(plays[1:], lasts[1:]):
-            joint = joint * play.shape[1] + last[:, 0]
-        return table[joint]
+            joint = joint * play.shape[-1] + np.asarray(last).reshape(-1)
+        return table.T[joint] if RUNS_FIRST in shared else table[..., joint]
     total = None
     for play, last in zip(plays, lasts):
-        change = _change(play, last)
-        total = change if total is None else total + change
+        stay = play[..., 0] * (last == 0)
+        for j in range(1, play.shape[-1]):
+            stay = stay + play[..., j] * (last == j)
+        total = 1.0 - stay if total is None else total + (1.0 - stay)
     return total
-
-
-def _change(play: np.ndarray, last) -> np.ndarray:
-    """``1 - P[last option]`` of one dimension, per run and profile (or option)."""
-    if _shared_play(play, last):
-        # play the same for every run: each run's row of 1 - P (one non-zero term in the
-        # sum below, so the same number)
-        return (1.0 - play.T)[last[:, 0]]
-    stay = play[..., 0] * (last == 0)
-    for j in range(1, play.shape[-1]):
-        stay = stay + play[..., j] * (last == j)
-    return 1.0 - stay
 
 
 def _treaty(S: SimpleNamespace) -> np.ndarray:
