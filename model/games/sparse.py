@@ -28,20 +28,29 @@ class SparseGame:
     first, then the actions of the players it depends on (``deps[i]``, increasing, not
     containing ``i``); it does not depend on anyone else.
 
-    The numbers are stored with the runs last, ``flat_runs_last`` ``(base, runs)``: the
-    players' tensors flattened one after another (``block(i)`` is player ``i``'s,
-    ``(m_i, *deps, runs)``). The solvers read them that way (long inner loops over runs
-    however few a player's options); ``tensors`` are views of it with the runs first.
-    Build from tensors with the runs first (``SparseGame(tensors, ...)``) or from the
-    stored layout (``SparseGame.from_runs_last``).
+    The numbers are stored with the runs last: ``block(i)`` is player ``i``'s tensor
+    ``(m_i, *deps, runs)``, and ``flat_runs_last`` ``(base, runs)`` the players' tensors
+    flattened one after another (made when first asked for, unless the game was built
+    from it). The solvers read them that way (long inner loops over runs however few a
+    player's options); ``tensors`` are views with the runs first. Build from tensors with
+    the runs first (``SparseGame(tensors, ...)``), from the blocks
+    (``SparseGame.from_blocks``) or from the flat layout (``SparseGame.from_runs_last``).
     """
 
     def __init__(self, tensors: list[np.ndarray], deps: list[tuple[int, ...]],
                  counts: tuple[int, ...]) -> None:
-        runs = tensors[0].shape[0]
-        flat = np.concatenate([np.asarray(t, dtype=float).reshape(runs, -1) for t in tensors],
-                              axis=1)
-        self._store(np.ascontiguousarray(flat.T), deps, counts)
+        blocks = [np.ascontiguousarray(np.moveaxis(np.asarray(t, dtype=float), 0, -1))
+                  for t in tensors]
+        self._store(blocks, deps, counts)
+
+    @classmethod
+    def from_blocks(cls, blocks: list[np.ndarray], deps: list[tuple[int, ...]],
+                    counts: tuple[int, ...]) -> SparseGame:
+        """The game of the players' runs-last tensors ``(m_i, *deps[i], runs)`` (float,
+        C-contiguous, not copied)."""
+        game = cls.__new__(cls)
+        game._store(list(blocks), deps, counts)
+        return game
 
     @classmethod
     def from_runs_last(cls, flat_runs_last: np.ndarray, deps: list[tuple[int, ...]],
@@ -49,11 +58,21 @@ class SparseGame:
         """The game whose tensors are stored in ``flat_runs_last`` ``(base, runs)``
         (C-contiguous, not copied): the players' tensors ``(m_i, *deps, runs)`` one after
         another."""
-        game = cls.__new__(cls)
-        game._store(flat_runs_last, deps, counts)
+        counts = tuple(int(m) for m in counts)
+        shapes = [(counts[i], *[counts[k] for k in dep]) for i, dep in enumerate(deps)]
+        ends = np.cumsum([0, *(int(np.prod(shape)) for shape in shapes)])
+        if (flat_runs_last.ndim != 2 or flat_runs_last.shape[0] != ends[-1]
+                or not flat_runs_last.flags.c_contiguous):
+            raise ValueError(f"flat_runs_last must be C-contiguous with {ends[-1]} rows; "
+                             f"got shape {flat_runs_last.shape}")
+        runs = flat_runs_last.shape[1]
+        blocks = [flat_runs_last[lo:hi].reshape(*shape, runs)
+                  for lo, hi, shape in zip(ends[:-1], ends[1:], shapes)]
+        game = cls.from_blocks(blocks, deps, counts)
+        game._flat = flat_runs_last
         return game
 
-    def _store(self, flat_runs_last: np.ndarray, deps, counts) -> None:
+    def _store(self, blocks: list[np.ndarray], deps, counts) -> None:
         self.deps = [tuple(d) for d in deps]
         self.counts = tuple(int(m) for m in counts)
         self.n = len(self.counts)
@@ -62,23 +81,29 @@ class SparseGame:
         self.size = int(bounds[-1])
         self._starts = bounds[:-1].astype(np.intp)
         self._repeats = np.asarray(self.counts)
-        self.shapes = [(self.counts[i], *[self.counts[k] for k in self.deps[i]])
-                       for i in range(self.n)]
-        ends = np.cumsum([0, *(int(np.prod(shape)) for shape in self.shapes)])
-        self.offsets = [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])]
-        if flat_runs_last.shape[0] != ends[-1] or not flat_runs_last.flags.c_contiguous:
-            raise ValueError(f"flat_runs_last must be C-contiguous with {ends[-1]} rows; "
-                             f"got shape {flat_runs_last.shape}")
-        self.flat_runs_last = flat_runs_last
+        runs = blocks[0].shape[-1]
+        for i, block in enumerate(blocks):
+            shape = (self.counts[i], *[self.counts[k] for k in self.deps[i]], runs)
+            if block.shape != shape or not block.flags.c_contiguous or block.dtype != float:
+                raise ValueError(f"player {i}'s block must be a C-contiguous float array of "
+                                 f"shape {shape}; got {block.dtype} {block.shape}")
+        self._blocks = blocks
+        self._flat: np.ndarray | None = None
 
     @property
     def runs(self) -> int:
-        return self.flat_runs_last.shape[1]
+        return self._blocks[0].shape[-1]
 
     def block(self, i: int) -> np.ndarray:
-        """Player ``i``'s payoffs with the runs last, ``(m_i, *deps[i], runs)`` (a view)."""
-        lo, hi = self.offsets[i]
-        return self.flat_runs_last[lo:hi].reshape(*self.shapes[i], self.runs)
+        """Player ``i``'s payoffs with the runs last, ``(m_i, *deps[i], runs)``."""
+        return self._blocks[i]
+
+    @property
+    def flat_runs_last(self) -> np.ndarray:
+        """The players' tensors flattened one after another, ``(base, runs)``."""
+        if self._flat is None:
+            self._flat = np.concatenate([b.reshape(-1, self.runs) for b in self._blocks])
+        return self._flat
 
     @property
     def tensors(self) -> list[np.ndarray]:
@@ -119,18 +144,24 @@ class SparseGame:
 
     def take(self, rows: np.ndarray) -> SparseGame:
         """The games of the given runs."""
-        return SparseGame.from_runs_last(np.take(self.flat_runs_last, rows, axis=1),
-                                         self.deps, self.counts)
+        if self._flat is not None:
+            return SparseGame.from_runs_last(np.take(self._flat, rows, axis=1),
+                                             self.deps, self.counts)
+        return SparseGame.from_blocks([np.take(b, rows, axis=-1) for b in self._blocks],
+                                      self.deps, self.counts)
 
     def payoff_scale(self) -> np.ndarray:
         """``(runs,)`` the largest absolute payoff of any player."""
-        return np.abs(self.flat_runs_last).max(axis=0, initial=0.0)
+        out = np.zeros(self.runs)
+        for block in self._blocks:
+            out = np.maximum(out, np.abs(block.reshape(-1, self.runs)).max(axis=0, initial=0.0))
+        return out
 
     def payoff_range(self) -> np.ndarray:
         """``(runs,)`` the largest range (max - min) of one player's payoffs."""
         out = np.zeros(self.runs)
-        for lo, hi in self.offsets:
-            rows = self.flat_runs_last[lo:hi]
+        for block in self._blocks:
+            rows = block.reshape(-1, self.runs)
             out = np.maximum(out, rows.max(axis=0) - rows.min(axis=0))
         return out
 

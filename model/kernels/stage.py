@@ -183,12 +183,6 @@ class GameLayout:
     def groups(self) -> list[list[int]]:
         return [[k for k, a in enumerate(self.actors) if a == i] for i in range(len(PLAYERS))]
 
-    @cached_property
-    def payoff_count(self) -> int:
-        """Payoffs a run has in the solvers' game: each player's options × its deps'."""
-        return sum(int(np.prod([self.counts[x] for x in (k, *deps)]))
-                   for k, deps in enumerate(self.deps))
-
     def combos(self, k: int) -> np.ndarray:
         """Per-dimension option of each of player ``k``'s joint options."""
         sizes = [DIM_SIZES[d] for d in self.players[k]]
@@ -300,12 +294,12 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
     rows = SimpleNamespace(**{k: np.asarray(v) for k, v in state.items()})
     per_run = params.as_rows()
     runs = len(next(iter(state.values())))
-    game = SparseGame.from_runs_last(np.empty((layout.payoff_count, runs)),
-                                     list(layout.deps), layout.counts)
+    blocks = []
     for k, play in enumerate(_grid_play(layout)):
         values = PAYOFF_FUNCTIONS[PLAYERS[layout.actors[k]]](play, rows, per_run)
-        np.copyto(game.block(k), values)
-    return game
+        shape = (*[layout.counts[p] for p in (k, *layout.deps[k])], runs)
+        blocks.append(np.ascontiguousarray(np.broadcast_to(values, shape), dtype=float))
+    return SparseGame.from_blocks(blocks, list(layout.deps), layout.counts)
 
 
 _GRID_PLAY: dict[GameLayout, list[dict[str, np.ndarray]]] = {}
