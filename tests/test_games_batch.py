@@ -102,8 +102,8 @@ def test_runs_last_storage_holds_the_tensors(seed, counts):
     with pytest.raises(ValueError, match="C-contiguous"):
         SparseGame.from_runs_last(game.flat_runs_last[:-1], game.deps, game.counts)
     with pytest.raises(ValueError, match="player 0's block"):
-        SparseGame.from_blocks([game.block(0)[..., :2], *[game.block(i) for i in
-                                                           range(1, game.n)]],
+        SparseGame.from_blocks([game.block(0).astype(np.float32),
+                                *[game.block(i) for i in range(1, game.n)]],
                                game.deps, game.counts)
 
 
