@@ -161,7 +161,6 @@ class GameLayout:
     payoffs are), each dimension is its own solver player: its QRE over the 36 joint
     options is the product of the four marginals, and its best reply is the four
     per-dimension best replies. Otherwise Russia is one player with 36 joint options.
-
     """
 
     players: tuple[tuple[int, ...], ...]
