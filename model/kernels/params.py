@@ -40,31 +40,26 @@ class KernelParams:
         i = int(np.searchsorted(self.schedule_months, month, side="right")) - 1
         return float(self.schedule_values[i])
 
+    def _each_value(self, change) -> KernelParams:
+        """A copy with ``change`` applied to every value (sections and ``lam``)."""
+        lam = {k: change(v) for k, v in self.lam.items()}
+        return replace(self, lam=lam, **{name: SimpleNamespace(
+            **{k: change(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
+
     def take(self, rows: np.ndarray) -> KernelParams:
         """The values of the given runs (per-run arrays indexed along their first axis)."""
-        def pick(v):
-            return v[rows] if isinstance(v, np.ndarray) and v.ndim else v
-        lam = {k: pick(v) for k, v in self.lam.items()}
-        return replace(self, lam=lam, **{name: SimpleNamespace(
-            **{k: pick(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
+        return self._each_value(
+            lambda v: v[rows] if isinstance(v, np.ndarray) and v.ndim else v)
+
+    def as_columns(self) -> KernelParams:
+        """Per-run arrays reshaped to ``(runs, 1)``, to broadcast against option axes."""
+        return self._each_value(lambda v: v[:, None] if isinstance(v, np.ndarray) else v)
 
     def as_rows(self) -> KernelParams:
         """Per-run arrays as ``(runs,)`` (undoing ``as_columns``), to broadcast along a
         trailing run axis."""
-        def flat(v):
-            return v[:, 0] if isinstance(v, np.ndarray) and v.ndim == 2 else v
-        lam = {k: flat(v) for k, v in self.lam.items()}
-        return replace(self, lam=lam, **{name: SimpleNamespace(
-            **{k: flat(v) for k, v in vars(getattr(self, name)).items()}) for name in SECTIONS})
-
-    def as_columns(self) -> KernelParams:
-        """Per-run arrays reshaped to ``(runs, 1)``, to broadcast against option axes."""
-        def reshape(ns: SimpleNamespace) -> SimpleNamespace:
-            return SimpleNamespace(**{k: (v[:, None] if isinstance(v, np.ndarray) else v)
-                                      for k, v in vars(ns).items()})
-        lam = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in self.lam.items()}
-        return replace(self, lam=lam,
-                       **{name: reshape(getattr(self, name)) for name in SECTIONS})
+        return self._each_value(
+            lambda v: v[:, 0] if isinstance(v, np.ndarray) and v.ndim == 2 else v)
 
 
 def kernel_params(scenario: Scenario,

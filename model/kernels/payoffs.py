@@ -95,7 +95,7 @@ def _last_option(S: SimpleNamespace, key: str):
     return last
 
 
-RUNS_FIRST, RUNS_LAST = "runs first", "runs last"
+_RUNS_FIRST, _RUNS_LAST = "runs first", "runs last"
 
 
 def _shared_play(play: np.ndarray, last) -> str | None:
@@ -106,9 +106,9 @@ def _shared_play(play: np.ndarray, last) -> str | None:
     if not np.issubdtype(np.asarray(last).dtype, np.integer):
         return None
     if play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1:
-        return RUNS_FIRST
+        return _RUNS_FIRST
     if play.ndim >= 2 and play.shape[-2] == 1 and np.ndim(last) == 1:
-        return RUNS_LAST
+        return _RUNS_LAST
     return None
 
 
@@ -124,19 +124,22 @@ def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
     lasts = [_last_option(S, key) for key in keys]
     plays = [P[key] for key in keys]
     shared = {_shared_play(play, last) for play, last in zip(plays, lasts)}
-    if shared == {RUNS_FIRST} or shared == {RUNS_LAST}:
+    if shared == {_RUNS_FIRST} or shared == {_RUNS_LAST}:
         # play the same for every run: the sum for every combination of last options (the
         # same numbers as the sum below: one non-zero term per dimension), then each
         # run's entry of it
         table = None
         for play in plays:
-            change = 1.0 - (play if RUNS_FIRST in shared else play[..., 0, :])  # options last
-            table = change if table is None else table[..., :, None] + change[..., None, :]
-            table = table.reshape(*table.shape[:-2], -1) if table.ndim > change.ndim else table
+            change = 1.0 - (play if _RUNS_FIRST in shared else play[..., 0, :])  # options last
+            if table is None:
+                table = change
+            else:  # every combination so far × this dimension's options, in order
+                pairs = table[..., :, None] + change[..., None, :]
+                table = pairs.reshape(*pairs.shape[:-2], -1)
         joint = np.asarray(lasts[0]).reshape(-1)
         for play, last in zip(plays[1:], lasts[1:]):
             joint = joint * play.shape[-1] + np.asarray(last).reshape(-1)
-        return table.T[joint] if RUNS_FIRST in shared else table[..., joint]
+        return table.T[joint] if _RUNS_FIRST in shared else table[..., joint]
     total = None
     for play, last in zip(plays, lasts):
         stay = play[..., 0] * (last == 0)
