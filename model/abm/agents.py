@@ -31,7 +31,8 @@ class StateActor(mesa.Agent):
     def decide(self) -> None:
         """Choose this month's options from the model's state and public beliefs."""
         m = self.model
-        self.choice = decide(self.policy, m.beliefs, m.state_view, m.params_view, m.draws,
+        policy = self.policy.at(m.month + 1)  # the month being decided
+        self.choice = decide(policy, m.beliefs, m.state_view, m.month_params_view, m.draws,
                              m.game)
 
     def options(self) -> dict[str, str]:

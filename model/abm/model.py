@@ -25,6 +25,7 @@ from ..kernels import (
     initial_beliefs,
     initial_state,
     kernel_params,
+    month_inputs,
     posture_indices,
     state_columns,
     update_beliefs,
@@ -61,6 +62,7 @@ class AllianceModel(mesa.Model):
         self.drawn = {k: float(v[0]) for k, v in drawn.items()}
         self.params = kernel_params(scenario, drawn)
         self.params_view = self.params.as_columns()
+        self.month_params_view = self.params_view
 
         self.choice = posture_indices(scenario)
         self.state = initial_state(self.params, self.choice, runs=1)
@@ -84,15 +86,18 @@ class AllianceModel(mesa.Model):
         """One month: every actor decides on the same state, then the world advances."""
         uniforms = self.rng.random(DRAWS_PER_MONTH)[None, :]
         self.draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
-        self.state_view = state_columns(self.state)
-        self.game = MonthGame(self.state, self.params_view, self.choice,
+        month = self.month + 1  # the month being decided
+        state, params_month = month_inputs(self.state, self.params, month)  # its levers
+        self.month_params_view = self.params_view.at(month)
+        self.state_view = state_columns(state)
+        self.game = MonthGame(state, self.month_params_view, self.choice,
                               self.game_memory)  # solved lazily
         self.agents.do("decide")
         choice = {}
         for agent in self.agents:
             choice.update(agent.choice)
-        self.month += 1
-        self.state = advance(self.state, choice, uniforms[:, INTERDICTION_SLOT], self.params,
+        self.month = month
+        self.state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params_month,
                              self.month, uniforms[:, TREATY_SLOT])
         self.beliefs = update_beliefs(self.beliefs, choice, self.params)
         self.choice = choice
@@ -102,7 +107,9 @@ class AllianceModel(mesa.Model):
     def stage_game(self):
         """The stage game at the current state (``model.stage.StageGame``), with this run's
         parameter values; its equilibria are what the ``nash`` rule plays next month."""
-        return StageGame(stage_payoffs(self.state, self.params_view)[0], self.month)
+        month = self.month + 1
+        state, _ = month_inputs(self.state, self.params, month)
+        return StageGame(stage_payoffs(state, self.params_view.at(month))[0], self.month)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""

@@ -65,9 +65,11 @@ SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
         "from Moscow ignoring the 'great power' critique to reputation_bites (2.0, four "
         "times the baseline 0.5)"),
     "levers.circumvention_learning": (
-        0.0, 0.15,
-        "from no learning to three times the baseline 0.05 (15% of the remaining gap per "
-        "month of evasion)"),
+        0.0, 0.45,
+        "from no learning to three times the baseline 0.15 (per unit of volume evaded)"),
+    "levers.russia_west_relations": (
+        0.0, 1.0, "from hostile to normal relations with the West (baseline 0.1): Russia's "
+        "outside option"),
     "russia.weights.munitions_value": (
         1.5, 4.5, "±50% around the baseline 3.0: the size of the shells' value is judgment"),
     "russia.weights.continuation_value": (
@@ -96,16 +98,41 @@ SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
     "united_states.weights.deterrence": (
         0.25, 0.75, "±50% around the baseline 0.5: the share of that harm US pressure averts"),
     "russia.weights.treaty_value": (
-        1.0, 4.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
-        "to twice the baseline 2.0; the treaty month (R17) informs it"),
+        1.0, 6.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
+        "to three times the baseline 2.0; the talks' steps and the treaty month (R02, R19, "
+        "R06, R20, R17) inform it"),
     "north_korea.weights.treaty_value": (
-        1.0, 4.0, "the insurance a treaty gives Pyongyang is judgment: half to twice the "
-        "baseline 2.0; the treaty month (R17) informs it"),
+        1.0, 6.0, "the insurance a treaty gives Pyongyang is judgment: half to three times "
+        "the baseline 2.0; the talks' steps and the treaty month (R02, R19, R06, R20, R17) "
+        "inform it"),
     "russia.weights.treaty_cost": (
         0.5, 1.5, "±50% around the baseline 1.0: entrapment and status cost of a treaty "
         "to Moscow (mba.3)"),
     "north_korea.weights.treaty_cost": (
         0.5, 1.5, "±50% around the baseline 1.0: the autonomy a treaty costs Pyongyang"),
+    # the outside options, exit and the rounds of pressure (issue "An alliance that
+    # answers to its reasons")
+    "russia.weights.west_forfeit": (
+        0.75, 2.25, "±50% around the baseline 1.5: what buying and evading cost Russia with "
+        "the West per unit of relations"),
+    "north_korea.weights.china_dependence": (
+        0.4, 1.2, "±50% around the baseline 0.8: how much China's restraint adds to "
+        "North Korea's cost of defying the regime"),
+    "dynamics.china_food_lever": (
+        0.05, 0.3, "from a third to twice the baseline 0.15: the food gap China's stance "
+        "opens or closes"),
+    "dynamics.treaty_exit_cost": (
+        0.5, 2.0, "from half to twice the baseline 1.0: what denouncing the treaty costs"),
+    "dynamics.designation_reroute": (
+        0.1, 0.5, "networks re-route within ten months to within two (baseline 0.25)"),
+    "dynamics.coalition_build": (
+        0.05, 0.2, "a coalition built in about two years to in about five months (baseline "
+        "0.1)"),
+    "dynamics.enforcer_adaptation": (
+        0.01, 0.06, "from a third to twice the baseline 0.03: how fast enforcers close "
+        "Russia's routes"),
+    "united_states.weights.pressure_cost": (
+        0.4, 1.6, "±100%/−50% around the baseline 0.8: the (convex) cost of pressure"),
     "dynamics.reciprocity": (
         0.25, 0.75, "±50% around the baseline 0.5: the share of the deal's terms each side "
         "counts on rather than judging from the other's recent play"),

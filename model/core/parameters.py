@@ -49,7 +49,7 @@ INF = float("inf")
 W = (0.0, 50.0)  # payoff weights: utility units per unit of the state × action product
 
 LEVERS: dict[str, ParamSpec] = {
-    "war_demand": ParamSpec(0, 1, "index 0–1 (or schedule)",
+    "war_demand": ParamSpec(0, 1, "index 0–1",
                             "Russia's need for munitions for the war in Ukraine"),
     "international_pressure": ParamSpec(0, 1, "index 0–1",
                                         "outside pressure and isolation on Russia and North Korea"),
@@ -57,11 +57,14 @@ LEVERS: dict[str, ParamSpec] = {
                                 "severity of North Korea's structural food gap (month 0)"),
     "nk_tech_appetite": ParamSpec(0, INF, "utility per unit tech × remaining gap",
                                   "weight North Korea puts on Russian technology"),
-    "russia_reputation_cost": ParamSpec(0, INF, "utility per unit arms × reputation",
+    "russia_reputation_cost": ParamSpec(0, INF, "utility per unit arms bought",
                                         "weight of the 'great power' reputational cost"),
-    "circumvention_learning": ParamSpec(0, INF, "per month",
+    "circumvention_learning": ParamSpec(0, INF, "per unit volume evaded",
                                         "how fast Russia learns to get round sanctions"),
+    "russia_west_relations": ParamSpec(0, 1, "index 0–1 (0 hostile, 1 normal)",
+                                       "Russia's relations with the West: its outside option"),
 }
+#: Every lever may also be a step schedule ``[[month, value], ...]`` (from month 0).
 
 ACTOR_RULE: dict[str, ParamSpec] = {
     "lam": ParamSpec(0, 100, "1 / utility unit",
@@ -78,8 +81,8 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                         "extra risk of strategic (satellite, submarine) transfers"),
         "partnership_value": ParamSpec(*W, "utility per unit payment × isolation",
                                        "value of the partnership as an alternative alliance"),
-        "continuation_value": ParamSpec(*W, "utility per unit payment × war demand × strength × "
-                                        "value to North Korea",
+        "continuation_value": ParamSpec(*W, "utility per unit payment × war demand × expected "
+                                        "supply × North Korea's need (food or tech gap)",
                                         "discounted value of future deliveries paying secures"),
         "evasion_gain": ParamSpec(*W, "utility per month of evasion × isolation",
                                   "value of no longer abiding by the UN sanctions regime"),
@@ -91,8 +94,10 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                    "extra cost of re-joining a sanctions regime once abandoned"),
         "treaty_value": ParamSpec(*W, "utility per unit war demand × strength",
                                   "value of supply locked in by a treaty"),
-        "treaty_cost": ParamSpec(*W, "utility per unit reputation",
+        "treaty_cost": ParamSpec(*W, "utility per month",
                                  "entrapment and status cost of a formal alliance"),
+        "west_forfeit": ParamSpec(*W, "utility per unit (arms + evasion) × West relations",
+                                  "what Russia forfeits with the West by buying and evading"),
     },
     "north_korea": {
         "food_value": ParamSpec(*W, "utility per month of aid × food gap",
@@ -105,6 +110,9 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
         "sanctions_exposure": ParamSpec(*W, "utility per unit supply × pressure × integrity",
                                         "cost of sanctions exposure from arms sales"),
         "china_shield": ParamSpec(0, 1, "share", "share of that exposure China's enabling removes"),
+        "china_dependence": ParamSpec(0, 10, "share",
+                                      "share added to that exposure when China restrains "
+                                      "(North Korea's dependence on Chinese trade)"),
         "partnership_value": ParamSpec(*W, "utility per unit supply × isolation",
                                        "value of the partnership to an isolated North Korea"),
         "switching_cost": ParamSpec(*W, "utility per change",
@@ -117,11 +125,13 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
         "munitions_harm": ParamSpec(*W, "utility per unit delivered",
                                     "harm of Russia's munitions gains to US interests"),
         "tech_harm": ParamSpec(*W, "utility per unit tech", "harm of North Korea's tech gains"),
-        "pressure_cost": ParamSpec(*W, "utility per unit pressure", "economic and diplomatic cost"),
+        "pressure_cost": ParamSpec(*W, "utility per unit pressure²",
+                                   "economic and diplomatic cost (convex: coalitions cost most)"),
         "standing_loss": ParamSpec(*W, "utility per unit strength",
                                    "harm to US standing from a consolidating anti-US bloc"),
-        "deterrence": ParamSpec(0, 1, "share per unit pressure",
-                                "share of the technology and standing harm pressure averts"),
+        "deterrence": ParamSpec(0, 1, "share",
+                                "share of the harm of this month's deliveries and transfers "
+                                "that saturated sanctions avert"),
         "regime_defence": ParamSpec(*W, "utility per unit pressure × (1 − integrity)",
                                     "value of shoring up an eroding sanctions regime"),
         "switching_cost": ParamSpec(*W, "utility per change",
@@ -153,14 +163,20 @@ DYNAMICS: dict[str, ParamSpec] = {
     "coop_aid": ParamSpec(0, 10, "weight", "weight of food aid in cooperation"),
     "coop_tech": ParamSpec(0, 10, "weight", "weight of technology transfer in cooperation"),
     "coop_evasion": ParamSpec(0, 10, "weight", "weight of Russia's open sanctions evasion"),
-    "coop_isolation": ParamSpec(0, 10, "weight", "weight of shared isolation (both isolated)"),
     "level_diplomatic": ParamSpec(*RATE, "strength", "strength at which ties are 'diplomatic'"),
     "level_arms_trade": ParamSpec(*RATE, "strength", "strength at which ties are an 'arms trade'"),
     "level_tech_transfer": ParamSpec(*RATE, "strength", "strength of a 'tech transfer' relation"),
     "reciprocity": ParamSpec(*RATE, "share",
                              "share of the deal's terms each side counts on per delivery "
                              "(orders filled, shipments paid), the rest judged from recent play"),
-    "treaty_dissolve": ParamSpec(*RATE, "strength", "strength below which a treaty lapses"),
+    "treaty_steps": ParamSpec(1, 12, "diplomatic steps",
+                              "summits and ministerial visits a treaty takes; the last is the "
+                              "reciprocal summit that signs it"),
+    "treaty_exit_cost": ParamSpec(0, 50, "utility per month",
+                                  "what denouncing a treaty costs the side that does it"),
+    "treaty_notice": ParamSpec(1, 120, "months",
+                               "months a side's treaty value must stay below its exit cost "
+                               "before it denounces the treaty"),
     "treaty_anchor": ParamSpec(*RATE, "share", "share of the alliance's decay a treaty prevents"),
     "treaty_tech_discount": ParamSpec(*RATE, "share",
                                       "share of the strategic-transfer risk a treaty removes"),
@@ -177,10 +193,11 @@ DYNAMICS: dict[str, ParamSpec] = {
                                     "integrity restored per month of US pressure"),
     "repair_by_china": ParamSpec(*RATE, "share per month",
                                  "integrity restored per month of Chinese restraint"),
-    "circumvention_baseline": ParamSpec(0, 10, "relative to a month of evasion",
-                                        "learning from everyday evasion of Western sanctions"),
-    "circumvention_via_china": ParamSpec(0, 10, "relative to a month of evasion",
-                                         "learning from cooperation with an enabling China"),
+    "circumvention_via_china": ParamSpec(0, 10, "relative to a unit of volume evaded",
+                                         "learning from evading with an enabling China"),
+    "enforcer_adaptation": ParamSpec(*RATE, "per month",
+                                     "pull of circumvention skill back to its start as "
+                                     "enforcers adapt"),
     "reputation_loss": ParamSpec(*RATE, "per unit delivered",
                                  "reputation lost per month of large visible arms buying"),
     "reputation_recovery": ParamSpec(*RATE, "per month", "recovery of reputation toward 1"),
@@ -193,8 +210,23 @@ DYNAMICS: dict[str, ParamSpec] = {
                                            "isolation added by US pressure"),
     "sanctions_base": ParamSpec(0, 10, "pressure units",
                                 "bite of the existing sanctions regime when the US holds course"),
-    "interdiction": ParamSpec(*RATE, "share per unit pressure",
-                              "mean share of deliveries interdicted per unit US pressure"),
+    "interdiction": ParamSpec(*RATE, "share at a full coalition",
+                              "mean share of deliveries a fully built coalition stops"),
+    "designation_reroute": ParamSpec(*RATE, "per month",
+                                     "share of designations' bite lost each month as networks "
+                                     "re-route"),
+    "coalition_build": ParamSpec(*RATE, "per month",
+                                 "share of the missing coalition built per month of "
+                                 "coalition enforcement"),
+    "coalition_unwind": ParamSpec(*RATE, "per month",
+                                  "share of the coalition lost per month without it"),
+    "china_food_lever": ParamSpec(*RATE, "food gap",
+                                  "food gap China's restraint adds (its enabling removes) "
+                                  "through North Korea's trade with China"),
+    "isolation_relief_by_west": ParamSpec(*RATE, "per unit West relations",
+                                          "isolation Russia sheds with normal relations"),
+    "isolation_relief_by_partner": ParamSpec(*RATE, "per unit strength",
+                                             "isolation North Korea sheds through the alliance"),
 }
 
 INITIAL: dict[str, ParamSpec] = {

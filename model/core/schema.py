@@ -102,6 +102,17 @@ class Param(BaseModel):
     value: Any  # a float or a Distribution, checked by the validator below
     source: str | list[str]
     why: str | None = None
+    #: The record's event ids behind a ``record`` source, e.g. ``["R02", "R06"]``.
+    events: list[str] | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _event_ids(cls, events: list[str] | None) -> list[str] | None:
+        for event in events or []:
+            if not re.fullmatch(r"R\d{2,}", event):
+                raise ValueError(f"bad event id {event!r}; allowed: ids of the record such "
+                                 "as 'R02'")
+        return events
 
     @field_validator("value", mode="plain")
     @classmethod
@@ -136,6 +147,8 @@ class Param(BaseModel):
     def provenance(self) -> str:
         """Locators, and the reason when it rests on an assumption."""
         text = " + ".join(self.source)
+        if self.events:
+            text += f" ({', '.join(self.events)})"
         return f"{text}: {self.why}" if self.why else text
 
 
@@ -164,8 +177,6 @@ def _number_or_distribution(value: Any) -> float | Distribution:
 def _within(spec: ParamSpec):
     def check(param: Param) -> Param:
         value = param.value
-        if isinstance(value, list):  # a war-demand schedule, checked entry by entry
-            return param
         low, high = value.support() if isinstance(value, Distribution) else (value, value)
         if isinstance(value, Distribution) and value.dist == "normal":
             return param  # draws are clipped into the allowed range (model.sampling)
@@ -180,11 +191,12 @@ def _section(name: str, specs: dict[str, ParamSpec]) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
-class WarDemand(Param):
-    """``war_demand`` may be a number or a schedule ``[[month, value], ...]``.
+class Lever(Param):
+    """A lever may be a number, a distribution, or a schedule ``[[month, value], ...]``.
 
-    A schedule is a step function: from each listed month on, war demand takes the
-    listed value until the next entry. It must start at month 0 and increase strictly.
+    A schedule is a step function: from each listed month on, the lever takes the listed
+    value until the next entry. It must start at month 0 and increase strictly; its values
+    are checked against the lever's range (``_within``).
     """
 
     @field_validator("value", mode="plain")
@@ -192,21 +204,17 @@ class WarDemand(Param):
     def _number_or_distribution(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return _number_or_distribution(value)
+        shape = ("allowed: [[0, value], [month, value], ...] with integer months increasing "
+                 "from 0")
         if not value:
-            raise ValueError("schedule is empty; give [[0, value], [month, value], ...]")
+            raise ValueError(f"schedule is empty; {shape}")
         for entry in value:
             if (not isinstance(entry, list | tuple) or len(entry) != 2
                     or isinstance(entry[0], bool)
                     or not isinstance(entry[0], int)):
-                raise ValueError(f"schedule entry {entry!r} is not [month, value]; give "
-                                 "[[0, value], [month, value], ...] with integer months")
-            level = _finite_number(entry[1])
-            if not 0.0 <= level <= 1.0:
-                raise ValueError(f"schedule value {level:g} out of range; allowed 0 ≤ value ≤ 1 "
-                                 "in every entry")
+                raise ValueError(f"schedule entry {entry!r} is not [month, value]; {shape}")
+            _finite_number(entry[1])
         months = [m for m, _ in value]
-        shape = ("allowed: [[0, value], [month, value], ...] with months increasing from 0 "
-                 "and values 0 ≤ value ≤ 1")
         if any(b <= a for a, b in zip(months, months[1:])):
             order = ("months out of order" if any(b < a for a, b in zip(months, months[1:]))
                      else "a month listed twice")
@@ -218,11 +226,23 @@ class WarDemand(Param):
         return [(int(m), float(v)) for m, v in value]
 
 
+def _lever_within(spec: ParamSpec):
+    """A lever's range check: every entry of a schedule, else the value as ``_within``."""
+    plain = _within(spec).func
+
+    def check(param: Param) -> Param:
+        if isinstance(param.value, list):
+            for _, level in param.value:
+                if not spec.low <= level <= spec.high:
+                    raise ValueError(f"schedule value {level:g} out of range; allowed "
+                                     f"{spec.allowed()} in every entry")
+            return param
+        return plain(param)
+    return AfterValidator(check)
+
+
 _lever_fields: dict[str, Any] = {
-    key: (Annotated[Param, _within(spec)], ...) for key, spec in LEVERS.items()
-    if key != "war_demand"
-}
-_lever_fields["war_demand"] = (Annotated[WarDemand, _within(LEVERS["war_demand"])], ...)
+    key: (Annotated[Lever, _lever_within(spec)], ...) for key, spec in LEVERS.items()}
 Levers = create_model("Levers", __config__=ConfigDict(extra="forbid"), **_lever_fields)
 Dynamics = _section("Dynamics", DYNAMICS)
 Initial = _section("Initial", INITIAL)
@@ -236,7 +256,7 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
         model_config = ConfigDict(extra="forbid")
         rule: str = "logit"
         lam: Annotated[Param, _within(ACTOR_RULE["lam"])]
-        action: str | dict[str, str] | None = None
+        action: str | dict[str, str | list] | None = None
         weights: weights  # type: ignore[valid-type]
 
         @field_validator("rule")
@@ -257,13 +277,23 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                     raise ValueError(f"{actor.value} has several dimensions; give a table "
                                      f"with {names}")
                 action = {dims[0].name: action}
-            return _check_posture(dims, action, partial=True)
+            if not isinstance(action, dict):
+                raise ValueError(f"expected a table of dimension = option, got {action!r}")
+            schedules = {k: _option_schedule(dims, k, v) for k, v in action.items()
+                         if isinstance(v, list)}
+            plain = {k: v for k, v in action.items() if k not in schedules}
+            return {**_check_posture(dims, plain, partial=True), **schedules}
 
         @model_validator(mode="after")
         def _fixed_needs_action(self):
             if self.rule == "fixed":
                 if self.action is None:
                     raise ValueError("rule 'fixed' needs an 'action'")
+                scheduled = [k for k, v in self.action.items() if isinstance(v, list)]
+                if scheduled:
+                    raise ValueError(f"rule 'fixed' needs one option per dimension, got a "
+                                     f"schedule for {scheduled[0]!r}; allowed: a schedule "
+                                     "pins a dimension for another rule (e.g. logit)")
                 try:
                     _check_posture(dims, self.action)
                 except ValueError as exc:
@@ -273,6 +303,39 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
 
     ActorConfig.__name__ = f"{actor.value}_config"
     return ActorConfig
+
+
+#: In an option schedule, the months where the actor's rule decides.
+FREE = "free"
+
+
+def _option_schedule(dims, name: str, value: list) -> list[tuple[int, str]]:
+    """An option schedule ``[[month, option or "free"], ...]``: from each listed month on
+    the dimension plays that option (``"free"``: its rule decides), before the first
+    listed month its rule decides."""
+    names = [d.name for d in dims]
+    if name not in names:
+        raise ValueError(f"unknown dimension {name!r}; allowed: {', '.join(names)}")
+    dim = dims[names.index(name)]
+    allowed = ", ".join((*dim.options, FREE))
+    shape = f"allowed: [[month, option], ...] with months increasing and options {allowed}"
+    if not value:
+        raise ValueError(f"schedule for {name!r} is empty; {shape}")
+    out = []
+    for entry in value:
+        if (not isinstance(entry, list | tuple) or len(entry) != 2 or isinstance(entry[0], bool)
+                or not isinstance(entry[0], int) or entry[0] < 0):
+            raise ValueError(f"schedule entry {entry!r} for {name!r} is not [month, option]; "
+                             f"{shape}")
+        if entry[1] != FREE and entry[1] not in dim.options:
+            raise ValueError(f"unknown option {entry[1]!r} for {name!r} in its schedule; "
+                             f"{shape}")
+        out.append((int(entry[0]), str(entry[1])))
+    months = [m for m, _ in out]
+    if any(b <= a for a, b in zip(months, months[1:])):
+        raise ValueError(f"schedule for {name!r} has months out of order or repeated "
+                         f"(got {value!r}); {shape}")
+    return out
 
 
 def _check_posture(dims, options: dict[str, str], partial: bool = False) -> dict[str, str]:
@@ -430,7 +493,7 @@ class Scenario(BaseModel):
         d = self.dynamics
         names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer")
         values = [getattr(d, n).value for n in names]
-        for name in (*names, "treaty_dissolve"):
+        for name in (*names, "treaty_steps", "treaty_notice"):
             value = getattr(d, name).value
             if isinstance(value, Distribution):
                 raise ValueError(f"key dynamics.{name}: alliance level thresholds must be "
@@ -473,7 +536,11 @@ class Scenario(BaseModel):
         return {k: self.param(k).value for k in SPECS
                 if isinstance(self.param(k).value, Distribution)}
 
+    def lever_schedules(self) -> dict[str, list[tuple[int, float]]]:
+        """The levers given as schedules: ``{name: [(month, value), ...]}``."""
+        return {name: getattr(self.levers, name).value for name in LEVERS
+                if isinstance(getattr(self.levers, name).value, list)}
+
     def war_demand_schedule(self) -> list[tuple[int, float]] | None:
         """The ``[(month, value), ...]`` schedule of war demand, or None for a constant."""
-        value = self.levers.war_demand.value
-        return value if isinstance(value, list) else None
+        return self.lever_schedules().get("war_demand")

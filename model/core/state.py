@@ -50,6 +50,12 @@ STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("russia_reputation", "Russian reputation"),
     StateVariable("isolation_russia", "Isolation of Russia"),
     StateVariable("isolation_north_korea", "Isolation of North Korea"),
+    StateVariable("treaty_talks", "Treaty talks: diplomatic steps taken", "steps", 0.0, 12.0),
+    StateVariable("treaty_doubt", "Months a side has valued the treaty below its exit cost",
+                  "months", 0.0, 600.0),
+    StateVariable("us_designations", "Bite of US designation rounds (decays as networks "
+                  "re-route)", "rounds", 0.0, 4.0),
+    StateVariable("coalition", "Enforcement coalition built"),
 )
 
 STATE_COLUMNS: tuple[str, ...] = tuple(v.name for v in STATE_VARIABLES)

@@ -33,6 +33,7 @@ from ..kernels import (
     initial_beliefs,
     initial_state,
     kernel_params,
+    month_inputs,
     posture_indices,
     state_columns,
     update_beliefs,
@@ -129,12 +130,14 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     for month in range(1, months + 1):
         uniforms = monthly[month - 1]
         draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
+        state, params_month = month_inputs(state, params, month)  # this month's levers
+        view_params = params_view.at(month)
         view = state_columns(state)
-        game = MonthGame(state, params_view, choice, memory)  # solved only if a rule needs it
+        game = MonthGame(state, view_params, choice, memory)  # solved only if a rule needs it
         choice = {}
         for policy in policies:
-            choice.update(decide(policy, beliefs, view, params_view, draws, game))
-        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params, month,
+            choice.update(decide(policy.at(month), beliefs, view, view_params, draws, game))
+        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params_month, month,
                         uniforms[:, TREATY_SLOT])
         if reads_beliefs:  # under nash, qre and fixed play nobody reads them
             beliefs = update_beliefs(beliefs, choice, params)

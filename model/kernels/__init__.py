@@ -10,8 +10,9 @@ from .dynamics import (
     MEMORY_KEYS,
     advance,
     alliance_level,
+    month_inputs,
     treaty_gains,
-    treaty_signed,
+    treaty_step,
     update_beliefs,
     with_memory,
 )
@@ -25,5 +26,6 @@ __all__ = [
     "advance", "alliance_level", "initial_beliefs", "initial_state", "posture_indices",
     "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
     "state_columns", "GameMemory",
-    "MEMORY_KEYS", "with_memory", "treaty_gains", "treaty_signed",
+    "MEMORY_KEYS", "with_memory", "treaty_gains", "treaty_step",
+    "month_inputs",
 ]

@@ -9,12 +9,13 @@ so a run's choices depend only on its own random stream, whatever the batch size
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
 
 from ..core.actions import Actor, dimensions_of
+from ..core.schema import FREE
 from .choice import sample, softmax
 from .game_rules import GameMemory, MonthGame, nash_choices, qre_all
 from .params import KernelParams
@@ -123,29 +124,55 @@ class ActorPolicy:
     """An actor's rule and the dimensions pinned to one option (all of them for ``fixed``).
 
     A scenario's ``action`` may pin only some dimensions (e.g. Russia openly evading
-    sanctions while still choosing arms, aid and technology by its rule).
+    sanctions while still choosing arms, aid and technology by its rule), and may pin a
+    dimension on a schedule (``schedules``: dimension key → ``((month, option index or
+    None), ...)``, None where the rule decides); :meth:`at` gives the month's pins.
     """
 
     actor: Actor
     rule: DecisionRule
     fixed: dict[str, int]
+    schedules: dict[str, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
 
     @property
     def reads_beliefs(self) -> bool:
         """Whether ``decide`` uses the beliefs: a rule replying to them (not one solving
-        the stage game) with a dimension left free."""
-        free = any(d.key not in self.fixed for d in dimensions_of(self.actor))
+        the stage game) with a dimension left free in some month."""
+        free = any(d.key not in self.fixed or d.key in self.schedules
+                   for d in dimensions_of(self.actor))
         return self.rule.needs_payoffs and not self.rule.needs_game and free
+
+    def at(self, month: int) -> ActorPolicy:
+        """The policy in force in ``month``: scheduled dimensions pinned to that month's
+        option, or left to the rule (the same object when nothing is scheduled)."""
+        if not self.schedules:
+            return self
+        fixed = dict(self.fixed)
+        for key, steps in self.schedules.items():
+            option = None
+            for start, index in steps:
+                if start <= month:
+                    option = index
+            if option is None:
+                fixed.pop(key, None)
+            else:
+                fixed[key] = option
+        return replace(self, fixed=fixed, schedules={})
 
     @classmethod
     def from_scenario(cls, scenario, actor: Actor) -> ActorPolicy:
-        """The actor's rule and pinned options as its scenario table gives them."""
+        """The actor's rule, pinned options and option schedules as its scenario table
+        gives them."""
         config = scenario.actor(actor)
-        fixed = {}
-        if config.action is not None:
-            fixed = {d.key: d.index(config.action[d.name]) for d in dimensions_of(actor)
-                     if d.name in config.action}
-        return cls(Actor(actor), RULES[config.rule], fixed)
+        fixed, schedules = {}, {}
+        for d in dimensions_of(actor):
+            value = (config.action or {}).get(d.name)
+            if isinstance(value, list):
+                schedules[d.key] = tuple((month, None if option == FREE else d.index(option))
+                                         for month, option in value)
+            elif value is not None:
+                fixed[d.key] = d.index(value)
+        return cls(Actor(actor), RULES[config.rule], fixed, schedules)
 
 
 def decide(policy: ActorPolicy, beliefs: dict[str, np.ndarray], S, K: KernelParams,

@@ -3,22 +3,31 @@
 Month m → m+1, given the options every actor chose in month m:
 
 * delivered munitions = min(Russia's purchases, North Korea's supply) × (1 − the share
-  interdicted); the interdicted share is random with mean ``interdiction × US pressure``;
+  interdicted); the interdicted share is random with mean ``interdiction × coalition``
+  (only a built enforcement coalition stops shipments; designations do not);
+* US pressure comes in rounds: each month at ``secondary_sanctions`` or above adds a
+  round to the designations' bite, which decays as networks re-route
+  (``designation_reroute``); coalition enforcement builds a coalition over months
+  (``coalition_build``), which unwinds without it (``coalition_unwind``);
 * aid eases the food gap, which otherwise returns to its structural level
-  (``nk_food_crisis``); technology closes part of North Korea's remaining tech gap;
-* Russian evasion and Chinese enabling erode the sanctions regime, US pressure and
-  Chinese restraint repair it; evasion (and, less, everyday Western-sanctions evasion and
-  cooperation with an enabling China) teaches Russia circumvention;
+  (``nk_food_crisis``), raised by China's restraint and lowered by its enabling
+  (``china_food_lever``: North Korea's trade runs mostly through China);
+  technology closes part of North Korea's remaining tech gap;
+* Russian evasion and Chinese enabling erode the sanctions regime; US pressure repairs it
+  while Russia does not evade (its veto blocks repair at the Council), Chinese restraint
+  repairs it at the border whatever Russia does;
+* circumvention skill grows with the volume actually evaded (trade while evading, more
+  with an enabling China) and relaxes back to its starting level as enforcers adapt;
 * visible arms buying costs Russia reputation, which recovers slowly;
-* isolation drifts toward a target set by international and US pressure;
-* Russian evasion blocks the repair of the regime (a permanent Council member that has
-  vetoed its monitoring keeps it from being patched): abandoning it is a ratchet;
-* alliance strength grows with cooperation (trade, aid, technology, evasion, shared
-  isolation) and decays slowly without it, more slowly under a treaty (``treaty_anchor``);
-  levels 1–3 follow strength through documented thresholds;
-* the treaty (level 4) is a joint decision, never a threshold: each month both Russia
-  and North Korea must want it (:func:`treaty_signed`); once signed it holds until
-  strength falls below ``treaty_dissolve`` (the exit).
+* isolation drifts toward a target set by international and US pressure, lowered for
+  Russia by relations with the West and for North Korea by the alliance itself;
+* alliance strength grows with the exchange (trade, aid, technology, evasion) and fades
+  without it, more slowly under a treaty (``treaty_anchor``); levels 1–3 follow
+  strength through documented thresholds;
+* the treaty (level 4) is negotiated: each month both sides must want to take the next
+  diplomatic step (:func:`treaty_step`); the ``treaty_steps``-th step is the reciprocal
+  summit that signs it. A side whose value of the treaty stays below minus its exit cost
+  for ``treaty_notice`` months denounces it (:func:`treaty_denounced`).
 
 The state dict also carries last month's options (:data:`MEMORY_KEYS`), which the
 payoffs' switching costs read; they are not result columns (the option columns are).
@@ -33,9 +42,13 @@ from ..core.state import STATE_COLUMNS, AllianceLevel
 from .params import KernelParams
 
 TREATY = int(AllianceLevel.TREATY)
+#: The US option that builds the enforcement coalition (its strongest).
+US_COALITION = DIMENSION_BY_KEY["united_states.pressure"].size - 1
 #: Carried in the state dict but not recorded: last month's option index per dimension
 #: (``last.<actor>.<dimension>``), which switching costs read.
 MEMORY_KEYS: tuple[str, ...] = tuple("last." + d.key for d in DIMENSIONS)
+#: State columns that are levers in force this month (recorded, read by the payoffs).
+LEVER_COLUMNS: tuple[str, ...] = ("war_demand",)
 
 
 def with_memory(state: dict[str, np.ndarray], choice: dict[str, np.ndarray]
@@ -55,13 +68,29 @@ def runs_of(value, runs: int) -> np.ndarray:
     return np.array(np.broadcast_to(value, (runs,)), dtype=float)
 
 
-def alliance_level(strength: np.ndarray, previous: np.ndarray | None, K: KernelParams,
-                   signed: np.ndarray | None = None) -> np.ndarray:
-    """0 distant … 3 tech_transfer by threshold; 4 treaty once signed, until it lapses.
+def month_inputs(state: dict[str, np.ndarray], K: KernelParams, month: int):
+    """What month ``month``'s decisions read: the parameters in force that month (scheduled
+    levers at their month's value) and the state with this month's lever columns.
 
-    A treaty is never crossed into: it is signed by the pair's joint decision
-    (``signed``, see :func:`treaty_signed`) and lapses when strength falls below
-    ``treaty_dissolve`` (the documented exit).
+    Both drivers call this before the actors decide, so a lever changed at month m is
+    seen by the decisions of month m. Without schedules it returns its inputs unchanged.
+    """
+    K_month = K.at(month)
+    if K_month is K:
+        return state, K
+    runs = state["alliance_strength"].shape[0]
+    lever_columns = {c: runs_of(K_month.lever(c, month), runs) for c in LEVER_COLUMNS}
+    return {**state, **lever_columns}, K_month
+
+
+def alliance_level(strength: np.ndarray, previous: np.ndarray | None, K: KernelParams,
+                   signed: np.ndarray | None = None,
+                   denounced: np.ndarray | None = None) -> np.ndarray:
+    """0 distant … 3 tech_transfer by threshold; 4 treaty from signature until denounced.
+
+    A treaty is never crossed into: it is signed at the last step of the pair's talks
+    (``signed``, see :func:`treaty_step`) and ends only when a side denounces it
+    (``denounced``, see :func:`treaty_denounced`); the level then follows strength.
     """
     d = K.dynamics
     level = ((strength >= d.level_diplomatic).astype(np.int64)
@@ -69,7 +98,8 @@ def alliance_level(strength: np.ndarray, previous: np.ndarray | None, K: KernelP
     treaty = np.zeros(strength.shape, dtype=bool) if signed is None else signed.astype(bool)
     if previous is not None:
         treaty = treaty | (previous == TREATY)
-    treaty &= strength >= d.treaty_dissolve
+    if denounced is not None:
+        treaty &= ~denounced
     return np.where(treaty, TREATY, level).astype(np.int64)
 
 
@@ -78,35 +108,52 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 
 
 def treaty_gains(state: dict[str, np.ndarray], K: KernelParams):
-    """Each side's net gain from signing a treaty now: ``(russia, north_korea)``.
+    """Each side's net value of the treaty this month: ``(russia, north_korea)``.
 
-    Russia gains supply locked in for as long as the war needs it (``treaty_value`` × war
-    demand × the strength of the relationship it secures) against entrapment and status
-    costs (``treaty_cost`` × its standing as a great power, mba.3). North Korea gains
-    insurance against abandonment — a commitment that outlasts Russia's current need —
-    worth more the deeper the relationship and the more isolated it is
-    (``treaty_value`` × strength × isolation), against lost autonomy (``treaty_cost``).
+    Russia values supply locked in for as long as the war needs it (``treaty_value`` × war
+    demand) and an ally while the West shuns it (``partnership_value`` × its isolation),
+    both in proportion to the strength of the relationship the treaty secures, against
+    entrapment and status costs (``treaty_cost``) and what it forfeits with the West
+    (``west_forfeit`` × relations). North Korea gains insurance against abandonment —
+    worth more the deeper the relationship and the more isolated it is (``treaty_value`` ×
+    strength × isolation) — against lost autonomy (``treaty_cost``).
     """
     r, n = K.russia, K.north_korea
     strength = state["alliance_strength"]
-    russia = (r.treaty_value * state["war_demand"] * strength
-              - r.treaty_cost * state["russia_reputation"])
+    russia = (strength * (r.treaty_value * state["war_demand"]
+                          + r.partnership_value * state["isolation_russia"])
+              - r.treaty_cost - r.west_forfeit * K.levers.russia_west_relations)
     north_korea = (n.treaty_value * strength * state["isolation_north_korea"]
                    - n.treaty_cost)
     return russia, north_korea
 
 
-def treaty_signed(state: dict[str, np.ndarray], K: KernelParams,
-                  draw: np.ndarray) -> np.ndarray:
-    """Whether the pair signs this month: both must want it (a joint decision).
+def treaty_step(state: dict[str, np.ndarray], K: KernelParams,
+                draw: np.ndarray) -> np.ndarray:
+    """Whether the pair takes the next diplomatic step of treaty talks this month.
 
-    Each side wants the treaty with the logit probability of its net gain at its own
-    rationality ``lam``; signing needs both, so its probability is the product, compared
-    with the run's own uniform ``draw``.
+    A step (a summit or a ministerial visit) needs both sides: each wants it with the logit
+    probability of its net value of the treaty (:func:`treaty_gains`) at its own
+    rationality ``lam``, so a step's probability is the product, compared with the run's
+    own uniform ``draw``. No steps are taken while a treaty holds.
     """
     russia, north_korea = treaty_gains(state, K)
     p = _logistic(K.lam["russia"] * russia) * _logistic(K.lam["north_korea"] * north_korea)
-    return draw < p
+    return (draw < p) & (state["alliance_level"] != TREATY)
+
+
+def treaty_doubt(state: dict[str, np.ndarray], K: KernelParams) -> np.ndarray:
+    """Months in a row, up to this one, that a side valued the treaty it holds below minus
+    its exit cost (0 without a treaty, and whenever both sides value it more)."""
+    russia, north_korea = treaty_gains(state, K)
+    unwanted = np.minimum(russia, north_korea) < -K.dynamics.treaty_exit_cost
+    held = state["alliance_level"] == TREATY
+    return np.where(held & unwanted, state["treaty_doubt"] + 1.0, 0.0)
+
+
+def treaty_denounced(doubt: np.ndarray, K: KernelParams) -> np.ndarray:
+    """A side denounces the treaty once it has wanted out for ``treaty_notice`` months."""
+    return doubt >= K.dynamics.treaty_notice
 
 
 def flows(choice: dict[str, np.ndarray], interdicted: np.ndarray | float = 0.0):
@@ -118,17 +165,43 @@ def flows(choice: dict[str, np.ndarray], interdicted: np.ndarray | float = 0.0):
             intensity("russia.tech", choice["russia.tech"]))
 
 
-def interdicted_share(draw: np.ndarray, pressure: np.ndarray, K: KernelParams) -> np.ndarray:
-    """Share of deliveries interdicted: ``min(1, 2 u × interdiction × pressure)`` for a
-    uniform ``u``, so its mean is ``interdiction × pressure``."""
-    return np.minimum(1.0, 2.0 * draw * K.dynamics.interdiction * pressure)
+def interdicted_share(draw: np.ndarray, coalition: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Share of deliveries interdicted: ``u ** ((1 − m) / m)`` for a uniform ``u`` and
+    mean ``m = interdiction × coalition``, a share in [0, 1] whose mean is exactly ``m`` at
+    every level (E[u^a] = 1 / (a + 1)); no coalition, nothing stopped."""
+    m = np.asarray(K.dynamics.interdiction * coalition, dtype=float)
+    safe = np.where(m > 0, m, 1.0)
+    return np.where(m > 0, draw ** ((1.0 - safe) / safe), 0.0)
 
 
-def food_gap(gap: np.ndarray, aid: np.ndarray, K: KernelParams) -> np.ndarray:
-    """Aid eases the food gap, which otherwise returns to its structural level."""
+def designations(bite: np.ndarray, pressure: np.ndarray, K: KernelParams) -> np.ndarray:
+    """Designation rounds: this month's pressure adds to a bite that decays as networks
+    re-route (``designation_reroute`` a month)."""
+    return (1.0 - K.dynamics.designation_reroute) * bite + pressure
+
+
+def sanctions_bite(bite, pressure):
+    """What the designations in force and this month's round do to the targets: concave
+    in the rounds (``1 − exp(−rounds)``), so each further round adds less."""
+    return -np.expm1(-(bite + pressure))
+
+
+def coalition(built: np.ndarray, coalition_now: np.ndarray, K: KernelParams) -> np.ndarray:
+    """A month of coalition enforcement builds part of the missing coalition; without it
+    the coalition unwinds."""
     d = K.dynamics
-    return np.clip(gap + d.food_reversion * (K.levers.nk_food_crisis - gap)
-                   - d.aid_relief * aid, 0.0, 1.0)
+    return (built + d.coalition_build * coalition_now * (1.0 - built)
+            - d.coalition_unwind * (1.0 - coalition_now) * built)
+
+
+def food_gap(gap: np.ndarray, aid: np.ndarray, enable: np.ndarray, restrain: np.ndarray,
+             K: KernelParams) -> np.ndarray:
+    """Aid eases the food gap, which otherwise returns to its structural level, raised by
+    China's restraint and lowered by its enabling (North Korea's trade runs through China)."""
+    d = K.dynamics
+    target = np.clip(K.levers.nk_food_crisis + d.china_food_lever * (restrain - enable),
+                     0.0, 1.0)
+    return np.clip(gap + d.food_reversion * (target - gap) - d.aid_relief * aid, 0.0, 1.0)
 
 
 def tech_level(level: np.ndarray, tech: np.ndarray, K: KernelParams) -> np.ndarray:
@@ -139,21 +212,27 @@ def tech_level(level: np.ndarray, tech: np.ndarray, K: KernelParams) -> np.ndarr
 def sanctions_integrity(integrity: np.ndarray, evade: np.ndarray, enable: np.ndarray,
                         restrain: np.ndarray, pressure: np.ndarray,
                         K: KernelParams) -> np.ndarray:
-    """Evasion and Chinese enabling erode the regime; pressure and restraint repair it,
-    but not while Russia evades (a ratchet: its veto blocks the repair)."""
+    """Evasion and Chinese enabling erode the regime; US pressure repairs it, but not while
+    Russia evades (its veto blocks repair at the Council); Chinese restraint repairs it at
+    the border whatever Russia does."""
     d = K.dynamics
     return np.clip(integrity
                    - (d.erosion_by_evasion * evade + d.erosion_by_china * enable) * integrity
-                   + (d.repair_by_pressure * pressure + d.repair_by_china * restrain)
-                   * (1.0 - evade) * (1.0 - integrity), 0.0, 1.0)
+                   + (d.repair_by_pressure * pressure * (1.0 - evade)
+                      + d.repair_by_china * restrain) * (1.0 - integrity), 0.0, 1.0)
 
 
 def circumvention(skill: np.ndarray, evade: np.ndarray, enable: np.ndarray,
+                  munitions: np.ndarray, aid: np.ndarray, tech: np.ndarray,
                   K: KernelParams) -> np.ndarray:
-    """Practice at evading (and with an enabling China) teaches circumvention."""
+    """Circumvention is learnt from the volume actually evaded — the month's trade while
+    Russia evades (a mean of munitions, aid and technology), more with an enabling China —
+    and relaxes back to its starting level as enforcers adapt."""
     d = K.dynamics
-    practice = d.circumvention_baseline + evade + d.circumvention_via_china * enable
-    return skill + (1.0 - skill) * -np.expm1(-K.levers.circumvention_learning * practice)
+    volume = evade * (munitions + aid + tech) / 3.0 * (1.0 + d.circumvention_via_china * enable)
+    learnt = skill + (1.0 - skill) * -np.expm1(-K.levers.circumvention_learning * volume)
+    return np.clip(learnt - d.enforcer_adaptation * (learnt - K.initial.russia_circumvention),
+                   0.0, 1.0)
 
 
 def reputation(reputation: np.ndarray, munitions: np.ndarray, K: KernelParams) -> np.ndarray:
@@ -164,27 +243,30 @@ def reputation(reputation: np.ndarray, munitions: np.ndarray, K: KernelParams) -
 
 
 def isolation(iso_russia: np.ndarray, iso_nk: np.ndarray, pressure: np.ndarray,
-              K: KernelParams) -> tuple[np.ndarray, np.ndarray]:
-    """Isolation drifts toward a target set by international and US pressure."""
+              strength: np.ndarray, K: KernelParams) -> tuple[np.ndarray, np.ndarray]:
+    """Isolation drifts toward a target set by international and US pressure; relations
+    with the West lower Russia's, the alliance itself lowers North Korea's."""
     d = K.dynamics
     pushed = d.isolation_per_pressure * K.levers.international_pressure + \
         d.isolation_per_us_pressure * pressure
-    iso_russia = iso_russia + d.isolation_adjust * (
-        np.clip(d.russia_isolation_base + pushed, 0, 1) - iso_russia)
-    iso_nk = iso_nk + d.isolation_adjust * (np.clip(d.nk_isolation_base + pushed, 0, 1) - iso_nk)
+    target_r = d.russia_isolation_base + pushed - \
+        d.isolation_relief_by_west * K.levers.russia_west_relations
+    target_n = d.nk_isolation_base + pushed - d.isolation_relief_by_partner * strength
+    iso_russia = iso_russia + d.isolation_adjust * (np.clip(target_r, 0, 1) - iso_russia)
+    iso_nk = iso_nk + d.isolation_adjust * (np.clip(target_n, 0, 1) - iso_nk)
     return iso_russia, iso_nk
 
 
-def alliance_strength(strength: np.ndarray, munitions, aid, tech, evade, iso_russia, iso_nk,
+def alliance_strength(strength: np.ndarray, munitions, aid, tech, evade,
                       K: KernelParams, bound: np.ndarray | float = 0.0) -> np.ndarray:
-    """Strength grows with cooperation (a weighted mean of trade, aid, technology, evasion
-    and shared isolation) and decays without it; a treaty (``bound`` = 1) cuts the decay
-    by the share ``treaty_anchor``."""
+    """Strength grows with the exchange (a weighted mean of trade, aid, technology and
+    evasion) and fades without it at ``alliance_decay`` a month; a treaty (``bound`` = 1)
+    cuts the decay by the share ``treaty_anchor``."""
     d = K.dynamics
-    weights = (d.coop_munitions, d.coop_aid, d.coop_tech, d.coop_evasion, d.coop_isolation)
+    weights = (d.coop_munitions, d.coop_aid, d.coop_tech, d.coop_evasion)
     total = sum(weights)
     cooperation = (d.coop_munitions * munitions + d.coop_aid * aid + d.coop_tech * tech
-                   + d.coop_evasion * evade + d.coop_isolation * iso_russia * iso_nk)
+                   + d.coop_evasion * evade)
     cooperation = np.where(total > 0, cooperation / np.where(total > 0, total, 1.0), 0.0)
     return np.clip(strength + d.alliance_growth * cooperation * (1.0 - strength)
                    - d.alliance_decay * (1.0 - d.treaty_anchor * bound)
@@ -196,39 +278,53 @@ def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
             month: int, treaty_draw: np.ndarray) -> dict[str, np.ndarray]:
     """The state after ``month`` (≥ 1), given the options chosen in that month.
 
+    ``state`` and ``K`` are what the month's decisions read (:func:`month_inputs`).
     ``interdiction_draw`` is one uniform per run (see ``interdicted_share``);
-    ``treaty_draw`` one uniform per run for the pair's treaty decision
-    (:func:`treaty_signed`), taken on the state at the start of the month. The result
+    ``treaty_draw`` one uniform per run for the pair's next step of treaty talks
+    (:func:`treaty_step`), taken on the state at the start of the month. The result
     carries this month's options as next month's memory (:func:`with_memory`).
     """
     pressure = intensity("united_states.pressure", choice["united_states.pressure"])
+    coalition_now = (choice["united_states.pressure"] == US_COALITION).astype(float)
     evade = intensity("russia.sanctions", choice["russia.sanctions"])
     enable = (choice["china.stance"] == CHINA_ENABLES).astype(float)
     restrain = (choice["china.stance"] == CHINA_RESTRAINS).astype(float)
 
-    munitions, aid, tech = flows(choice, interdicted_share(interdiction_draw, pressure, K))
-    iso_r, iso_n = isolation(state["isolation_russia"], state["isolation_north_korea"],
-                             pressure, K)
+    munitions, aid, tech = flows(choice, interdicted_share(interdiction_draw,
+                                                           state["coalition"], K))
     bound = (state["alliance_level"] == TREATY).astype(float)
     strength = alliance_strength(state["alliance_strength"], munitions, aid, tech, evade,
-                                 iso_r, iso_n, K, bound)
-    signed = (state["alliance_level"] != TREATY) & treaty_signed(state, K, treaty_draw)
+                                 K, bound)
+    iso_r, iso_n = isolation(state["isolation_russia"], state["isolation_north_korea"],
+                             pressure, state["alliance_strength"], K)
+    step = treaty_step(state, K, treaty_draw)
+    talks = state["treaty_talks"] + step
+    signed = step & (talks >= K.dynamics.treaty_steps)
+    doubt = treaty_doubt(state, K)
+    denounced = treaty_denounced(doubt, K)
     runs = strength.shape[0]
     new = {
         "alliance_strength": strength,
-        "alliance_level": alliance_level(strength, state["alliance_level"], K, signed),
+        "alliance_level": alliance_level(strength, state["alliance_level"], K, signed,
+                                         denounced),
         "war_demand": runs_of(K.war_demand(month), runs),
         "munitions_flow": munitions,
         "aid_flow": runs_of(aid, runs),
         "tech_flow": runs_of(tech, runs),
-        "nk_food_gap": food_gap(state["nk_food_gap"], aid, K),
+        "nk_food_gap": food_gap(state["nk_food_gap"], aid, enable, restrain, K),
         "nk_tech_level": tech_level(state["nk_tech_level"], tech, K),
         "sanctions_integrity": sanctions_integrity(state["sanctions_integrity"], evade, enable,
                                                    restrain, pressure, K),
-        "russia_circumvention": circumvention(state["russia_circumvention"], evade, enable, K),
+        "russia_circumvention": circumvention(state["russia_circumvention"], evade, enable,
+                                              munitions, aid, tech, K),
         "russia_reputation": reputation(state["russia_reputation"], munitions, K),
         "isolation_russia": iso_r,
         "isolation_north_korea": iso_n,
+        # a denounced treaty ends its talks too: a new one starts from the first step
+        "treaty_talks": np.where(denounced, 0.0, talks).astype(float),
+        "treaty_doubt": np.where(denounced, 0.0, doubt),
+        "us_designations": designations(state["us_designations"], pressure, K),
+        "coalition": coalition(state["coalition"], coalition_now, K),
     }
     return with_memory(new, choice)
 

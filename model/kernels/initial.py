@@ -35,6 +35,10 @@ def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
         "russia_reputation": runs_of(ini.russia_reputation, runs),
         "isolation_russia": runs_of(ini.isolation_russia, runs),
         "isolation_north_korea": runs_of(ini.isolation_north_korea, runs),
+        "treaty_talks": runs_of(0.0, runs),
+        "treaty_doubt": runs_of(0.0, runs),
+        "us_designations": runs_of(0.0, runs),
+        "coalition": runs_of(0.0, runs),
     }
     state["alliance_level"] = alliance_level(state["alliance_strength"], None, K)
     return with_memory(state, posture)

@@ -20,7 +20,7 @@ SECTIONS = ("levers", "russia", "north_korea", "united_states", "china", "dynami
 
 @dataclass(frozen=True)
 class KernelParams:
-    """Flat parameter values by section, plus the war-demand schedule if any."""
+    """Flat parameter values by section, plus the levers' schedules if any."""
 
     levers: SimpleNamespace
     russia: SimpleNamespace
@@ -30,15 +30,28 @@ class KernelParams:
     dynamics: SimpleNamespace
     initial: SimpleNamespace
     lam: dict[str, float | np.ndarray]
-    schedule_months: np.ndarray | None
-    schedule_values: np.ndarray | None
+    #: Scheduled levers: name → (months, values), a step function from month 0.
+    schedules: dict[str, tuple[np.ndarray, np.ndarray]]
+
+    def lever(self, name: str, month: int) -> float | np.ndarray:
+        """Lever ``name`` in force at ``month`` (its step schedule, or its value)."""
+        if name not in self.schedules:
+            return getattr(self.levers, name)
+        months, values = self.schedules[name]
+        return float(values[int(np.searchsorted(months, month, side="right")) - 1])
 
     def war_demand(self, month: int) -> float | np.ndarray:
-        """War demand in force at ``month`` (a step schedule, or the lever's value)."""
-        if self.schedule_months is None:
-            return self.levers.war_demand
-        i = int(np.searchsorted(self.schedule_months, month, side="right")) - 1
-        return float(self.schedule_values[i])
+        """War demand in force at ``month``."""
+        return self.lever("war_demand", month)
+
+    def at(self, month: int) -> KernelParams:
+        """The values in force in ``month``: each scheduled lever at its month's value (the
+        same object when nothing is scheduled, so unscheduled runs are untouched)."""
+        if not self.schedules:
+            return self
+        levers = SimpleNamespace(**{**vars(self.levers),
+                                    **{n: self.lever(n, month) for n in self.schedules}})
+        return replace(self, levers=levers)
 
     def _each_value(self, change) -> KernelParams:
         """A copy with ``change`` applied to every value (sections and ``lam``)."""
@@ -68,15 +81,15 @@ def kernel_params(scenario: Scenario,
     drawn = drawn or {}
     sections: dict[str, dict] = {name: {} for name in SECTIONS}
     lam: dict[str, float | np.ndarray] = {}
-    schedule = scenario.war_demand_schedule()
+    schedules = scenario.lever_schedules()
     for key in SPECS:
         parts = key.split(".")
         if key in drawn:
             value = drawn[key]
         else:
             value = scenario.param(key).value
-            if key == "levers.war_demand" and schedule is not None:
-                value = float(schedule[0][1])
+            if parts[0] == "levers" and parts[-1] in schedules:
+                value = float(schedules[parts[-1]][0][1])
             elif isinstance(value, Distribution):
                 raise ValueError(f"{key} is a distribution but no per-run draws were given")
             value = float(value)
@@ -84,9 +97,9 @@ def kernel_params(scenario: Scenario,
             lam[parts[0]] = value
         else:
             sections[parts[0]][parts[-1]] = value
-    months = values = None
-    if schedule is not None and "levers.war_demand" not in drawn:
-        months = np.array([m for m, _ in schedule], dtype=int)
-        values = np.array([v for _, v in schedule], dtype=float)
+    # a lever set per run (a draw, a sweep value) replaces its schedule
+    steps = {name: (np.array([m for m, _ in sched], dtype=int),
+                    np.array([v for _, v in sched], dtype=float))
+             for name, sched in schedules.items() if f"levers.{name}" not in drawn}
     return KernelParams(**{k: SimpleNamespace(**v) for k, v in sections.items()}, lam=lam,
-                        schedule_months=months, schedule_values=values)
+                        schedules=steps)

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, Actor, dimensions_of
 from ..core.state import AllianceLevel
+from .dynamics import sanctions_bite
 from .params import KernelParams
 
 ARMS = DIMENSION_BY_KEY["russia.arms"].intensity
@@ -153,49 +154,61 @@ def _treaty(S: SimpleNamespace) -> np.ndarray:
     return (S.alliance_level == TREATY).astype(float)
 
 
+def _bite(P: dict, S: SimpleNamespace) -> np.ndarray:
+    """Expected bite of sanctions this month: the designations in force plus this month's
+    US round, concave in rounds (``dynamics.sanctions_bite``)."""
+    return expect(P["united_states.pressure"],
+                  [sanctions_bite(S.us_designations, p) for p in PRESSURE])
+
+
 def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
-    """Russia: munitions for the war, minus reputation, payment and sanctions costs."""
+    """Russia: munitions for the war, minus reputation, payment, sanctions costs and what it
+    forfeits with the West (its outside option)."""
     w, lv = K.russia, K.levers
     Pa, Pf, Pt, Pe = P["russia.arms"], P["russia.aid"], P["russia.tech"], P["russia.sanctions"]
-    pressure = expect(P["united_states.pressure"], PRESSURE)
     # the deal: Russia counts on its orders being filled (and on its payments calling forth
     # full supply) in share ``reciprocity``, and on what North Korea recently sent for the rest
     trust = K.dynamics.reciprocity
     supply = (1.0 - trust) * expect(P["north_korea.munitions"], SUPPLY) + trust
     filled = (1.0 - trust) * expected_min(Pa, P["north_korea.munitions"], ARMS, SUPPLY)
-    delivered = (filled + trust * expect(Pa, ARMS)) * (1.0 - K.dynamics.interdiction * pressure)
+    delivered = (filled + trust * expect(Pa, ARMS)) * (1.0 - K.dynamics.interdiction
+                                                       * S.coalition)
     arms, aid = expect(Pa, ARMS), expect(Pf, AID)
     tech, tech_sq = expect(Pt, TECH), expect(Pt, [x * x for x in TECH])
     evade = expect(Pe, EVADE)
-    food_worth, tech_worth = _nk_values(S, K)
-    # the payment buys supply: valued against the supply North Korea is expected to send
-    shadow = w.continuation_value * S.war_demand * supply * K.north_korea.exchange_share
+    # the payment buys supply: valued against the supply North Korea is expected to send,
+    # by what Pyongyang needs (its food gap, its remaining tech gap)
+    shadow = w.continuation_value * S.war_demand * supply
     partnership = w.partnership_value * S.isolation_russia
-    exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
+    exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + _bite(P, S)) * \
         S.sanctions_integrity * (1.0 - S.russia_circumvention)
     risk = w.proliferation_risk * (1.0 - K.dynamics.treaty_tech_discount * _treaty(S))
     changes = switches(P, S, ("russia.arms", "russia.aid", "russia.tech", "russia.sanctions"))
     # going back to enforcing a regime it has abandoned (vetoed monitoring) costs extra
     reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions")) == 1)
     return (w.munitions_value * S.war_demand * delivered                     # mba.1
-            - lv.russia_reputation_cost * S.russia_reputation * arms         # mba.3
-            + (partnership + shadow * food_worth - w.aid_cost) * aid         # nk.1, lt.2
-            + (partnership + shadow * tech_worth - w.tech_cost) * tech       # nk.1, lt.2
+            - lv.russia_reputation_cost * arms                               # mba.3
+            + (partnership + shadow * S.nk_food_gap - w.aid_cost) * aid      # nk.1, lt.2
+            + (partnership + shadow * (1.0 - S.nk_tech_level) - w.tech_cost) * tech  # nk.1
             - risk * tech_sq                                                 # assumption
             + w.evasion_gain * S.isolation_russia * evade                    # sa.1
             - exposure * (arms + evade)                                      # sa.1, lt.1
+            - w.west_forfeit * lv.russia_west_relations * (arms + evade)     # lt.1, assumption
             - w.switching_cost * changes                                     # assumption
             - w.reversal_cost * reversal)                                    # sa.1
 
 
 def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
-    """North Korea: aid and technology received, and what it earns by supplying shells."""
+    """North Korea: aid and technology received, and what it earns by selling shells, net of
+    its outside option through China (restraint raises its cost of defying the regime)."""
     w = K.north_korea
     Ps = P["north_korea.munitions"]
     supply, supply_sq = expect(Ps, SUPPLY), expect(Ps, [x * x for x in SUPPLY])
+    sold = expected_min(P["russia.arms"], Ps, ARMS, SUPPLY)  # shells only count if bought
     aid, tech = expect(P["russia.aid"], AID), expect(P["russia.tech"], TECH)
-    pressure = expect(P["united_states.pressure"], PRESSURE)
-    shielded = w.china_shield * P["china.stance"][..., CHINA_ENABLES]
+    china = P["china.stance"]
+    squeezed = (1.0 - w.china_shield * china[..., CHINA_ENABLES]
+                + w.china_dependence * china[..., CHINA_RESTRAINS])
     food_worth, tech_worth = _nk_values(S, K)
     received = food_worth * aid + tech_worth * tech                          # nk.1
     # the going terms: food aid and dual-use technology per delivery, which North Korea
@@ -203,27 +216,29 @@ def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarr
     terms = food_worth + tech_worth * TECH[1]
     trust = K.dynamics.reciprocity
     expected = (1.0 - trust) * received + trust * terms
-    exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + pressure) * \
-        S.sanctions_integrity * (1.0 - shielded)
+    exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + _bite(P, S)) * \
+        S.sanctions_integrity * squeezed
     return (received
             + w.exchange_share * S.war_demand * expected * supply            # mba.1, exchange
             - w.production_cost * supply_sq                                  # mba.1
             - exposure * supply                                              # intro.1, lt.1
-            + w.partnership_value * S.isolation_north_korea * supply         # intro.1, lt.2
+            + w.partnership_value * S.isolation_north_korea * sold           # intro.1, lt.2
             - w.switching_cost * switching(P, S, "north_korea.munitions"))   # assumption
 
 
 def united_states_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
-    """United States: harm from the trade, transfers and alliance, which pressure curbs."""
+    """United States: harm from this month's trade and transfers, which sanctions rounds
+    deter (concavely) at a convex cost, and the standing it loses to the alliance."""
     w = K.united_states
-    pressure = expect(P["united_states.pressure"], PRESSURE)
+    Pp = P["united_states.pressure"]
     delivered = expected_min(P["russia.arms"], P["north_korea.munitions"], ARMS, SUPPLY)
     tech = expect(P["russia.tech"], TECH)
-    harm = w.tech_harm * (tech + S.nk_tech_level) + w.standing_loss * S.alliance_strength
-    return (- w.munitions_harm * delivered * (1.0 - K.dynamics.interdiction * pressure)
-            - harm * (1.0 - w.deterrence * pressure)                         # nk.1, intro.1
-            - w.pressure_cost * pressure                                     # assumption
-            + w.regime_defence * (1.0 - S.sanctions_integrity) * pressure    # assumption
+    flow_harm = (w.munitions_harm * delivered * (1.0 - K.dynamics.interdiction * S.coalition)
+                 + w.tech_harm * tech)
+    return (- flow_harm * (1.0 - w.deterrence * _bite(P, S))                 # mba.1, nk.1
+            - w.standing_loss * S.alliance_strength                          # intro.1
+            - w.pressure_cost * expect(Pp, [p * p for p in PRESSURE])        # assumption
+            + w.regime_defence * (1.0 - S.sanctions_integrity) * expect(Pp, PRESSURE)
             - w.switching_cost * switching(P, S, "united_states.pressure"))  # assumption
 
 
