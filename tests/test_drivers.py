@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-
-from model.core.state import STATE_BY_NAME
 import pandas as pd
 import pytest
 
@@ -26,6 +24,7 @@ from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
 from model.core.parameters import INITIAL, SPECS
 from model.core.paths import SCENARIO_DIR
 from model.core.sampling import derive_seeds
+from model.core.state import STATE_BY_NAME
 from model.ensemble import run_ensemble
 
 MONTHS = 24

@@ -26,6 +26,7 @@ from ..kernels import (
     initial_state,
     kernel_params,
     month_inputs,
+    pinned_options,
     posture_indices,
     state_columns,
     update_beliefs,
@@ -90,8 +91,9 @@ class AllianceModel(mesa.Model):
         state, params_month = month_inputs(self.state, self.params, month)  # its levers
         self.month_params_view = self.params_view.at(month)
         self.state_view = state_columns(state)
+        pinned = pinned_options([agent.policy.at(month) for agent in self.agents])
         self.game = MonthGame(state, self.month_params_view, self.choice,
-                              self.game_memory)  # solved lazily
+                              self.game_memory, pinned=pinned)  # solved lazily
         self.agents.do("decide")
         choice = {}
         for agent in self.agents:

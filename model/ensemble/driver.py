@@ -34,6 +34,7 @@ from ..kernels import (
     initial_state,
     kernel_params,
     month_inputs,
+    pinned_options,
     posture_indices,
     state_columns,
     update_beliefs,
@@ -133,10 +134,12 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
         state, params_month = month_inputs(state, params, month)  # this month's levers
         view_params = params_view.at(month)
         view = state_columns(state)
-        game = MonthGame(state, view_params, choice, memory)  # solved only if a rule needs it
+        month_policies = [policy.at(month) for policy in policies]
+        game = MonthGame(state, view_params, choice, memory,  # solved only if a rule needs it
+                         pinned=pinned_options(month_policies))
         choice = {}
-        for policy in policies:
-            choice.update(decide(policy.at(month), beliefs, view, view_params, draws, game))
+        for policy in month_policies:
+            choice.update(decide(policy, beliefs, view, view_params, draws, game))
         state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params_month, month,
                         uniforms[:, TREATY_SLOT])
         if reads_beliefs:  # under nash, qre and fixed play nobody reads them

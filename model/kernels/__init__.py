@@ -5,7 +5,7 @@ driver with N runs at once.
 """
 
 from ..core.state import STATE_COLUMNS
-from .decisions import RULES, ActorPolicy, MonthGame, decide, sample, softmax
+from .decisions import RULES, ActorPolicy, MonthGame, decide, pinned_options, sample, softmax
 from .dynamics import (
     MEMORY_KEYS,
     advance,
@@ -27,5 +27,5 @@ __all__ = [
     "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
     "state_columns", "GameMemory",
     "MEMORY_KEYS", "with_memory", "treaty_gains", "treaty_step",
-    "month_inputs",
+    "month_inputs", "pinned_options",
 ]

@@ -21,7 +21,8 @@ from .game_rules import GameMemory, MonthGame, nash_choices, qre_all
 from .params import KernelParams
 from .payoffs import option_payoffs
 
-__all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "GameMemory", "MonthGame"]
+__all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "GameMemory", "MonthGame",
+           "pinned_options"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,12 @@ class ActorPolicy:
             elif value is not None:
                 fixed[d.key] = d.index(value)
         return cls(Actor(actor), RULES[config.rule], fixed, schedules)
+
+
+def pinned_options(policies: list[ActorPolicy]) -> dict[str, int]:
+    """Every dimension pinned by the month's policies (key → option index): what restricts
+    the stage game that ``nash`` and ``qre`` solve."""
+    return {key: index for policy in policies for key, index in policy.fixed.items()}
 
 
 def decide(policy: ActorPolicy, beliefs: dict[str, np.ndarray], S, K: KernelParams,

@@ -86,15 +86,19 @@ class MonthGame:
     """The stage games of one month for every run, solved lazily and cached.
 
     ``memory`` (a ``GameMemory`` the driver keeps across months) holds the game's layout
-    and counts the QRE methods. ``payoffs`` may give the dense stage
-    games directly (``(runs, 4, 36, 3, 3, 3)``, for tests and hand-made games) instead of
-    building them from the state.
+    and counts the QRE methods. ``pinned`` (dimension key → option index) restricts the
+    game to the month's pinned actors and dimensions (``model.kernels.stage.pin_play``):
+    the solvers' players reply to what pinned actors actually play. ``payoffs`` may give
+    the dense stage games directly (``(runs, 4, 36, 3, 3, 3)``, for tests and hand-made
+    games) instead of building them from the state.
     """
 
     def __init__(self, state: dict[str, np.ndarray], params_view: KernelParams,
                  previous: dict[str, np.ndarray], memory: GameMemory | None = None,
-                 payoffs: np.ndarray | None = None) -> None:
+                 payoffs: np.ndarray | None = None,
+                 pinned: dict[str, int] | None = None) -> None:
         self.state = state
+        self.pinned = dict(pinned or {})
         self.params_view = params_view
         self.previous = previous
         self.memory = memory if memory is not None else GameMemory()
@@ -108,7 +112,7 @@ class MonthGame:
         """The dense stage games ``(runs, 4, 36, 3, 3, 3)``."""
         if self._dense is not None:
             return self._dense
-        return stage_payoffs(self.state, self.params_view)
+        return stage_payoffs(self.state, self.params_view, self.pinned)
 
     @cached_property
     def _game(self):
@@ -118,7 +122,7 @@ class MonthGame:
         if self.memory.layout is None:
             self.memory.layout = probe_layout(self.state, self.params_view)
         layout = self.memory.layout
-        return sparse_stage_game(self.state, self.params_view, layout), layout
+        return sparse_stage_game(self.state, self.params_view, layout, self.pinned), layout
 
     def _payoffs_at(self, rows: np.ndarray, profiles: np.ndarray) -> np.ndarray:
         """Payoffs ``(len(rows), k, 4)`` of the given runs at joint profiles ``(.., k, 4)``."""
@@ -128,7 +132,7 @@ class MonthGame:
             return self._dense[rows][(np.arange(n)[:, None, None],
                                       np.arange(len(PLAYERS))[None, None, :], *index)]
         state = {k: np.asarray(v)[rows] for k, v in self.state.items()}
-        return profile_payoffs(state, self.params_view.take(rows), profiles)
+        return profile_payoffs(state, self.params_view.take(rows), profiles, self.pinned)
 
     @cached_property
     def equilibria(self) -> np.ndarray:
@@ -216,7 +220,7 @@ class MonthGame:
         if self._dense is not None:
             return self._dense[run]
         state = {k: np.asarray(v)[[run]] for k, v in self.state.items()}
-        return stage_payoffs(state, self.params_view.take(np.array([run])))[0]
+        return stage_payoffs(state, self.params_view.take(np.array([run])), self.pinned)[0]
 
     def _last(self) -> np.ndarray:
         return np.stack([p.joint_index(self.previous) for p in OPTIONS], axis=1)

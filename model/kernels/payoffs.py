@@ -1,8 +1,8 @@
 """Payoffs: what each actor gets from each option, given the state and others' play.
 
-Every payoff is a sum of incentive terms, each a weight × a state quantity × an action
-quantity (DESIGN.md, "Incentive terms"). Play enters as probability vectors over each
-dimension's options, so one formula serves three uses:
+Every payoff is a sum of named incentive terms (``*_terms``, their sources in
+``TERM_SOURCES``), each a weight × a state quantity × an action quantity. Play enters as
+probability vectors over each dimension's options, so one formula serves three uses:
 
 * decisions: the others' play is the public belief (recent play), and the actor's own
   dimension is set to each option in turn (an identity matrix) → ``(runs, options)``;
@@ -15,26 +15,39 @@ own four dimensions, so deciding each dimension on its own equals deciding the j
 option (a logit over a sum factorises into a product of logits).
 
 Sums over options are written as explicit loops in a fixed order rather than ``einsum``
-so that a batch of one run and a batch of many give bit-identical numbers.
+so that a batch of one run and a batch of many give bit-identical numbers; a payoff is
+its terms summed in their listed order (:func:`total`), so a term-by-term account of a
+decision adds up exactly to the payoff the decision used.
+
+Each side values the relationship net of its outside option. Russia forfeits something
+with the West for each purchase and month of evasion (``west_forfeit`` ×
+``levers.russia_west_relations``). North Korea's trade runs through China: an enabling
+China shields it from sanctions (``china_shield``), a restraining one adds to its cost of
+defying them (``china_dependence``; its food gap moves too, in the dynamics).
 
 The exchange (arms for aid) is conditional. The pair has a deal whose terms each side
 counts on in share ``dynamics.reciprocity`` and judges from the other's recent play for
 the rest: North Korea's supply payoff counts the compensation it expects per delivery
 (``exchange_share`` of the going terms — food aid and dual-use know-how — and of what
-Russia recently paid), and Russia's purchases count on its orders being filled. Russia's
-payments are valued against the supply they buy (``continuation_value`` × war demand ×
-expected supply × what the payment is worth to Pyongyang): a payment to a partner that
-withholds is worth little. With both sides gaining from trade, best replies leave the
-no-trade posture at once; there is no coordination trap.
+Russia recently paid), and its partnership value counts only shells Russia buys; Russia's
+purchases count on its orders being filled. Russia values its payments by the supply
+they buy (its own ``continuation_value`` × war demand × expected supply) and by what
+Pyongyang needs (its food gap, its remaining technology gap): a payment to a partner that
+withholds, or in a war that is over, is worth little. The reputation cost is per unit of
+visible buying, however much standing is left.
 
 Persistence: every actor pays ``switching_cost`` per dimension whose option differs from
 last month's (read from the state's memory, ``last.<actor>.<dimension>``, see
 ``dynamics.with_memory``); Russia pays ``reversal_cost`` more to go back to enforcing
-sanctions after evading. The treaty (``alliance_level`` 4) cuts the risk of strategic
-transfers by ``treaty_tech_discount``. The United States suffers harm from transfers,
-North Korea's capability and the alliance whatever it does, and pressure averts a share
-``deterrence`` of it, so pressure responds to the alliance. China pays for enabling in
-proportion to North Korea's capability and Russia's transfers.
+sanctions after evading. With no gain, doing nothing wins: once the trade's value is
+gone its remaining costs exceed the switching cost. The treaty (``alliance_level`` 4)
+cuts the risk of strategic transfers by ``treaty_tech_discount``.
+
+US pressure works in rounds: the bite of sanctions is ``1 − exp(−(designations in force +
+this month's round))`` (concave), its cost is convex (``pressure_cost`` × pressure²), and
+it deters a share ``deterrence`` × bite of the harm of this month's deliveries and
+transfers; only a built coalition (state ``coalition``) interdicts shipments. China pays
+for enabling in proportion to North Korea's capability and Russia's transfers.
 """
 
 from __future__ import annotations
@@ -161,9 +174,46 @@ def _bite(P: dict, S: SimpleNamespace) -> np.ndarray:
                   [sanctions_bite(S.us_designations, p) for p in PRESSURE])
 
 
-def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+#: Where each payoff term comes from (article locators, or ``assumption``), by actor and
+#: term name: the names the ``*_terms`` functions give their terms, in summation order.
+TERM_SOURCES: dict[Actor, dict[str, str]] = {
+    Actor.RUSSIA: {
+        "munitions_value": "mba.1", "reputation_cost": "mba.3",
+        "aid_payment": "nk.1, lt.2", "tech_payment": "nk.1, lt.2",
+        "proliferation_risk": "nk.1, assumption", "evasion_gain": "sa.1",
+        "sanctions_exposure": "sa.1, lt.1", "west_forfeit": "lt.1, assumption",
+        "switching_cost": "assumption", "reversal_cost": "sa.1",
+    },
+    Actor.NORTH_KOREA: {
+        "aid_and_tech_received": "nk.1", "exchange_earnings": "mba.1",
+        "production_cost": "mba.1", "sanctions_exposure": "intro.1, lt.1",
+        "partnership": "intro.1, lt.2", "switching_cost": "assumption",
+    },
+    Actor.UNITED_STATES: {
+        "flow_harm": "mba.1, nk.1", "standing_loss": "intro.1",
+        "pressure_cost": "assumption", "regime_defence": "assumption",
+        "switching_cost": "assumption",
+    },
+    Actor.CHINA: {
+        "counter_us": "assumption", "instability_cost": "assumption",
+        "secondary_sanctions_risk": "assumption", "influence_loss": "assumption",
+        "switching_cost": "assumption",
+    },
+}
+
+
+def total(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """The payoff: the terms summed in their order (the order fixes the rounding)."""
+    values = iter(terms.values())
+    out = next(values)
+    for value in values:
+        out = out + value
+    return out
+
+
+def russia_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
     """Russia: munitions for the war, minus reputation, payment, sanctions costs and what it
-    forfeits with the West (its outside option)."""
+    forfeits with the West (its outside option), term by term (``TERM_SOURCES``)."""
     w, lv = K.russia, K.levers
     Pa, Pf, Pt, Pe = P["russia.arms"], P["russia.aid"], P["russia.tech"], P["russia.sanctions"]
     # the deal: Russia counts on its orders being filled (and on its payments calling forth
@@ -186,19 +236,21 @@ def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
     changes = switches(P, S, ("russia.arms", "russia.aid", "russia.tech", "russia.sanctions"))
     # going back to enforcing a regime it has abandoned (vetoed monitoring) costs extra
     reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions")) == 1)
-    return (w.munitions_value * S.war_demand * delivered                     # mba.1
-            - lv.russia_reputation_cost * arms                               # mba.3
-            + (partnership + shadow * S.nk_food_gap - w.aid_cost) * aid      # nk.1, lt.2
-            + (partnership + shadow * (1.0 - S.nk_tech_level) - w.tech_cost) * tech  # nk.1
-            - risk * tech_sq                                                 # assumption
-            + w.evasion_gain * S.isolation_russia * evade                    # sa.1
-            - exposure * (arms + evade)                                      # sa.1, lt.1
-            - w.west_forfeit * lv.russia_west_relations * (arms + evade)     # lt.1, assumption
-            - w.switching_cost * changes                                     # assumption
-            - w.reversal_cost * reversal)                                    # sa.1
+    return {
+        "munitions_value": w.munitions_value * S.war_demand * delivered,
+        "reputation_cost": -(lv.russia_reputation_cost * arms),
+        "aid_payment": (partnership + shadow * S.nk_food_gap - w.aid_cost) * aid,
+        "tech_payment": (partnership + shadow * (1.0 - S.nk_tech_level) - w.tech_cost) * tech,
+        "proliferation_risk": -(risk * tech_sq),
+        "evasion_gain": w.evasion_gain * S.isolation_russia * evade,
+        "sanctions_exposure": -(exposure * (arms + evade)),
+        "west_forfeit": -(w.west_forfeit * lv.russia_west_relations * (arms + evade)),
+        "switching_cost": -(w.switching_cost * changes),
+        "reversal_cost": -(w.reversal_cost * reversal),
+    }
 
 
-def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+def north_korea_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
     """North Korea: aid and technology received, and what it earns by selling shells, net of
     its outside option through China (restraint raises its cost of defying the regime)."""
     w = K.north_korea
@@ -210,23 +262,26 @@ def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarr
     squeezed = (1.0 - w.china_shield * china[..., CHINA_ENABLES]
                 + w.china_dependence * china[..., CHINA_RESTRAINS])
     food_worth, tech_worth = _nk_values(S, K)
-    received = food_worth * aid + tech_worth * tech                          # nk.1
+    received = food_worth * aid + tech_worth * tech
     # the going terms: food aid and dual-use technology per delivery, which North Korea
     # counts on in share ``reciprocity`` (the deal), the rest judged from Russia's recent play
-    terms = food_worth + tech_worth * TECH[1]
+    going = food_worth + tech_worth * TECH[1]
     trust = K.dynamics.reciprocity
-    expected = (1.0 - trust) * received + trust * terms
+    expected = (1.0 - trust) * received + trust * going
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + _bite(P, S)) * \
         S.sanctions_integrity * squeezed
-    return (received
-            + w.exchange_share * S.war_demand * expected * supply            # mba.1, exchange
-            - w.production_cost * supply_sq                                  # mba.1
-            - exposure * supply                                              # intro.1, lt.1
-            + w.partnership_value * S.isolation_north_korea * sold           # intro.1, lt.2
-            - w.switching_cost * switching(P, S, "north_korea.munitions"))   # assumption
+    return {
+        "aid_and_tech_received": received,
+        "exchange_earnings": w.exchange_share * S.war_demand * expected * supply,
+        "production_cost": -(w.production_cost * supply_sq),
+        "sanctions_exposure": -(exposure * supply),
+        "partnership": w.partnership_value * S.isolation_north_korea * sold,
+        "switching_cost": -(w.switching_cost * switching(P, S, "north_korea.munitions")),
+    }
 
 
-def united_states_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+def united_states_terms(P: dict, S: SimpleNamespace, K: KernelParams
+                        ) -> dict[str, np.ndarray]:
     """United States: harm from this month's trade and transfers, which sanctions rounds
     deter (concavely) at a convex cost, and the standing it loses to the alliance."""
     w = K.united_states
@@ -235,25 +290,58 @@ def united_states_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.nda
     tech = expect(P["russia.tech"], TECH)
     flow_harm = (w.munitions_harm * delivered * (1.0 - K.dynamics.interdiction * S.coalition)
                  + w.tech_harm * tech)
-    return (- flow_harm * (1.0 - w.deterrence * _bite(P, S))                 # mba.1, nk.1
-            - w.standing_loss * S.alliance_strength                          # intro.1
-            - w.pressure_cost * expect(Pp, [p * p for p in PRESSURE])        # assumption
-            + w.regime_defence * (1.0 - S.sanctions_integrity) * expect(Pp, PRESSURE)
-            - w.switching_cost * switching(P, S, "united_states.pressure"))  # assumption
+    return {
+        "flow_harm": -flow_harm * (1.0 - w.deterrence * _bite(P, S)),
+        "standing_loss": -(w.standing_loss * S.alliance_strength),
+        "pressure_cost": -(w.pressure_cost * expect(Pp, [p * p for p in PRESSURE])),
+        "regime_defence": w.regime_defence * (1.0 - S.sanctions_integrity) * expect(Pp, PRESSURE),
+        "switching_cost": -(w.switching_cost * switching(P, S, "united_states.pressure")),
+    }
 
 
-def china_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+def china_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
     """China: counter-US gains of enabling against instability and sanctions risk."""
     w = K.china
     Pc = P["china.stance"]
     stance = expect(Pc, STANCE)
     pressure = expect(P["united_states.pressure"], PRESSURE)
     capability = S.nk_tech_level + expect(P["russia.tech"], TECH)
-    return ((w.rivalry + w.counter_us * pressure) * stance                   # assumption
-            - w.instability_cost * capability * Pc[..., CHINA_ENABLES]       # assumption
-            - w.secondary_sanctions_risk * pressure * Pc[..., CHINA_ENABLES]  # assumption
-            - w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS]  # assumption
-            - w.switching_cost * switching(P, S, "china.stance"))            # assumption
+    return {
+        "counter_us": (w.rivalry + w.counter_us * pressure) * stance,
+        "instability_cost": -(w.instability_cost * capability * Pc[..., CHINA_ENABLES]),
+        "secondary_sanctions_risk": -(w.secondary_sanctions_risk * pressure
+                                      * Pc[..., CHINA_ENABLES]),
+        "influence_loss": -(w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS]),
+        "switching_cost": -(w.switching_cost * switching(P, S, "china.stance")),
+    }
+
+
+TERM_FUNCTIONS = {
+    Actor.RUSSIA: russia_terms,
+    Actor.NORTH_KOREA: north_korea_terms,
+    Actor.UNITED_STATES: united_states_terms,
+    Actor.CHINA: china_terms,
+}
+
+
+def russia_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+    """Russia's payoff: the sum of :func:`russia_terms`."""
+    return total(russia_terms(P, S, K))
+
+
+def north_korea_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+    """North Korea's payoff: the sum of :func:`north_korea_terms`."""
+    return total(north_korea_terms(P, S, K))
+
+
+def united_states_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+    """The United States' payoff: the sum of :func:`united_states_terms`."""
+    return total(united_states_terms(P, S, K))
+
+
+def china_payoff(P: dict, S: SimpleNamespace, K: KernelParams) -> np.ndarray:
+    """China's payoff: the sum of :func:`china_terms`."""
+    return total(china_terms(P, S, K))
 
 
 PAYOFF_FUNCTIONS = {
@@ -267,6 +355,22 @@ PAYOFF_FUNCTIONS = {
 def state_columns(state: dict[str, np.ndarray]) -> SimpleNamespace:
     """The state as ``(runs, 1)`` columns, to broadcast against ``(runs, options)``."""
     return SimpleNamespace(**{k: np.asarray(v)[:, None] for k, v in state.items()})
+
+
+def option_payoff_terms(actor: Actor, beliefs: dict[str, np.ndarray], S: SimpleNamespace,
+                        K: KernelParams) -> dict[str, dict[str, np.ndarray]]:
+    """Each term of each option's payoff, as :func:`option_payoffs` sums them: per dimension
+    of the actor, per term name (``TERM_SOURCES``), an array ``(runs, options)``."""
+    terms_of = TERM_FUNCTIONS[Actor(actor)]
+    others = {key: b[:, None, :] for key, b in beliefs.items()}
+    runs = next(iter(beliefs.values())).shape[0]
+    result = {}
+    for dim in dimensions_of(actor):
+        P = dict(others)
+        P[dim.key] = np.eye(dim.size)
+        result[dim.key] = {name: np.broadcast_to(value, (runs, dim.size))
+                           for name, value in terms_of(P, S, K).items()}
+    return result
 
 
 def option_payoffs(actor: Actor, beliefs: dict[str, np.ndarray], S: SimpleNamespace,

@@ -79,17 +79,36 @@ def _pure_profiles() -> dict[str, np.ndarray]:
 PROFILES = _pure_profiles()
 
 
-def stage_payoffs(state: dict[str, np.ndarray], params: KernelParams) -> np.ndarray:
+def pin_play(play: dict[str, np.ndarray], pinned: dict[str, int] | None
+             ) -> dict[str, np.ndarray]:
+    """Play with each pinned dimension (key → option index) at its pinned option in every
+    profile: the game restricted to pinned actors and dimensions. A pinned dimension's
+    options then all lead to the same play (payoff-equal duplicates), so the solvers'
+    other players reply to the pinned option, and the pinned choice itself is set by
+    ``decide``."""
+    if not pinned:
+        return play
+    out = dict(play)
+    for key, index in pinned.items():
+        shape = play[key].shape
+        out[key] = np.broadcast_to(np.eye(shape[-1])[index], shape)
+    return out
+
+
+def stage_payoffs(state: dict[str, np.ndarray], params: KernelParams,
+                  pinned: dict[str, int] | None = None) -> np.ndarray:
     """Payoffs ``(runs, 4, 36, 3, 3, 3)`` of the stage game at each run's state.
 
     ``state`` holds ``(runs,)`` arrays; ``params`` per-run values as ``(runs, 1)`` columns
-    (``KernelParams.as_columns()``) or scalars.
+    (``KernelParams.as_columns()``) or scalars; ``pinned`` restricts the game
+    (:func:`pin_play`).
     """
     columns = state_columns(state)
     runs = len(next(iter(state.values())))
     out = np.empty((runs, len(PLAYERS), int(np.prod(SHAPE))))
+    play = pin_play(PROFILES, pinned)
     for i, actor in enumerate(PLAYERS):
-        out[:, i, :] = np.broadcast_to(PAYOFF_FUNCTIONS[actor](PROFILES, columns, params),
+        out[:, i, :] = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params),
                                        (runs, out.shape[2]))
     return out.reshape(runs, len(PLAYERS), *SHAPE)
 
@@ -278,7 +297,7 @@ def probe_layout(state: dict[str, np.ndarray], params: KernelParams,
 
 
 def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
-                      layout: GameLayout):
+                      layout: GameLayout, pinned: dict[str, int] | None = None):
     """The stage games of a batch of runs as a ``SparseGame`` in ``layout``.
 
     Each solver player's payoff is its actor's payoff kernel (``PAYOFF_FUNCTIONS``)
@@ -288,13 +307,16 @@ def sparse_stage_game(state: dict[str, np.ndarray], params: KernelParams,
     part of the payoff only over the players it involves (a term in US pressure alone,
     three numbers a run), and the result is the player's tensor as ``SparseGame`` stores
     it. Every entry is the dense stage game's, bit for bit (the same operations on the
-    same numbers). ``params`` as ``(runs, 1)`` columns or scalars.
+    same numbers). ``params`` as ``(runs, 1)`` columns or scalars; ``pinned`` restricts
+    the game (:func:`pin_play`; the layout stays the unrestricted game's, a superset of
+    the restricted game's dependencies).
     """
     rows = SimpleNamespace(**{k: np.asarray(v) for k, v in state.items()})
     per_run = params.as_rows()
     runs = len(next(iter(state.values())))
     blocks = []
     for k, play in enumerate(_grid_play(layout)):
+        play = pin_play(play, pinned)
         values = PAYOFF_FUNCTIONS[PLAYERS[layout.actors[k]]](play, rows, per_run)
         shape = (*[layout.counts[p] for p in (k, *layout.deps[k])], runs)
         blocks.append(np.ascontiguousarray(np.broadcast_to(values, shape), dtype=float))
@@ -327,15 +349,17 @@ def _grid_play(layout: GameLayout) -> list[dict[str, np.ndarray]]:
 
 
 def profile_payoffs(state: dict[str, np.ndarray], params: KernelParams,
-                    profiles: np.ndarray) -> np.ndarray:
+                    profiles: np.ndarray, pinned: dict[str, int] | None = None) -> np.ndarray:
     """Every actor's payoff at given pure profiles: ``profiles`` ``(runs, k, 4)`` joint
-    option indices → ``(runs, k, 4)``, bit-identical to the dense stage game's entries."""
+    option indices → ``(runs, k, 4)``, bit-identical to the dense stage game's entries
+    (of the game restricted by ``pinned``, :func:`pin_play`)."""
     columns = state_columns(state)
     runs, k = profiles.shape[:2]
     play = {}
     for player, joint in zip(OPTIONS, np.moveaxis(profiles, -1, 0)):
         for j, dim in enumerate(player.dimensions):
             play[dim.key] = np.eye(dim.size)[player.combos[joint, j]]
+    play = pin_play(play, pinned)
     out = np.empty((runs, k, len(PLAYERS)))
     for i, actor in enumerate(PLAYERS):
         out[:, :, i] = np.broadcast_to(PAYOFF_FUNCTIONS[actor](play, columns, params), (runs, k))
