@@ -111,7 +111,9 @@ class AllianceModel(mesa.Model):
         parameter values; its equilibria are what the ``nash`` rule plays next month."""
         month = self.month + 1
         state, _ = month_inputs(self.state, self.params, month)
-        return StageGame(stage_payoffs(state, self.params_view.at(month))[0], self.month)
+        pinned = pinned_options([agent.policy.at(month) for agent in self.agents])
+        return StageGame(stage_payoffs(state, self.params_view.at(month), pinned)[0],
+                         self.month)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""

@@ -79,7 +79,8 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
         "tech_cost": ParamSpec(*W, "utility per unit tech", "cost of transferring technology"),
         "proliferation_risk": ParamSpec(*W, "utility per unit tech²",
                                         "extra risk of strategic (satellite, submarine) transfers"),
-        "partnership_value": ParamSpec(*W, "utility per unit payment × isolation",
+        "partnership_value": ParamSpec(*W, "utility per unit payment × isolation (and per "
+                                       "unit strength × isolation in the treaty's value)",
                                        "value of the partnership as an alternative alliance"),
         "continuation_value": ParamSpec(*W, "utility per unit payment × war demand × expected "
                                         "supply × North Korea's need (food or tech gap)",

@@ -493,11 +493,18 @@ class Scenario(BaseModel):
         d = self.dynamics
         names = ("level_diplomatic", "level_arms_trade", "level_tech_transfer")
         values = [getattr(d, n).value for n in names]
-        for name in (*names, "treaty_steps", "treaty_notice"):
+        for name in names:
             value = getattr(d, name).value
             if isinstance(value, Distribution):
                 raise ValueError(f"key dynamics.{name}: alliance level thresholds must be "
                                  f"numbers, not distributions (got {value.dist} distribution)")
+        for name in ("treaty_steps", "treaty_notice"):  # counts: of steps, of months
+            value = getattr(d, name).value
+            if isinstance(value, Distribution) or value != int(value):
+                got = (f"a {value.dist} distribution" if isinstance(value, Distribution)
+                       else format(value, "g"))
+                raise ValueError(f"key dynamics.{name}: must be a whole number (got {got}); "
+                                 "allowed: an integer in its range (run.py params)")
         for (lower, a), (name, b) in zip(zip(names, values), zip(names[1:], values[1:])):
             if b <= a:
                 raise ValueError(f"key dynamics.{name}: level thresholds must increase, so it "

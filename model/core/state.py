@@ -53,8 +53,10 @@ STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("treaty_talks", "Treaty talks: diplomatic steps taken", "steps", 0.0, 12.0),
     StateVariable("treaty_doubt", "Months a side has valued the treaty below its exit cost",
                   "months", 0.0, 600.0),
+    # under pressure every month it tends to 1 / designation_reroute (≤ 10 in the
+    # explored range)
     StateVariable("us_designations", "Bite of US designation rounds (decays as networks "
-                  "re-route)", "rounds", 0.0, 4.0),
+                  "re-route)", "rounds", 0.0, 10.0),
     StateVariable("coalition", "Enforcement coalition built"),
 )
 
