@@ -25,8 +25,8 @@ from ..output.results import OutputFolderError
 from .common import DEFAULT_SCENARIO, Parser, UsageError
 
 #: The commands (each the module of that name), in the order ``--help`` lists them.
-COMMANDS = ("run", "params", "compare", "sweep", "sensitivity", "equilibria", "claims",
-            "scenarios", "dashboard", "discover", "robust", "calibrate")
+COMMANDS = ("run", "params", "compare", "whatif", "sweep", "sensitivity", "equilibria",
+            "claims", "scenarios", "dashboard", "discover", "robust", "calibrate")
 
 
 def command_module(name: str) -> ModuleType:

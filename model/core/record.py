@@ -107,6 +107,8 @@ class Rule:
     scale_name: str | None = None
     low: float | None = None
     high: float | None = None
+    #: A hard fact of the record: runs that contradict it are not worlds that could be ours.
+    hard: bool = False
 
     @property
     def window(self) -> tuple[int, int]:
@@ -148,6 +150,10 @@ class Observations:
     months: int
     forecast_cutoff: dt.date
     record_path: Path = field(default=Path())
+
+    def hard_facts(self) -> tuple[Rule, ...]:
+        """The record's hard facts (rules marked ``hard = true``)."""
+        return tuple(r for r in self.rules if r.hard)
 
     def fitted(self) -> tuple[Rule, ...]:
         """Rules that enter the distance (weight > 0)."""
@@ -227,6 +233,9 @@ def load_events(path: str | Path = RECORD_DIR / "events.csv") -> dict[str, Event
 # ------------------------------------------------------------------ observations.toml
 
 _COMMON = {"id", "events", "kind", "weight", "tolerance", "reason"}
+#: Keys any rule may add: ``hard = true`` marks a fact a run must agree with to count as
+#: a world that could be ours (what-ifs and ``--condition record`` weight runs by them).
+_OPTIONAL = {"hard"}
 _KIND_KEYS = {
     "first": ({"when", "earliest", "latest"}, set()),
     "share": ({"when", "from", "to", "min_share"}, {"max_share"}),
@@ -303,7 +312,7 @@ def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
     if kind not in RULE_KINDS:
         raise RecordError(f"{where}: key kind: got {kind!r}; allowed: {', '.join(RULE_KINDS)}")
     required, optional = _KIND_KEYS[kind]
-    allowed = _COMMON | required | optional
+    allowed = _COMMON | required | optional | _OPTIONAL
     for key in entry:
         if key not in allowed:
             raise RecordError(f"{where}: unknown key {key!r} for kind {kind}; allowed: "
@@ -327,6 +336,11 @@ def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
         id=ident, events=tuple(ids), kind=kind, reason=reason.strip(),
         weight=_number(entry, "weight", where, low=0),
         tolerance=_number(entry, "tolerance", where, above=0))
+    if "hard" in entry:
+        if not isinstance(entry["hard"], bool):
+            raise RecordError(f"{where}: key hard: got {entry['hard']!r}; allowed: true or "
+                              "false")
+        args["hard"] = entry["hard"]
     if "when" in entry:
         try:
             args["when"] = parse_condition(entry["when"])
