@@ -37,106 +37,13 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from ..core.parameters import SPECS
+from ..core.parameters import EXPLORED_RANGES, SPECS
 from ..core.scenario import Scenario, validated
 from ..execution import Executor, evaluate_points
 from .metrics import Metric
 
-#: Dotted parameter key -> (low, high, why this range). Levers span the plausible worlds
-#: the scenario library describes; payoff weights and rates span ±50% of the baseline
-#: value (an order-of-magnitude judgment is the best the article supports for them).
-SENSITIVITY_RANGES: dict[str, tuple[float, float, str]] = {
-    "levers.war_demand": (
-        0.15, 1.0,
-        "from a ceasefire with only stockpile rebuilding (0.15, as in ukraine_ceasefire) to "
-        "all-out war; baseline 0.8"),
-    "levers.international_pressure": (
-        0.2, 1.0,
-        "from a partial thaw to total isolation (isolation_rises has 0.85); baseline 0.6"),
-    "levers.nk_food_crisis": (
-        0.2, 1.0,
-        "from a good-harvest gap to outright famine (nk_famine has 0.95); baseline 0.6"),
-    "levers.nk_tech_appetite": (
-        0.5, 4.0,
-        "from a quarter to twice the baseline 2.0: technology worth far less than food aid "
-        "to worth twice as much"),
-    "levers.russia_reputation_cost": (
-        0.0, 2.0,
-        "from Moscow ignoring the 'great power' critique to reputation_bites (2.0, four "
-        "times the baseline 0.5)"),
-    "levers.circumvention_learning": (
-        0.0, 0.45,
-        "from no learning to three times the baseline 0.15 (per unit of volume evaded)"),
-    "levers.russia_west_relations": (
-        0.0, 1.0, "from hostile to normal relations with the West (baseline 0.1): Russia's "
-        "outside option"),
-    "russia.weights.munitions_value": (
-        1.5, 4.5, "±50% around the baseline 3.0: the size of the shells' value is judgment"),
-    "russia.weights.continuation_value": (
-        0.75, 2.25,
-        "±50% around the baseline 1.5: the supply Russia's payments buy, which makes it pay"),
-    "russia.weights.partnership_value": (
-        0.25, 0.75,
-        "±50% around the baseline 0.5: value of an alternative alliance to isolated Russia"),
-    "north_korea.weights.production_cost": (
-        0.15, 0.45, "±50% around the baseline 0.3: the cost of making shells at scale"),
-    "north_korea.weights.exchange_share": (
-        0.3, 0.9,
-        "±50% around the baseline 0.6: how much of Russia's aid and tech Pyongyang reads as "
-        "payment for shells"),
-    "dynamics.alliance_growth": (
-        0.075, 0.225,
-        "±50% around the baseline 0.15: monthly growth of ties under full cooperation"),
-    # the structure of issue 9 (the decided treaty, the conditional exchange, deterrence)
-    # and the weights the calibration fits besides the ones above
-    "russia.weights.evasion_gain": (
-        0.3, 1.8, "the value of leaving the UN regime (sa.1) is judgment: from half to "
-        "three times the baseline 0.6; the veto (R13) informs it"),
-    "united_states.weights.munitions_harm": (
-        1.0, 4.0, "US harm from Russia's munitions gains is an assumption: half to twice "
-        "the baseline 2.0; the designation rounds (R09, R12, R15) inform it"),
-    "united_states.weights.deterrence": (
-        0.25, 0.75, "±50% around the baseline 0.5: the share of that harm US pressure averts"),
-    "russia.weights.treaty_value": (
-        1.0, 6.0, "what a treaty's locked-in supply is worth to Moscow is judgment: half "
-        "to three times the baseline 2.0; the talks' steps and the treaty month (R02, R19, "
-        "R06, R20, R17) inform it"),
-    "north_korea.weights.treaty_value": (
-        1.0, 6.0, "the insurance a treaty gives Pyongyang is judgment: half to three times "
-        "the baseline 2.0; the talks' steps and the treaty month (R02, R19, R06, R20, R17) "
-        "inform it"),
-    "russia.weights.treaty_cost": (
-        0.5, 1.5, "±50% around the baseline 1.0: entrapment and status cost of a treaty "
-        "to Moscow (mba.3)"),
-    "north_korea.weights.treaty_cost": (
-        0.5, 1.5, "±50% around the baseline 1.0: the autonomy a treaty costs Pyongyang"),
-    # the outside options, exit and the rounds of pressure (issue "An alliance that
-    # answers to its reasons")
-    "russia.weights.west_forfeit": (
-        0.75, 2.25, "±50% around the baseline 1.5: what buying and evading cost Russia with "
-        "the West per unit of relations"),
-    "north_korea.weights.china_dependence": (
-        0.4, 1.2, "±50% around the baseline 0.8: how much China's restraint adds to "
-        "North Korea's cost of defying the regime"),
-    "dynamics.china_food_lever": (
-        0.05, 0.3, "from a third to twice the baseline 0.15: the food gap China's stance "
-        "opens or closes"),
-    "dynamics.treaty_exit_cost": (
-        0.5, 2.0, "from half to twice the baseline 1.0: what denouncing the treaty costs"),
-    "dynamics.designation_reroute": (
-        0.1, 0.5, "networks re-route within ten months to within two (baseline 0.25)"),
-    "dynamics.coalition_build": (
-        0.05, 0.2, "a coalition built in about two years to in about five months (baseline "
-        "0.1)"),
-    "dynamics.enforcer_adaptation": (
-        0.01, 0.06, "from a third to twice the baseline 0.03: how fast enforcers close "
-        "Russia's routes"),
-    "united_states.weights.pressure_cost": (
-        0.4, 1.6, "±100%/−50% around the baseline 0.8: the (convex) cost of pressure"),
-    "dynamics.reciprocity": (
-        0.25, 0.75, "±50% around the baseline 0.5: the share of the deal's terms each side "
-        "counts on rather than judging from the other's recent play"),
-}
+#: The explored ranges, declared beside the parameters (``model.core.parameters``).
+SENSITIVITY_RANGES = EXPLORED_RANGES
 
 DEFAULT_KEYS: tuple[str, ...] = tuple(SENSITIVITY_RANGES)
 SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
