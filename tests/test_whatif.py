@@ -21,11 +21,16 @@ from model.analysis.whatif import (
     HEADLINES,
     branch_overrides,
     carried,
+    decision_inputs,
     paired_differences,
     run_whatif,
+    term_sums,
 )
+from model.core.actions import DIMENSIONS, Actor
 from model.core.questions import QuestionError, available_questions, load_question
 from model.core.record import load_observations
+from model.ensemble.driver import simulate
+from model.kernels.payoffs import option_payoffs, state_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS, SEED = 60, 4
@@ -74,9 +79,10 @@ def test_the_term_split_adds_up_to_the_total(ceasefire):
     options = ["none", "limited", "large"]
     w = ceasefire.conditioning.weights / ceasefire.conditioning.weights.sum()
     gaps = []
+    months = ceasefire.horizon + 1 - ceasefire.month
     for world in (ceasefire.base, ceasefire.changed):
-        payoff = world.terms.sums["russia.arms"].sum(axis=-1)  # (runs, options)
-        mean = w @ payoff / world.terms.months
+        sums = term_sums(world, ceasefire.month, [Actor.RUSSIA])["russia.arms"]
+        mean = w @ sums.sum(axis=-1) / months  # (options,)
         gaps.append(mean[options.index(gained)] - mean[options.index(lost)])
     assert arms["total"].iloc[0] == pytest.approx(gaps[1] - gaps[0], abs=1e-9)
     # the ceasefire removes the munitions' value first of all
@@ -186,3 +192,27 @@ def test_whatif_command_writes_its_folder(tmp_path):
     report = (out / "report.md").read_text()
     assert "North Korean food gap" in report and "What carried it" in report
     assert len(HEADLINES) == 6
+
+
+def test_rebuilt_decision_inputs_are_what_the_actors_decided_on():
+    """Under best replies (no noise) every recorded choice is the best option of the payoffs
+    rebuilt from the recorded runs (state, levers, beliefs): the account of what carried a
+    change reads the payoffs the decisions used. A schedule and a pin keep it honest."""
+    scenario = load_scenario("baseline", {
+        **{f"{a.value}.rule": "best_response" for a in Actor},
+        "levers.war_demand": [[0, 0.8], [10, 0.3]],
+        "china.action.stance": [[12, "restrain"]]})
+    arrays = simulate(scenario, np.arange(30, dtype=np.uint64), 20)
+    state, params, beliefs = decision_inputs(scenario, arrays, 5)
+    view, params_view = state_columns(state), params.as_columns()
+    free = [d for d in DIMENSIONS if d.key != "china.stance"]
+    for actor in Actor:
+        payoffs = option_payoffs(actor, beliefs, view, params_view)
+        for d in free:
+            if d.actor is not actor:
+                continue
+            best = np.argmax(payoffs[d.key], axis=1)
+            chosen = arrays.choice[d.key][5:].reshape(-1)
+            top = payoffs[d.key].max(axis=1)
+            tie = (np.sort(payoffs[d.key], axis=1)[:, -2] >= top - 1e-12)
+            assert np.array_equal(best[~tie], chosen[~tie]), d.key

@@ -13,7 +13,8 @@ expected-payoff gap between an actor's options, split by the payoff terms of
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,15 @@ from ..core.calendar import calendar_month, month_of
 from ..core.sampling import derive_seeds
 from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
-from ..core.state import AllianceLevel
+from ..core.state import STATE_COLUMNS, AllianceLevel
 from ..ensemble.driver import EnsembleArrays, simulate
+from ..kernels import (
+    initial_beliefs,
+    kernel_params,
+    month_inputs,
+    update_beliefs,
+    with_memory,
+)
 from ..kernels.payoffs import TERM_SOURCES, option_payoff_terms, state_columns
 from .conditioning import Conditioning, condition_runs, weighted_mean_interval
 
@@ -165,33 +173,61 @@ def branched(scenario: Scenario, at: str, changes: dict[str, Any]) -> tuple[Scen
 # ------------------------------------------------------------------ what carried it
 
 
-class TermAccount:
-    """Per run, the sum over months from the branch on of every option's payoff terms
-    against the public beliefs, by dimension: ``sums[key]`` ``(runs, options, terms)``."""
+def decision_inputs(scenario: Scenario, arrays: EnsembleArrays, start: int):
+    """What the decisions of months ``start`` … horizon read, rebuilt from the recorded
+    runs, one row per (month, run), months major: the state at the start of the month with
+    that month's levers and last month's options, the parameters in force (each run's
+    draws, scheduled levers at the row's month) and the public beliefs (replayed from the
+    posture with the recorded choices). Returns ``(state, params, beliefs)``."""
+    K = kernel_params(scenario, arrays.drawn)
+    runs, months = len(arrays.seeds), list(range(start, arrays.months + 1))
+    beliefs = initial_beliefs({key: arrays.choice[key][0] for key in arrays.choice})
+    rows_beliefs = []
+    for month in range(1, arrays.months + 1):
+        if month >= start:
+            rows_beliefs.append(beliefs)
+        beliefs = update_beliefs(beliefs, {k: arrays.choice[k][month] for k in arrays.choice},
+                                 K)
+    state = {}
+    for month in months:
+        last = {k: arrays.choice[k][month - 1] for k in arrays.choice}
+        row = with_memory({c: arrays.state[c][month - 1] for c in STATE_COLUMNS}, last)
+        row, _ = month_inputs(row, K, month)
+        for key, value in row.items():
+            state.setdefault(key, []).append(value)
+    state = {k: np.concatenate(v) for k, v in state.items()}
+    rows = np.tile(np.arange(runs), len(months))
+    params = K.take(rows)  # each run's values on each of its rows (scalars stay scalars)
+    if K.schedules:  # each row's month decides its scheduled levers
+        levers = dict(vars(params.levers))
+        for name in K.schedules:
+            levers[name] = np.repeat([K.lever(name, m) for m in months], runs)
+        params = replace(params, levers=SimpleNamespace(**levers))
+    beliefs = {k: np.concatenate([b[k] for b in rows_beliefs]) for k in rows_beliefs[0]}
+    return state, params, beliefs
 
-    def __init__(self, runs: int, start: int) -> None:
-        self.start = start
-        self.months = 0
-        self.sums = {d.key: np.zeros((runs, d.size, len(TERM_SOURCES[d.actor])))
-                     for d in DIMENSIONS}
 
-    def __call__(self, month: int, state: dict, params_view, beliefs: dict) -> None:
-        if month < self.start:
-            return
-        view = state_columns(state)
-        for actor in Actor:
-            for key, by_term in option_payoff_terms(actor, beliefs, view, params_view).items():
-                self.sums[key] += np.stack(list(by_term.values()), axis=-1)
-        self.months += 1
+def term_sums(world: World, start: int, actors) -> dict[str, np.ndarray]:
+    """Per run, the sum over months ``start`` … horizon of every option's payoff terms
+    against the public beliefs, for the dimensions of ``actors``: ``{key: (runs, options,
+    terms)}`` (terms in ``TERM_SOURCES`` order). All months are one batch of rows."""
+    state, params, beliefs = decision_inputs(world.scenario, world.arrays, start)
+    runs, months = len(world.arrays.seeds), world.arrays.months + 1 - start
+    view, params_view = state_columns(state), params.as_columns()
+    out = {}
+    for actor in actors:
+        for key, by_term in option_payoff_terms(actor, beliefs, view, params_view).items():
+            stacked = np.stack(list(by_term.values()), axis=-1)  # (rows, options, terms)
+            out[key] = stacked.reshape(months, runs, *stacked.shape[1:]).sum(axis=0)
+    return out
 
 
 @dataclass(frozen=True)
 class World:
-    """One world of a what-if: its runs and its payoff terms after the branch."""
+    """One world of a what-if: its scenario and its runs."""
 
     scenario: Scenario
     arrays: EnsembleArrays
-    terms: TermAccount
 
 
 @dataclass
@@ -215,10 +251,8 @@ class WhatIf:
         return self.base.arrays.months
 
 
-def _world(scenario: Scenario, seeds: np.ndarray, months: int, start: int) -> World:
-    account = TermAccount(len(seeds), start)
-    arrays = simulate(scenario, seeds, months, observe=account)
-    return World(scenario, arrays, account)
+def _world(scenario: Scenario, seeds: np.ndarray, months: int) -> World:
+    return World(scenario, simulate(scenario, seeds, months))
 
 
 def run_whatif(scenario: Scenario, at: str, changes: dict[str, Any], runs: int, seed: int = 0,
@@ -231,8 +265,8 @@ def run_whatif(scenario: Scenario, at: str, changes: dict[str, Any], runs: int, 
         raise ValueError(f"--at {at} is month {month}, after the runs end (month {months}); "
                          f"allowed: a branch at or before month {months}")
     seeds = derive_seeds(seed, runs)
-    base = _world(scenario, seeds, months, month)
-    other = _world(changed, seeds, months, month)
+    base = _world(scenario, seeds, months)
+    other = _world(changed, seeds, months)
     conditioning = condition_runs(base.arrays, condition)
     return WhatIf(base, other, month, dict(changes), conditioning, seed)
 
@@ -290,20 +324,24 @@ def carried(result: WhatIf) -> pd.DataFrame:
     w = result.conditioning.weights
     if w.sum() <= 0:
         return pd.DataFrame()
-    rows = []
+    shifts = {}
     for d in DIMENSIONS:
         b_choice = result.base.arrays.choice[d.key][result.month:]
         c_choice = result.changed.arrays.choice[d.key][result.month:]
         shift = (_weighted_shares(c_choice, d.size, w)
                  - _weighted_shares(b_choice, d.size, w))
-        if np.abs(shift).max() < MIN_SHIFT:
-            continue
+        if np.abs(shift).max() >= MIN_SHIFT:
+            shifts[d] = shift
+    actors = sorted({d.actor for d in shifts}, key=list(Actor).index)
+    months = result.horizon + 1 - result.month
+    sums = [term_sums(world, result.month, actors) for world in (result.base, result.changed)]
+    rows = []
+    for d, shift in shifts.items():
         gained, lost = int(np.argmax(shift)), int(np.argmin(shift))
         gaps = []
-        for world in (result.base, result.changed):
-            mean = np.tensordot(w / w.sum(), world.terms.sums[d.key], axes=1)
-            mean = mean / max(world.terms.months, 1)  # (options, terms)
-            gaps.append(mean[gained] - mean[lost])
+        for world_sums in sums:
+            mean = np.tensordot(w / w.sum(), world_sums[d.key], axes=1) / months
+            gaps.append(mean[gained] - mean[lost])  # (terms,)
         change = gaps[1] - gaps[0]
         sources = TERM_SOURCES[d.actor]
         order = np.argsort(-np.abs(change), kind="stable")

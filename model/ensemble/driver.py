@@ -8,7 +8,6 @@ run i equals ``AllianceModel(scenario, seed=seeds[i])`` by construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +27,6 @@ from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
     GameMemory,
-    KernelParams,
     MonthGame,
     advance,
     decide,
@@ -45,8 +43,6 @@ from .streaming import MonthlySummary
 
 #: Runs simulated together; bounds the memory of the pre-drawn uniforms.
 CHUNK_RUNS = 20_000
-#: ``observe(month, state, params_view, beliefs)``: see :func:`simulate`.
-Observer = Callable[[int, dict, KernelParams, dict], None]
 
 
 @dataclass
@@ -98,16 +94,12 @@ def make_streams(seeds: np.ndarray, n_dists: int, months: int) -> Streams:
 
 def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | None = None,
              *, streams: Streams | None = None,
-             values: dict[str, np.ndarray] | None = None,
-             observe: Observer | None = None) -> EnsembleArrays:
+             values: dict[str, np.ndarray] | None = None) -> EnsembleArrays:
     """Simulate one run per seed for ``months`` months, all runs at once.
 
     ``streams`` may be given instead of ``seeds`` (to reuse draws across sweep cells).
     ``values`` sets parameters per run by dotted key (arrays of length runs), over the
     scenario's values and draws — how sweeps and sensitivity samples vary parameters.
-    ``observe(month, state, params_view, beliefs)``, if given, sees what each month's
-    decisions read, before they are made (e.g. to account for their payoffs term by term);
-    it must not change its arguments.
     """
     months = scenario.horizon if months is None else months
     n_dists = construction_draws(scenario)
@@ -119,7 +111,7 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     params = kernel_params(scenario, {**drawn, **(values or {})})
     params_view = params.as_columns()
     policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
-    reads_beliefs = observe is not None or any(policy.reads_beliefs for policy in policies)
+    reads_beliefs = any(policy.reads_beliefs for policy in policies)
 
     choice = posture_indices(scenario, runs)
     state = initial_state(params, choice, runs)
@@ -142,8 +134,6 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
         state, params_month = month_inputs(state, params, month)  # this month's levers
         view_params = params_view.at(month)
         view = state_columns(state)
-        if observe is not None:
-            observe(month, state, view_params, beliefs)
         month_policies = [policy.at(month) for policy in policies]
         game = MonthGame(state, view_params, choice, memory,  # solved only if a rule needs it
                          pinned=pinned_options(month_policies))
