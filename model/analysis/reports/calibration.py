@@ -1,94 +1,31 @@
-"""What a calibration found: predictive checks, figures and ``report.md``.
+"""The folder of `calibrate` and the scenario it can write.
 
-- Predictive shares: for the baseline as judged, for draws from the prior and for the
-  posterior (the scenario carrying the posterior as its joint sample), the share of runs
-  that meet each observation rule (with Wilson 95% intervals).
-- Figures: prior vs posterior of every calibrated parameter; the predictive share of
-  every rule under baseline, prior and posterior.
-- The forecast-skill check: a posterior fitted only to the events up to the cutoff, and
-  what it predicts for the rules held out.
+- Figures: prior vs posterior of every calibrated parameter (and the early-record fit's);
+  the predictive share of every rule under baseline, prior and posterior.
+- ``report.md``: parameters, fit per rule, forecast skill, what the record cannot say.
+- :func:`write_calibration`: the folder (``posterior.csv``, ``forecast_posterior.csv``,
+  ``predictive.csv``/``.parquet``, the figures, ``report.md``, ``manifest.json``).
+- :func:`scenario_target` and :func:`write_scenario`: ``NAME.toml`` and
+  ``NAME.posterior.csv`` in the scenario folder, a scenario carrying the posterior. A
+  file already there is replaced only when it is a calibration's own output (its
+  ``[sample]`` reads ``NAME.posterior.csv``): refitting ``calibrated`` works, overwriting
+  ``china_enables`` or any other scenario does not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+import tomllib
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-from ..core.record import Observations
-from ..core.sampling import construction_draws, derive_seeds
-from ..core.schema import JointSample, Scenario
-from ..ensemble.driver import make_streams, simulate
-from ..output.statistics import wilson_interval
-from ..output.style import DPI
-from .calibration_elfi import Posterior
-from .calibration_observations import arrays_from_ensemble, score_matrix
-
-
-def with_posterior(scenario: Scenario, posterior: Posterior, file: str = "(in memory)"
-                   ) -> Scenario:
-    """``scenario`` carrying ``posterior`` as its joint sample (each run draws a particle)."""
-    sample = JointSample(file=file, keys=posterior.keys,
-                         weights=tuple(float(w) for w in posterior.weights),
-                         values=tuple(tuple(float(v) for v in row) for row in posterior.samples))
-    return scenario.model_copy(update={"sample": sample})
-
-
-def predictive_met(scenario: Scenario, observations: Observations, runs: int, seed: int,
-                   values: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Whether each of ``runs`` runs meets each rule: boolean ``(runs, rules)``."""
-    streams = make_streams(derive_seeds(seed, runs), construction_draws(scenario),
-                           observations.months)
-    arrays = simulate(scenario, months=observations.months, streams=streams, values=values)
-    return score_matrix(observations, arrays_from_ensemble(arrays)) == 0
-
-
-def prior_values(posterior: Posterior, runs: int, seed: int) -> dict[str, np.ndarray]:
-    """One draw from the uniform priors per run (for the prior predictive check)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    return {k: p.low + (p.high - p.low) * rng.random(runs) for k, p in posterior.priors.items()}
-
-
-@dataclass
-class Check:
-    """Predictive shares of every rule under the baseline, the prior and the posterior."""
-
-    observations: Observations
-    met: dict[str, np.ndarray]  # arm -> (runs, rules) booleans
-
-    def table(self) -> pd.DataFrame:
-        """One row per rule: its facts and, per arm, the share of runs meeting it."""
-        rows = []
-        for j, rule in enumerate(self.observations.rules):
-            row = {"rule": rule.id, "events": ", ".join(rule.events), "weight": rule.weight,
-                   "test": rule.describe()}
-            for arm, met in self.met.items():
-                row[arm] = float(met[:, j].mean())
-                lo, hi = wilson_interval(int(met[:, j].sum()), met.shape[0])
-                row[f"{arm}_lo"], row[f"{arm}_hi"] = lo, hi
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def all_fitted(self, arm: str) -> float:
-        """Share of runs of ``arm`` meeting every fitted rule at once."""
-        fitted = [j for j, r in enumerate(self.observations.rules) if r.weight > 0]
-        return float(self.met[arm][:, fitted].all(axis=1).mean())
-
-
-def predictive_check(scenario: Scenario, observations: Observations, posterior: Posterior,
-                     runs: int, seed: int) -> Check:
-    """Baseline, prior and posterior predictive shares of every rule (same run seeds)."""
-    return Check(observations, {
-        "baseline": predictive_met(scenario, observations, runs, seed),
-        "prior": predictive_met(scenario, observations, runs, seed,
-                                prior_values(posterior, runs, seed)),
-        "posterior": predictive_met(with_posterior(scenario, posterior), observations, runs,
-                                    seed),
-    })
-
+from ...output.results import manifest, output_folder
+from ...output.style import DPI
+from ..calibration import Calibration, Check, parameter_table
+from ..calibration_abc import Posterior
 
 # ------------------------------------------------------------------ figures
 
@@ -161,31 +98,21 @@ def plot_predictive(check: Check, path=None) -> Figure:
 # ------------------------------------------------------------------ report.md
 
 
-def parameter_table(posterior: Posterior) -> pd.DataFrame:
-    """Prior range, posterior median and 90% interval, and how much the record narrowed
-    each parameter (interval width over prior width)."""
-    rows = []
-    for key in posterior.keys:
-        prior = posterior.priors[key]
-        lo, med, hi = posterior.quantiles(key)
-        rows.append({"parameter": key, "prior_low": prior.low, "prior_high": prior.high,
-                     "median": med, "q05": lo, "q95": hi,
-                     "width_ratio": (hi - lo) / (0.9 * (prior.high - prior.low))})
-    return pd.DataFrame(rows)
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def report_text(scenario: Scenario, observations: Observations, posterior: Posterior,
-                check: Check, *, runs: int, seed: int, forecast: Posterior | None = None,
-                forecast_check: Check | None = None, wall_time: float = 0.0) -> str:
+def report_text(result: Calibration, wall_time: float = 0.0) -> str:
     """The calibration report: parameters, fit per rule, forecast skill, honesty notes."""
+    scenario, observations, posterior = result.scenario, result.observations, result.posterior
+    check, runs, seed = result.check, result.runs, result.seed
+    forecast, forecast_check = result.forecast, result.forecast_check
     lines = ["# Calibration to the record, July 2023 – June 2024", "",
-             f"Scenario `{scenario.name}` calibrated with ELFI adaptive-threshold ABC-SMC "
-             f"(seed {seed}): {len(posterior.weights)} particles, "
-             f"{posterior.simulations:,} simulated runs in {len(posterior.rounds)} rounds, "
+             f"Scenario `{scenario.name}` calibrated with pyabc's ABC-SMC (thresholds: the "
+             f"median distance of the last population; seed {seed}): "
+             f"{len(posterior.weights)} particles, {posterior.simulations:,} simulated runs "
+             f"(the prior sample that sets the first threshold included) in "
+             f"{len(posterior.rounds)} rounds, "
              f"calibration wall time {posterior.wall_time:.0f} s, CPU time "
              f"{posterior.cpu_time:.0f} s on one core (whole command "
              f"{wall_time:.0f} s). Fitted rules: {len(posterior.rules)} of "
@@ -198,9 +125,10 @@ def report_text(scenario: Scenario, observations: Observations, posterior: Poste
     final = posterior.rounds[-1]["threshold"] if posterior.rounds else float("nan")
     lines += ["", ("The final threshold is 0: every accepted particle's run met every "
                    "fitted rule." if final == 0 else
-                   f"The final threshold is {final:.3g} > 0: no population of runs met every "
-                   "fitted rule at once, so the posterior is the best the structure reaches, "
-                   "not an exact fit."), ""]
+                   f"The final threshold is {final:.3g} > 0: the rounds ended before a "
+                   "population of runs met every fitted rule, so the posterior is an "
+                   "approximation (more `--rounds` lower the threshold, if the model's "
+                   "structure allows)."), ""]
     lines += ["## Parameters: prior vs posterior", "",
               "| parameter | prior | posterior median | 90% interval | narrowed to |",
               "|---|---|---|---|---|"]
@@ -292,3 +220,72 @@ def scenario_text(posterior: Posterior, *, name: str, sample_file: str, extends:
     for section, entries in sections.items():
         lines += ["", f"[{section}]", *entries]
     return "\n".join(lines) + "\n"
+
+
+def write_calibration(result: Calibration, out: Path, started: float,
+                      extra: dict | None = None) -> list[str]:
+    """The folder of one calibration; returns the names of the files written."""
+    posterior, forecast = result.posterior, result.forecast
+    text = report_text(result, wall_time=time.perf_counter() - started)
+    with output_folder(out) as folder:
+        posterior.write_csv(folder.path("posterior.csv"))
+        if forecast is not None:
+            forecast.write_csv(folder.path("forecast_posterior.csv"))
+        folder.write_table("predictive", result.check.table())
+        folder.save_figure("parameters.png",
+                           lambda p: plot_parameters(posterior, p, extra=forecast))
+        folder.save_figure("predictive.png", lambda p: plot_predictive(result.check, p))
+        folder.write_text("report.md", text)
+        folder.write_json("manifest.json", manifest(
+            result.scenario, command="calibrate", seed=result.seed, runs=result.runs,
+            months=result.observations.months, wall_time=time.perf_counter() - started,
+            files=[*folder.files, "manifest.json"],
+            extra={**(extra or {}), "particles": len(posterior.weights),
+                   "rounds": posterior.rounds, "simulations": posterior.simulations,
+                   "calibration_seconds": round(posterior.wall_time, 1),
+                   "calibration_cpu_seconds": round(posterior.cpu_time, 1),
+                   "observations": str(result.observations.path),
+                   "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
+                   "rules": list(posterior.rules)}))
+        return list(folder.files)
+
+
+# ------------------------------------------------------------------ the scenario file
+
+
+class ScenarioTargetError(ValueError):
+    """``--write-scenario NAME`` would replace a file that is not a calibration's output;
+    the message is one line."""
+
+
+def scenario_target(name: str, directory: Path) -> tuple[Path, Path]:
+    """``(NAME.toml, NAME.posterior.csv)`` in ``directory``, if writing them loses nothing:
+    neither exists, or ``NAME.toml`` is itself a calibration's output (a ``[sample]``
+    reading ``NAME.posterior.csv``, what :func:`write_scenario` writes), so this is a
+    refit. Anything else there, shipped or the user's, is refused."""
+    toml, csv = directory / f"{name}.toml", directory / f"{name}.posterior.csv"
+    if toml.exists():
+        try:
+            sample = tomllib.loads(toml.read_text(encoding="utf-8")).get("sample", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            sample = {}
+        if not isinstance(sample, dict) or sample.get("file") != csv.name:
+            raise ScenarioTargetError(
+                f"{toml} exists and is not a calibrated scenario (its [sample] does not read "
+                f"{csv.name}); it is never overwritten: choose a new name")
+    elif csv.exists():
+        raise ScenarioTargetError(f"{csv} exists without {toml.name}; it is never "
+                                  "overwritten: choose a new name")
+    return toml, csv
+
+
+def write_scenario(posterior: Posterior, name: str, directory: Path, *, extends: str,
+                   horizon: int, start: str, command: str) -> tuple[Path, Path]:
+    """Write ``NAME.toml`` (extending ``extends``, carrying the posterior) and
+    ``NAME.posterior.csv`` into ``directory``, after :func:`scenario_target`'s check."""
+    toml, csv = scenario_target(name, directory)
+    posterior.write_csv(csv)
+    toml.write_text(scenario_text(posterior, name=name, sample_file=csv.name,
+                                  extends=extends, horizon=horizon, start=start,
+                                  command=command), encoding="utf-8")
+    return toml, csv
