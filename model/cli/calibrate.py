@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -84,6 +85,9 @@ def execute(args: argparse.Namespace) -> int:
     if particles < minimum_particles():
         raise UsageError(f"--particles {particles}: ABC-SMC over {len(PRIORS)} parameters "
                          f"needs at least {minimum_particles()} particles")
+    if importlib.util.find_spec("pyabc") is None:
+        raise UsageError("calibrate needs pyabc, which is not installed: "
+                         "pip install -e '.[calibrate]'")
     if args.write_scenario is not None:
         _check_scenario_name(args.write_scenario, scenario.name, args.quick)
     out = Path(args.out) if args.out else default_out("calibration", args)
