@@ -4,12 +4,14 @@ fix, against the observation rules of the record.
 One uniform prior per calibrated parameter (its documented range, :data:`PRIORS`); a
 particle is one run of ``observations.months`` months with its parameters, scored by every
 rule (``model.analysis.calibration_observations``); its distance is the weighted sum of the
-scores. pyabc's ABC-SMC (Del Moral et al. 2012; Klinger et al. 2018, Bioinformatics
-34:3591) draws a first population from the prior, then each round perturbs the last
-population with a multivariate normal kernel and accepts runs whose distance is at most
-the median distance of the last population; it stops after the round run at threshold 0
-or after ``rounds`` rounds. At threshold 0 the posterior is exactly ``prior × P(a run meets
-every fitted rule | θ)``.
+scores. pyabc's ABC-SMC (Klinger et al. 2018, Bioinformatics 34:3591) draws a first
+population from the prior, then each round perturbs the last population with a
+multivariate normal kernel and accepts runs whose distance is at most the threshold: the
+median distance of the last population, always below the last threshold
+(``model.analysis.abc_batches.FallingQuantile``: distances take few values). It stops
+after the round run at threshold 0 or after ``rounds`` rounds. At threshold 0 the
+posterior is exactly ``prior × P(a run meets every fitted rule | θ)``, the target of the
+earlier ELFI calibration too.
 
 Speed: pyabc asks for one particle at a time; ``model.analysis.abc_batches.BatchSampler``
 has it propose a whole batch first, simulates the batch in one call of the vectorized
@@ -155,14 +157,14 @@ def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str
 
 
 def calibrate(scenario: Scenario, observations: Observations, *, particles: int = 1000,
-              seed: int = 0, rounds: int = 6, batch_size: int = 20_000,
+              seed: int = 0, rounds: int = 12, batch_size: int = 20_000,
               priors: dict[str, Prior] | None = None, quantile: float = 0.5,
               log: Callable[[str], Any] | None = None, client: Any = None) -> Posterior:
     """Run ABC-SMC and return the last population as a ``Posterior``.
 
     ``particles`` is the population size (at least :func:`minimum_particles`), ``rounds``
     the most SMC rounds after the prior's, ``batch_size`` the most particles simulated in
-    one call. With a Dask ``client`` (the command's cluster) each batch's runs are spread
+    one call, ``quantile`` the threshold's quantile of the last population's distances. With a Dask ``client`` (the command's cluster) each batch's runs are spread
     over its workers; pyabc's loop stays in this process, so the posterior is the same.
     """
     import pyabc  # imported here: slow to import, and only calibration needs it

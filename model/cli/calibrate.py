@@ -34,7 +34,7 @@ HELP = "calibrate to the record July 2023 – June 2024 (ABC-SMC); write the pos
 #: Months of a scenario written with --write-scenario: July 2023 to December 2028.
 CALIBRATED_HORIZON = 65
 #: (particles, rounds, batch size, predictive runs) by mode.
-DEFAULTS = {"full": (1000, 6, 20_000, 2000), "quick": (50, 2, 2000, 200)}
+DEFAULTS = {"full": (1000, 12, 20_000, 2000), "quick": (50, 2, 2000, 200)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="population size (default 1000; 50 with --quick; at least "
                              f"{minimum_particles()})")
     parser.add_argument("--rounds", type=positive_int, default=None,
-                        help="most ABC-SMC rounds (default 6; 2 with --quick)")
+                        help="most ABC-SMC rounds; a fit stops sooner after a round run at "
+                             "threshold 0 (default 12; 2 with --quick)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="a small, fast calibration (a smoke test, not a result)")

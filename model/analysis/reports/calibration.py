@@ -104,12 +104,25 @@ def _pct(x: float) -> str:
 
 def report_text(result: Calibration, wall_time: float = 0.0) -> str:
     """The calibration report: parameters, fit per rule, forecast skill, honesty notes."""
-    scenario, observations, posterior = result.scenario, result.observations, result.posterior
-    check, runs, seed = result.check, result.runs, result.seed
-    forecast, forecast_check = result.forecast, result.forecast_check
+    lines = [*_fit_section(result, wall_time), *_parameter_section(result.posterior),
+             *_predictive_section(result)]
+    if result.forecast is not None and result.forecast_check is not None:
+        lines += _forecast_section(result)
+    lines += ["## What the record cannot say", ""]
+    for entry in result.observations.unexpressed:
+        part = f" ({entry['part']})" if entry.get("part") else ""
+        lines.append(f"- {', '.join(entry['events'])}{part}: {entry['why']}.")
+    lines += ["", "Intelligence estimates of volumes disagree (confidence M rules weigh half);"
+              " events after June 2024 are never used.", ""]
+    return "\n".join(lines)
+
+
+def _fit_section(result: Calibration, wall_time: float) -> list[str]:
+    """How the fit was made: method, effort, rounds and the final threshold."""
+    posterior, observations = result.posterior, result.observations
     lines = ["# Calibration to the record, July 2023 – June 2024", "",
-             f"Scenario `{scenario.name}` calibrated with pyabc's ABC-SMC (thresholds: the "
-             f"median distance of the last population; seed {seed}): "
+             f"Scenario `{result.scenario.name}` calibrated with pyabc's ABC-SMC (thresholds: "
+             f"the median distance of the last population; seed {result.seed}): "
              f"{len(posterior.weights)} particles, {posterior.simulations:,} simulated runs "
              f"(the prior sample that sets the first threshold included) in "
              f"{len(posterior.rounds)} rounds, "
@@ -129,66 +142,72 @@ def report_text(result: Calibration, wall_time: float = 0.0) -> str:
                    "population of runs met every fitted rule, so the posterior is an "
                    "approximation (more `--rounds` lower the threshold, if the model's "
                    "structure allows)."), ""]
-    lines += ["## Parameters: prior vs posterior", "",
-              "| parameter | prior | posterior median | 90% interval | narrowed to |",
-              "|---|---|---|---|---|"]
-    for row in parameter_table(posterior).itertuples():
+    return lines
+
+
+def _parameter_section(posterior: Posterior) -> list[str]:
+    """Prior vs posterior of every parameter; which ones the record pinned."""
+    table = parameter_table(posterior)
+    lines = ["## Parameters: prior vs posterior", "",
+             "| parameter | prior | posterior median | 90% interval | narrowed to |",
+             "|---|---|---|---|---|"]
+    for row in table.itertuples():
         lines.append(f"| `{row.parameter}` | {row.prior_low:g}–{row.prior_high:g} | "
                      f"{row.median:.3g} | {row.q05:.3g}–{row.q95:.3g} | "
                      f"{_pct(row.width_ratio)} of the prior's |")
-    pinned = [r.parameter for r in parameter_table(posterior).itertuples()
-              if r.width_ratio < 0.6]
-    free = [r.parameter for r in parameter_table(posterior).itertuples()
-            if r.width_ratio >= 0.85]
-    lines += ["", "Pinned by the record (90% interval under 60% of the prior's): "
-              + (", ".join(f"`{k}`" for k in pinned) or "none") + ". Left free (85% or "
-              "more): " + (", ".join(f"`{k}`" for k in free) or "none") + ".", "",
-              "![prior vs posterior](parameters.png)", ""]
-    table = check.table()
-    lines += ["## How often runs reproduce the record", "",
-              f"Share of {runs} runs meeting each rule (same seeds in every column): the "
-              "baseline as judged, parameters drawn from the prior, and the posterior "
-              "(each run draws one particle).", "",
-              "| rule | events | weight | test | baseline | prior | posterior |",
-              "|---|---|---|---|---|---|---|"]
+    pinned = [r.parameter for r in table.itertuples() if r.width_ratio < 0.6]
+    free = [r.parameter for r in table.itertuples() if r.width_ratio >= 0.85]
+    return lines + ["", "Pinned by the record (90% interval under 60% of the prior's): "
+                    + (", ".join(f"`{k}`" for k in pinned) or "none") + ". Left free (85% or "
+                    "more): " + (", ".join(f"`{k}`" for k in free) or "none") + ".", "",
+                    "![prior vs posterior](parameters.png)", ""]
+
+
+def _predictive_section(result: Calibration) -> list[str]:
+    """The share of runs meeting each rule under baseline, prior and posterior."""
+    check, table = result.check, result.check.table()
+    lines = ["## How often runs reproduce the record", "",
+             f"Share of {result.runs} runs meeting each rule (same seeds in every column): the "
+             "baseline as judged, parameters drawn from the prior, and the posterior "
+             "(each run draws one particle).", "",
+             "| rule | events | weight | test | baseline | prior | posterior |",
+             "|---|---|---|---|---|---|---|"]
     for row in table.itertuples():
         lines.append(f"| `{row.rule}` | {row.events} | {row.weight:g} | {row.test} | "
                      f"{_pct(row.baseline)} | {_pct(row.prior)} | **{_pct(row.posterior)}** |")
     met = [r.rule for r in table.itertuples() if r.posterior >= 0.5]
     missed = [r.rule for r in table.itertuples() if r.posterior < 0.5]
-    lines += ["", f"All fitted rules at once: baseline {_pct(check.all_fitted('baseline'))}, "
-              f"prior {_pct(check.all_fitted('prior'))}, posterior "
-              f"{_pct(check.all_fitted('posterior'))} of runs.", "",
-              "Met by most posterior runs: " + (", ".join(f"`{r}`" for r in met) or "none")
-              + ". Missed by most: " + (", ".join(f"`{r}`" for r in missed) or "none") + ".",
-              "", "![predictive check](predictive.png)", ""]
-    if forecast is not None and forecast_check is not None:
-        held = [r for r in observations.rules
-                if r.weight > 0 and r.id not in forecast.rules]
-        ftable = forecast_check.table().set_index("rule")
-        lines += ["## Forecast skill inside the window", "",
-                  f"A second calibration used only the rules whose events are dated up to "
-                  f"{observations.forecast_cutoff.isoformat()} ({len(forecast.rules)} rules, "
-                  f"{forecast.simulations:,} runs, {forecast.wall_time:.0f} s). What it "
-                  "predicts for the rules it never saw, against the prior and the full "
-                  "posterior:", "",
-                  "| held-out rule | events | prior | fitted to March 2024 | fitted to June "
-                  "2024 |", "|---|---|---|---|---|"]
-        for rule in held:
-            row = ftable.loc[rule.id]
-            full = table.set_index("rule").loc[rule.id, "posterior"]
-            lines.append(f"| `{rule.id}` | {row['events']} | {_pct(row['prior'])} | "
-                         f"**{_pct(row['forecast'])}** ({_pct(row['forecast_lo'])}–"
-                         f"{_pct(row['forecast_hi'])}) | {_pct(full)} |")
-        lines += ["", "A forecast has skill when the early-record posterior raises the share "
-                  "of runs meeting a held-out rule above the prior's.", ""]
-    lines += ["## What the record cannot say", ""]
-    for entry in observations.unexpressed:
-        part = f" ({entry['part']})" if entry.get("part") else ""
-        lines.append(f"- {', '.join(entry['events'])}{part}: {entry['why']}.")
-    lines += ["", "Intelligence estimates of volumes disagree (confidence M rules weigh half);"
-              " events after June 2024 are never used.", ""]
-    return "\n".join(lines)
+    return lines + ["", f"All fitted rules at once: baseline "
+                    f"{_pct(check.all_fitted('baseline'))}, prior "
+                    f"{_pct(check.all_fitted('prior'))}, posterior "
+                    f"{_pct(check.all_fitted('posterior'))} of runs.", "",
+                    "Met by most posterior runs: "
+                    + (", ".join(f"`{r}`" for r in met) or "none")
+                    + ". Missed by most: " + (", ".join(f"`{r}`" for r in missed) or "none")
+                    + ".", "", "![predictive check](predictive.png)", ""]
+
+
+def _forecast_section(result: Calibration) -> list[str]:
+    """What the fit to the early record predicts for the rules it never saw."""
+    observations, forecast = result.observations, result.forecast
+    held = [r for r in observations.rules if r.weight > 0 and r.id not in forecast.rules]
+    ftable = result.forecast_check.table().set_index("rule")
+    full = result.check.table().set_index("rule")["posterior"]
+    lines = ["## Forecast skill inside the window", "",
+             f"A second calibration used only the rules whose events are dated up to "
+             f"{observations.forecast_cutoff.isoformat()} ({len(forecast.rules)} rules, "
+             f"{forecast.simulations:,} runs, {forecast.wall_time:.0f} s). What it "
+             "predicts for the rules it never saw, against the prior and the full "
+             "posterior:", "",
+             "| held-out rule | events | prior | fitted to March 2024 | fitted to June "
+             "2024 |", "|---|---|---|---|---|"]
+    for rule in held:
+        row = ftable.loc[rule.id]
+        lines.append(f"| `{rule.id}` | {row['events']} | {_pct(row['prior'])} | "
+                     f"**{_pct(row['forecast'])}** ({_pct(row['forecast_lo'])}–"
+                     f"{_pct(row['forecast_hi'])}) | {_pct(full[rule.id])} |")
+    return lines + ["", "A forecast has skill when the early-record posterior raises the share "
+                    "of runs meeting a held-out rule above the prior's.", ""]
 
 
 # ------------------------------------------------------------------ the calibrated scenario
