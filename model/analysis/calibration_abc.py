@@ -164,8 +164,9 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
 
     ``particles`` is the population size (at least :func:`minimum_particles`), ``rounds``
     the most SMC rounds after the prior's, ``batch_size`` the most particles simulated in
-    one call, ``quantile`` the threshold's quantile of the last population's distances. With a Dask ``client`` (the command's cluster) each batch's runs are spread
-    over its workers; pyabc's loop stays in this process, so the posterior is the same.
+    one call, ``quantile`` the threshold's quantile of the last population's distances.
+    With a Dask ``client`` (the command's cluster) each batch's runs are spread over its
+    workers; pyabc's loop stays in this process, so the posterior is the same.
     """
     import pyabc  # imported here: slow to import, and only calibration needs it
 
