@@ -1,6 +1,7 @@
 """Calibration: observation rules on hand-made tables, the record and rule files' errors,
-joint parameter samples in scenarios, ELFI ABC-SMC (same seed, parameter recovery) and
-`calibrate --quick` end to end."""
+joint parameter samples in scenarios, ABC-SMC (batches equal to pyabc's one particle at a
+time, same seed, parameter recovery), `calibrate --quick` end to end, the scenario it
+writes (a refit only, never over another file) and its flags' limits."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from support import ROOT, cli, in_process
 
 from model import load_scenario
-from model.analysis.calibration_elfi import Prior, calibrate
+from model.analysis.calibration_abc import Prior, calibrate
 from model.analysis.calibration_observations import (
     arrays_from_table,
     distance,
@@ -367,6 +368,42 @@ def test_a_cluster_gives_the_same_posterior(tmp_path):
     np.testing.assert_array_equal(alone.weights, spread.weights)
 
 
+def test_batches_give_what_pyabc_gives_one_particle_at_a_time():
+    """The batch sampler changes where simulations are computed, nothing else: on a model
+    whose result is a function of its parameters, the populations (parameters, weights,
+    distances, thresholds, evaluations) equal those of pyabc's own single-core sampler."""
+    import pyabc
+
+    from model.analysis.abc_batches import BatchSampler, BoxPrior, NormalKernel, OneModel
+
+    keys = ("a", "b")
+    target = np.array([0.3, 0.7])
+
+    def stat(values: np.ndarray) -> dict:
+        return {"d": float(np.abs(values - target).sum())}
+
+    def run(sampler, model):
+        np.random.seed(11)
+        abc = pyabc.ABCSMC(model, BoxPrior({"a": (0, 1), "b": (0, 1)}),
+                           lambda x, _: x["d"], population_size=40, sampler=sampler,
+                           model_prior=OneModel(), transitions=NormalKernel())
+        abc.new("sqlite://", {"d": 0.0})
+        history = abc.run(max_nr_populations=4)
+        return [history.get_distribution(m=0, t=t) for t in range(history.max_t + 1)], \
+            history.get_all_populations()
+
+    batch = BatchSampler(keys, lambda params, _: [stat(row) for row in params], max_batch=64)
+    one = pyabc.SingleCoreSampler()
+    batched, batched_pops = run(batch, batch.model)
+    single, single_pops = run(one, lambda p: stat(np.array([p["a"], p["b"]])))
+    for (x, w), (y, v) in zip(batched, single):
+        np.testing.assert_array_equal(x[list(keys)].to_numpy(), y[list(keys)].to_numpy())
+        np.testing.assert_array_equal(w, v)
+    np.testing.assert_array_equal(batched_pops["epsilon"], single_pops["epsilon"])
+    np.testing.assert_array_equal(batched_pops["samples"], single_pops["samples"])
+    assert batch.simulated >= batched_pops["samples"].sum() and batch.batches > 4
+
+
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
     # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow
@@ -407,3 +444,82 @@ def test_write_scenario_needs_a_plain_new_name(name, message, tmp_path, capsys):
                                 "--out", str(tmp_path / "o"))
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_particles_below_what_abc_smc_needs_are_refused(tmp_path, capsys):
+    """Issue 24: `--particles 10` gave a traceback from the ABC library after a while."""
+    status, _, err = in_process(capsys, "calibrate", "--particles", "10", "--out",
+                                str(tmp_path / "o"))
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "--particles 10" in err and "at least 20" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_smallest_allowed_population_calibrates():
+    from model.analysis.calibration_abc import PRIORS, minimum_particles
+
+    obs = load_observations()
+    posterior = calibrate(load_scenario("baseline"), obs, particles=minimum_particles(),
+                          rounds=3, batch_size=2000, seed=0)
+    assert posterior.samples.shape == (minimum_particles(), len(PRIORS))
+    assert len(posterior.rounds) >= 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--write-scenario", "china_enables"], "china_enables.toml exists and is not a "
+                                             "calibrated scenario"),
+    (["--write-scenario", "baseline_uncertain"], "is never overwritten"),
+    (["--quick", "--write-scenario", "my_fit"], "--quick is a smoke test"),
+    (["--quick", "--write-scenario", "calibrated"], "--quick is a smoke test"),
+])
+def test_write_scenario_never_replaces_a_scenario_or_publishes_a_smoke_test(
+        argv, message, tmp_path, capsys):
+    """Issue 24: `calibrate --quick --write-scenario china_enables` overwrote the shipped
+    scenario. Refused in one line before calibrating; the shipped files are untouched."""
+    from model.core.paths import SCENARIO_DIR
+
+    before = {p.name: p.read_bytes() for p in SCENARIO_DIR.iterdir()}
+    status, _, err = in_process(capsys, "calibrate", *argv, "--out", str(tmp_path / "o"))
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+    assert {p.name: p.read_bytes() for p in SCENARIO_DIR.iterdir()} == before
+
+
+def test_scenario_target_allows_only_new_names_and_refits(tmp_path):
+    from model.analysis.reports.calibration import ScenarioTargetError, scenario_target
+    from model.core.paths import SCENARIO_DIR
+
+    assert scenario_target("fresh", tmp_path) == (tmp_path / "fresh.toml",
+                                                  tmp_path / "fresh.posterior.csv")
+    shutil.copy(SCENARIO_DIR / "calibrated.toml", tmp_path)
+    assert scenario_target("calibrated", tmp_path)[0] == tmp_path / "calibrated.toml"
+    (tmp_path / "mine.toml").write_text('name = "mine"\n[sample]\nfile = "other.csv"\n')
+    (tmp_path / "broken.toml").write_text("name = [\n")
+    (tmp_path / "lone.posterior.csv").write_text("weight\n")
+    for name in ("mine", "broken", "lone"):
+        with pytest.raises(ScenarioTargetError, match="never overwritten"):
+            scenario_target(name, tmp_path)
+
+
+def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypatch):
+    """The README's refit flow, into a copy of the scenario folder: the scenario and its
+    posterior are replaced by the new fit, and the scenario runs with it."""
+    import model.cli.calibrate as command
+    from model.core.paths import SCENARIO_DIR
+
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for name in ("calibrated.toml", "calibrated.posterior.csv"):
+        shutil.copy(SCENARIO_DIR / name, folder)
+    monkeypatch.setattr(command, "SCENARIO_DIR", folder)
+    status, out, err = in_process(capsys, "calibrate", "--particles", "20", "--rounds", "2",
+                                  "--no-forecast", "--write-scenario", "calibrated",
+                                  "--out", str(tmp_path / "o"))
+    assert status == 0, err
+    assert "wrote" in out and "calibrated.toml" in out
+    written = (folder / "calibrated.posterior.csv").read_text().splitlines()
+    assert written == (tmp_path / "o" / "posterior.csv").read_text().splitlines()
+    assert len(written) == 21  # header + 20 particles
+    scenario = load_scenario(str(folder / "calibrated.toml"))
+    assert scenario.name == "calibrated" and len(scenario.sample.weights) == 20
+    assert scenario.horizon == 65

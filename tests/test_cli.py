@@ -151,8 +151,8 @@ def test_regime_map_rejects_invalid_grid_cells(tmp_path):
 @pytest.mark.parametrize("argv", [["params", "baseline"], ["sweep", "--runs", "0"]])
 def test_a_command_loads_only_its_own_libraries(argv):
     """A quick command or a bad flag answers without importing the heavy libraries other
-    commands need (ELFI, SALib, EMA Workbench, mesa, solara)."""
-    heavy = ("elfi", "SALib", "ema_workbench", "mesa", "solara")
+    commands need (pyabc, SALib, EMA Workbench, mesa, solara)."""
+    heavy = ("pyabc", "SALib", "ema_workbench", "mesa", "solara")
     code = (f"import sys\nfrom model.cli.main import main\nmain({argv!r})\n"
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -90,7 +90,7 @@ def test_constant_output_is_a_clear_error():
 def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
     assert len(SENSITIVITY_RANGES) == 20
     # the calibration's priors are these ranges; the treaty decision's weights are covered
-    from model.analysis.calibration_elfi import PRIORS
+    from model.analysis.calibration_abc import PRIORS
 
     assert all(SENSITIVITY_RANGES[k][:2] == (p.low, p.high) for k, p in PRIORS.items())
     assert {"russia.weights.treaty_cost", "north_korea.weights.treaty_cost",

@@ -1,24 +1,23 @@
-"""`calibrate`: fit the unconstrained parameters to the record (ELFI ABC-SMC)."""
+"""`calibrate`: fit the unconstrained parameters to the record (ABC-SMC with pyabc)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
+from pathlib import Path
 
-from ..analysis.calibration_elfi import PRIORS, calibrate
-from ..analysis.calibration_report import (
-    Check,
-    plot_parameters,
-    plot_predictive,
-    predictive_check,
-    predictive_met,
-    report_text,
-    scenario_text,
-    with_posterior,
+from ..analysis.calibration import run_calibration
+from ..analysis.calibration_abc import PRIORS, minimum_particles
+from ..analysis.reports.calibration import (
+    ScenarioTargetError,
+    scenario_target,
+    write_calibration,
+    write_scenario,
 )
+from ..core.paths import SCENARIO_DIR
 from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
-from ..output.results import manifest, output_folder
 from .common import (
     UsageError,
     add_execution_options,
@@ -30,20 +29,22 @@ from .common import (
     seed_int,
 )
 
-HELP = "calibrate to the record July 2023 – June 2024 (ELFI ABC-SMC); write the posterior"
+HELP = "calibrate to the record July 2023 – June 2024 (ABC-SMC); write the posterior"
 
 #: Months of a scenario written with --write-scenario: July 2023 to December 2028.
 CALIBRATED_HORIZON = 65
 #: (particles, rounds, batch size, predictive runs) by mode.
-DEFAULTS = {"full": (1000, 6, 5000, 2000), "quick": (50, 2, 500, 200)}
+DEFAULTS = {"full": (1000, 12, 20_000, 2000), "quick": (50, 2, 2000, 200)}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--particles --rounds --seed --quick --scenario --observations --out."""
     parser.add_argument("--particles", type=positive_int, default=None,
-                        help="population size (default 1000; 50 with --quick)")
+                        help="population size (default 1000; 50 with --quick; at least "
+                             f"{minimum_particles()})")
     parser.add_argument("--rounds", type=positive_int, default=None,
-                        help="most ABC-SMC rounds (default 6; 2 with --quick)")
+                        help="most ABC-SMC rounds; a fit stops sooner after a round run at "
+                             "threshold 0 (default 12; 2 with --quick)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="a small, fast calibration (a smoke test, not a result)")
@@ -58,19 +59,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "results/calibration, or results/calibration-TAGS for other options)")
     parser.add_argument("--write-scenario", metavar="NAME", default=None,
                         help="also write experiments/scenarios/NAME.toml and NAME.posterior.csv "
-                             "(the scenario carrying the posterior; e.g. calibrated)")
+                             "(the scenario carrying the posterior; a new name, or calibrated "
+                             "to refit it; not with --quick)")
     add_execution_options(parser, chunks=False)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Calibrate the scenario's unconstrained parameters to the dated record (July 2023 –
-    June 2024) with ELFI's adaptive-threshold ABC-SMC; write posterior.csv (a joint sample
-    a scenario can carry), report.md, figures and manifest.json. A second calibration on
-    the events up to March 2024 only checks what the model forecasts for the rest."""
-    from pathlib import Path
-
+    June 2024) with ABC-SMC; write posterior.csv (a joint sample a scenario can carry),
+    report.md, figures and manifest.json. A second calibration on the events up to March
+    2024 only checks what the model forecasts for the rest."""
     from ..core.scenario import load_scenario
-    from ..core.schema import check_name
 
     started = time.perf_counter()
     try:
@@ -81,17 +80,17 @@ def execute(args: argparse.Namespace) -> int:
     if scenario.sample is not None:
         raise UsageError(f"--scenario {args.scenario}: already carries a joint sample; "
                          "calibrate a scenario without one (e.g. baseline)")
-    if args.write_scenario is not None:
-        try:  # it names a file in experiments/scenarios/, and the new scenario extends this one
-            check_name(args.write_scenario)
-        except ValueError as exc:
-            raise UsageError(f"--write-scenario: {exc}") from None
-        if args.write_scenario == scenario.name:
-            raise UsageError(f"--write-scenario {args.write_scenario}: the scenario being "
-                             "calibrated; choose another name (e.g. calibrated)")
     particles, rounds, batch, runs = DEFAULTS["quick" if args.quick else "full"]
     particles = args.particles or particles
     rounds = args.rounds or rounds
+    if particles < minimum_particles():
+        raise UsageError(f"--particles {particles}: ABC-SMC over {len(PRIORS)} parameters "
+                         f"needs at least {minimum_particles()} particles")
+    if importlib.util.find_spec("pyabc") is None:
+        raise UsageError("calibrate needs pyabc, which is not installed: "
+                         "pip install -e '.[calibrate]'")
+    if args.write_scenario is not None:
+        _check_scenario_name(args.write_scenario, scenario.name, args.quick)
     out = Path(args.out) if args.out else default_out("calibration", args)
     with claim_folder(out):  # checked and locked before calibrating
         print(f"calibrating {len(PRIORS)} parameters of '{scenario.name}' to "
@@ -100,64 +99,48 @@ def execute(args: argparse.Namespace) -> int:
         with executor_from(args) as executor:
             if not executor.is_local:
                 print(f"each batch's runs spread over {executor.describe()}")
-            posterior = calibrate(scenario, observations, particles=particles, seed=args.seed,
-                                  rounds=rounds, batch_size=batch, log=print,
-                                  client=executor.client)
-            forecast = None
-            if args.forecast:
-                early = observations.up_to(observations.forecast_cutoff)
-                print(f"forecast check: calibrating to {len(early.fitted())} rules dated up to "
-                      f"{observations.forecast_cutoff}")
-                forecast = calibrate(scenario, early, particles=particles, seed=args.seed + 1,
-                                     rounds=rounds, batch_size=batch, log=print,
+            result = run_calibration(scenario, observations, particles=particles,
+                                     rounds=rounds, batch_size=batch, runs=runs,
+                                     seed=args.seed, forecast=args.forecast,
                                      client=executor.client)
-        check = predictive_check(scenario, observations, posterior, runs, args.seed)
-        forecast_check = None
-        if forecast is not None:
-            forecast_check = Check(observations, {
-                "prior": check.met["prior"],
-                "forecast": predictive_met(with_posterior(scenario, forecast), observations, runs,
-                                           args.seed)})
-        text = report_text(scenario, observations, posterior, check, runs=runs, seed=args.seed,
-                           forecast=forecast, forecast_check=forecast_check,
-                           wall_time=time.perf_counter() - started)
-        with output_folder(out) as folder:
-            posterior.write_csv(folder.path("posterior.csv"))
-            if forecast is not None:
-                forecast.write_csv(folder.path("forecast_posterior.csv"))
-            folder.write_table("predictive", check.table())
-            folder.save_figure("parameters.png",
-                               lambda p: plot_parameters(posterior, p, extra=forecast))
-            folder.save_figure("predictive.png", lambda p: plot_predictive(check, p))
-            folder.write_text("report.md", text)
-            folder.write_json("manifest.json", manifest(
-                scenario, command="calibrate", seed=args.seed, runs=runs,
-                months=observations.months, wall_time=time.perf_counter() - started,
-                files=[*folder.files, "manifest.json"],
-                extra={"particles": particles, "rounds": posterior.rounds,
-                       "simulations": posterior.simulations,
-                       "calibration_seconds": round(posterior.wall_time, 1),
-                       "calibration_cpu_seconds": round(posterior.cpu_time, 1),
-                       "observations": str(observations.path),
-                       "priors": {k: [p.low, p.high] for k, p in posterior.priors.items()},
-                       "rules": list(posterior.rules)}))
-            files = list(folder.files)
+        files = write_calibration(result, out, started, extra={"abc": "pyabc ABC-SMC"})
+    posterior = result.posterior
     if args.write_scenario:
-        from ..core.paths import SCENARIO_DIR
-
         name = args.write_scenario
-        posterior.write_csv(SCENARIO_DIR / f"{name}.posterior.csv")
-        (SCENARIO_DIR / f"{name}.toml").write_text(scenario_text(
-            posterior, name=name, sample_file=f"{name}.posterior.csv",
-            extends=scenario.name, horizon=CALIBRATED_HORIZON, start=scenario.start,
-            command="python run.py " + " ".join(sys.argv[1:])), encoding="utf-8")
+        try:
+            write_scenario(posterior, name, SCENARIO_DIR, extends=scenario.name,
+                           horizon=CALIBRATED_HORIZON, start=scenario.start,
+                           command="python run.py " + " ".join(sys.argv[1:]))
+        except ScenarioTargetError as exc:
+            raise UsageError(f"--write-scenario {name}: {exc}") from None
         print(f"wrote {SCENARIO_DIR / name}.toml and {name}.posterior.csv")
     for key in posterior.keys:
         lo, med, hi = posterior.quantiles(key)
         print(f"  {key:<40} median {med:.3g}  90% {lo:.3g}–{hi:.3g}")
-    table = check.table()
-    for row in table.itertuples():
+    for row in result.check.table().itertuples():
         print(f"  {row.rule:<28} posterior {100 * row.posterior:5.1f}%  "
               f"(baseline {100 * row.baseline:5.1f}%)")
     report_written(out, files, started)
     return 0
+
+
+def _check_scenario_name(name: str, calibrated: str, quick: bool) -> None:
+    """Refuse, before calibrating, a --write-scenario that would lose a file or publish a
+    smoke test: not a plain name, the scenario being calibrated, --quick, or a file in
+    the scenario folder that is not a calibration's own output."""
+    from ..core.schema import check_name
+
+    try:  # it names a file in experiments/scenarios/, and the new scenario extends this one
+        check_name(name)
+    except ValueError as exc:
+        raise UsageError(f"--write-scenario: {exc}") from None
+    if name == calibrated:
+        raise UsageError(f"--write-scenario {name}: the scenario being calibrated; "
+                         "choose another name (e.g. calibrated)")
+    if quick:
+        raise UsageError(f"--write-scenario {name}: --quick is a smoke test and never "
+                         "writes a scenario; drop --quick to fit one")
+    try:
+        scenario_target(name, SCENARIO_DIR)
+    except ScenarioTargetError as exc:
+        raise UsageError(f"--write-scenario {name}: {exc}") from None

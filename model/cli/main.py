@@ -3,7 +3,7 @@
 Each command is the module of the same name in this package; it declares ``HELP``,
 ``add_arguments(parser)`` and ``execute(args) -> int`` (whose docstring is the command's
 description); a new command is a new module and one entry in ``COMMANDS``. Only the command
-being run is imported (some load heavy libraries: ELFI, SALib, EMA Workbench, solara), so a
+being run is imported (some load heavy libraries: pyabc, SALib, EMA Workbench, solara), so a
 one-line error or a quick command does not wait seconds for the others. Bad input (a
 scenario, an override, a flag) ends with one line on stderr naming what is wrong and what
 is allowed, and exit status 2; nothing already written is touched.
