@@ -19,6 +19,7 @@ from hypothesis.extra.numpy import arrays
 from model import load_scenario
 from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
 from model.core.parameters import SPECS
+from model.core.state import STATE_BY_NAME
 from model.kernels import (
     MEMORY_KEYS,
     RULES,
@@ -37,6 +38,7 @@ from model.kernels import (
     update_beliefs,
     with_memory,
 )
+from model.kernels.dynamics import treaty_denounced, treaty_doubt
 
 UNIT_COLUMNS = tuple(c for c in STATE_COLUMNS if c != "alliance_level")
 PARAM_KEYS = tuple(SPECS)
@@ -293,8 +295,9 @@ def test_advance_keeps_states_in_range(batch, month, baseline):
     for key in MEMORY_KEYS:  # the memory is this month's play
         np.testing.assert_array_equal(new[key], batch.choice[key.removeprefix("last.")])
     for c in UNIT_COLUMNS:
+        low, high = STATE_BY_NAME[c].low, STATE_BY_NAME[c].high
         assert new[c].shape == (batch.runs,), c
-        assert ((new[c] >= 0.0) & (new[c] <= 1.0)).all(), (c, new[c])
+        assert ((new[c] >= low) & (new[c] <= high)).all(), (c, new[c])
     level = new["alliance_level"]
     assert np.issubdtype(level.dtype, np.integer)
     assert ((level >= 0) & (level <= 4)).all()
@@ -307,30 +310,34 @@ def test_advance_keeps_states_in_range(batch, month, baseline):
 
 @PROPERTY
 @given(batch=batches(), month=st.integers(1, 60))
-def test_treaty_persists_while_strength_above_dissolve(batch, month, baseline):
+def test_treaty_holds_until_denounced(batch, month, baseline):
+    """A signed treaty holds whatever strength does, until a side has wanted out for the
+    notice period; it is never crossed into."""
     K = batch.params(baseline)
     new = advance(batch.state, batch.choice, batch.interdiction, K, month, batch.treaty)
-    dissolve = np.broadcast_to(K.dynamics.treaty_dissolve, (batch.runs,))
-    held = (batch.state["alliance_level"] == 4) & (new["alliance_strength"] >= dissolve)
-    assert (new["alliance_level"][held] == 4).all()
+    held = batch.state["alliance_level"] == 4
+    denounced = held & treaty_denounced(treaty_doubt(batch.state, K), K)
+    assert (new["alliance_level"][held & ~denounced] == 4).all()
+    assert (new["alliance_level"][denounced] < 4).all()
+    assert (new["treaty_talks"][denounced] == 0).all()
+    signed = (~held) & (new["alliance_level"] == 4)
+    steps = np.broadcast_to(K.dynamics.treaty_steps, (batch.runs,))
+    assert (new["treaty_talks"][signed] >= steps[signed]).all()
+    assert (new["treaty_talks"] - batch.state["treaty_talks"] <= 1.0 + 1e-12)[~denounced].all()
 
 
-def test_treaty_is_signed_by_decision_and_lapses_below_dissolve(baseline_params):
-    """No strength crosses into a treaty; once signed it holds until below treaty_dissolve."""
-    d = baseline_params.dynamics
+def test_treaty_is_signed_by_decision_and_ends_only_when_denounced(baseline_params):
+    """No strength crosses into a treaty; once signed it holds at any strength until
+    denounced."""
     up = np.linspace(0.0, 1.0, 101)
     assert (alliance_level(up, None, baseline_params) < 4).all()
     assert (alliance_level(up, np.full(101, 3), baseline_params) < 4).all()
     signed = alliance_level(up, None, baseline_params, np.ones(101, dtype=bool))
-    assert ((signed == 4) == (up >= d.treaty_dissolve)).all()
-    level = None
-    falling = []
-    for s in up[::-1]:
-        level = alliance_level(np.array([s]), level, baseline_params,
-                               np.array([s == 1.0]))
-        falling.append(int(level[0]))
-    falling = np.array(falling)
-    assert ((falling == 4) == (up[::-1] >= d.treaty_dissolve)).all()
+    assert (signed == 4).all()
+    held = alliance_level(up, np.full(101, 4), baseline_params)
+    assert (held == 4).all()
+    ended = alliance_level(up, np.full(101, 4), baseline_params, None, np.ones(101, bool))
+    np.testing.assert_array_equal(ended, alliance_level(up, None, baseline_params))
 
 
 @PROPERTY

@@ -40,12 +40,13 @@ def test_pinned_mesa_run_equals_ensemble_run(table):
     assert model.state["alliance_strength"][0] == pytest.approx(STRENGTH_AT_24[0], rel=1e-9)
 
 
-# The pinned values (baseline, 40 runs, seed 0, 24 months).
-STRENGTH_AT_24 = [0.8260584770128172, 0.8454763501979161, 0.8499265299114402,
-                  0.8720299748232744]
-MUNITIONS_TOTAL = [8.913448223748903, 9.877825062680799, 10.293443259818225,
-                   14.001855113540648]
-INTEGRITY_MEAN_AT_24 = 0.46912829593534955
-CIRCUMVENTION_MEAN_AT_24 = 0.7636880310096702
-RUSSIA_SANCTIONS_COUNTS = {"evade": 612, "enforce": 388}
-CHINA_STANCE_COUNTS = {"neutral": 840, "enable": 144, "restrain": 16}
+# The pinned values (baseline, 40 runs, seed 0, 24 months). Repinned for the issue "An
+# alliance that answers to its reasons" (outside options, exit, the negotiated treaty,
+# pressure in rounds, circumvention from the volume evaded).
+STRENGTH_AT_24 = [0.7497560543981597, 0.7541155781746142, 0.5269801469186639,
+                  0.6493099180696619]
+MUNITIONS_TOTAL = [10.5, 11.453348047051522, 2.4999999999999996, 8.499280190344333]
+INTEGRITY_MEAN_AT_24 = 0.5228031853082353
+CIRCUMVENTION_MEAN_AT_24 = 0.5361816603944385
+RUSSIA_SANCTIONS_COUNTS = {"enforce": 550, "evade": 450}
+CHINA_STANCE_COUNTS = {"neutral": 729, "enable": 227, "restrain": 44}

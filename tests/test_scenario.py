@@ -351,9 +351,11 @@ BAD = [
     ("threshold-as-distribution",
      _override({"dynamics.level_tech_transfer": {"dist": "uniform", "low": 0.5, "high": 0.7}}),
      ["dynamics.level_tech_transfer", "distribution"]),
-    ("dissolve-as-distribution",
-     _override({"dynamics.treaty_dissolve": {"dist": "uniform", "low": 0.3, "high": 0.6}}),
-     ["dynamics.treaty_dissolve", "distribution"]),
+    ("steps-as-distribution",
+     _override({"dynamics.treaty_steps": {"dist": "uniform", "low": 3, "high": 6}}),
+     ["dynamics.treaty_steps", "distribution", "whole number"]),
+    ("notice-not-whole", _override({"dynamics.treaty_notice": 6.5}),
+     ["dynamics.treaty_notice", "6.5", "whole number"]),
 ]
 
 
@@ -387,8 +389,11 @@ def test_unknown_distribution_names_the_value():
 # ---------------------------------------------------------------- property-based
 
 ORDERED = {"dynamics.level_diplomatic", "dynamics.level_arms_trade",
-           "dynamics.level_tech_transfer", "dynamics.treaty_dissolve"}
-BOUNDED_KEYS = sorted(k for k, s in SPECS.items() if math.isfinite(s.high) and k not in ORDERED)
+           "dynamics.level_tech_transfer"}
+#: Counts: whole numbers only (checked in their own test above).
+WHOLE = {"dynamics.treaty_steps", "dynamics.treaty_notice"}
+BOUNDED_KEYS = sorted(k for k, s in SPECS.items()
+                      if math.isfinite(s.high) and k not in ORDERED | WHOLE)
 PROPERTY = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
