@@ -34,6 +34,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
+from ..core.errors import UserError
 from ..output.reports import header
 from ..output.results import manifest, output_folder
 from ..output.statistics import wilson_interval
@@ -44,7 +45,7 @@ from .futures import CHINA, CHINA_LEVELS, default_ranges, evaluate_futures, samp
 DIGITS = 2
 
 
-class DiscoveryError(ValueError):
+class DiscoveryError(UserError):
     """A discovery request that cannot be answered; the message is one line."""
 
 

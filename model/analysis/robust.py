@@ -35,6 +35,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
+from ..core.errors import UserError
 from ..core.scenario import Scenario, validated
 from ..output.reports import header
 from ..output.results import manifest, output_folder
@@ -46,7 +47,7 @@ COLUMNS = ("outcome", "better", "policy", "mean", "p10", "p90", "max_regret", "p
            "best_share", "most_robust")
 
 
-class RobustError(ValueError):
+class RobustError(UserError):
     """A robustness request that cannot be answered; the message is one line."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
+from .errors import UserError
 from .paths import REPO_ROOT
 from .state import STATE_COLUMNS, AllianceLevel
 
@@ -32,7 +33,7 @@ _WHEN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 _MONTH = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
-class RecordError(ValueError):
+class RecordError(UserError):
     """A bad record row or observation rule; the message is one line meant for users."""
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 
 from .actions import Actor, dimensions_of
 from .calendar import parse_start
+from .errors import UserError
 from .parameters import (
     ACTOR_RULE,
     ASSUMPTION,
@@ -60,7 +61,7 @@ def check_name(name: Any) -> str:
     return name
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario file or override is wrong; the message is one line meant for users."""
 
 
