@@ -12,17 +12,11 @@ import pandas as pd
 import pytest
 from support import ROOT, cli
 
-from model.analysis.discovery import (
-    DiscoveryError,
-    cart_tree,
-    check_cases,
-    label,
-    mark_cases,
-    prim_boxes,
-    select_step,
-)
+from model.analysis.cart import cart_tree
+from model.analysis.discovery import label, mark_cases
 from model.analysis.futures import CHINA, CHINA_LEVELS, default_ranges, sample_futures
 from model.analysis.metrics import METRICS
+from model.analysis.prim import DiscoveryError, check_cases, prim_boxes, select_step
 from model.cli.main import main
 
 

@@ -252,7 +252,7 @@ def morris_result():
 
 
 def test_morris_labels_do_not_overlap():
-    from model.analysis.sensitivity_plots import plot_morris
+    from model.analysis.reports.sensitivity import plot_morris
 
     fig = plot_morris(morris_result(), "Sensitivity of treaty_by_24")
     renderer = render(fig)

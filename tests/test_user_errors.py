@@ -136,7 +136,7 @@ def test_shipped_scenarios_are_named_after_their_files():
 
 def _user_errors() -> list[type]:
     """Every user-error class the package defines (imported where they live)."""
-    from model.analysis.discovery import DiscoveryError
+    from model.analysis.prim import DiscoveryError
     from model.analysis.robust import RobustError
     from model.analysis.sensitivity import SensitivityError
     from model.cli.common import UsageError
