@@ -173,6 +173,12 @@ def test_robust_no_respond_pins_the_others(tmp_path):
     (("--policy", "only="), "at least two policies"),
     (("--policy", "a=", "--policy", "b=united_states.action.pressure=bombing"),
      "--policy b"),
+    # issue 24, item 15: one policy with a bad value names the value, not the count
+    (("--policy", "b=united_states.action.pressure=bombing"), "'bombing'"),
+    # issue 24, item 9: the same outcome both ways was decided by the last flag
+    (("--outcome", "munitions_total:min", "--outcome", "munitions_total:max"),
+     "--outcome munitions_total is given as both munitions_total:min and munitions_total:max"),
+    (("--outcome", "treaty_by_24:max"), "--outcome: metric treaty_by_24 needs runs of at least"),
 ])
 def test_robust_bad_input_is_one_line(args, message, capsys):
     status = main(["robust", "baseline", "--samples", "4", "--runs", "1", "--months", "3",

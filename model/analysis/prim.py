@@ -94,7 +94,10 @@ class Box:
     earlier boxes count as outside); ``density``: share of the futures in the box that
     are cases; ``mass``: share of all futures in the box; ``n``/``k``: futures and cases
     inside. ``trajectory`` is the whole peeling trajectory (``coverage``, ``density``,
-    ``mass``, ``res_dim`` per step) and ``chosen`` the step reported.
+    ``mass``, ``res_dim`` per step) and ``chosen`` the step reported. ``base_rate`` is the
+    share of cases among the futures this box was searched in (those outside earlier
+    boxes), ``left`` the number of cases there; ``overall_rate`` the share among all
+    futures.
     """
 
     number: int
@@ -108,21 +111,44 @@ class Box:
     chosen: int
     base_rate: float
     p_value: float
+    left: int
+    overall_rate: float
+
+    @property
+    def share_of_left(self) -> float:
+        """Share of the cases not in an earlier box that this box holds."""
+        return self.k / self.left
+
+    @property
+    def concentrates(self) -> bool:
+        """True when the outcome is more frequent in the box than among all futures (a
+        later box can stand out among the futures left and still fall below that)."""
+        return self.density > self.overall_rate
 
     def sentence(self, outcome: str, labels: dict[str, str] | None = None) -> str:
         """A plain sentence: how often the outcome happens in the box, and its coverage.
 
         e.g. "a treaty by month 24 is more likely than not in 87% of the futures where
         alliance growth > 0.28 and war demand > 0.6; those futures hold 71% of all such
-        cases (21% of all futures)."
+        cases (21% of all futures)." A later box's share is of the cases not in an earlier
+        box; a box whose density is not above the share among all futures says so rather
+        than read as a place where the outcome concentrates.
         """
         labels = labels or {}
         parts = [r.text(labels.get(r.name)) for r in self.restrictions]
         where = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        held = "of all such cases" if self.number == 0 else \
-            "of all such cases not in an earlier box"
-        return (f"{outcome} in {self.density:.0%} of the futures where {where}; those "
-                f"futures hold {self.coverage:.0%} {held} ({self.mass:.0%} of all futures).")
+        if self.number == 0:
+            held = f"{self.coverage:.0%} of all such cases"
+        else:
+            held = (f"{self.share_of_left:.0%} of such cases not in an earlier box "
+                    f"({self.coverage:.0%} of all such cases)")
+        text = (f"{outcome} in {self.density:.0%} of the futures where {where}; those "
+                f"futures hold {held} ({self.mass:.0%} of all futures).")
+        if not self.concentrates:
+            text += (f" That is no more often than among all futures ({self.overall_rate:.0%})"
+                     f": the outcome does not concentrate here; the box only stands out "
+                     f"among the futures outside earlier boxes ({self.base_rate:.0%} there).")
+        return text
 
     def limits(self) -> pd.DataFrame:
         """One row per restriction: box range, full range, quasi-p values."""
@@ -265,7 +291,7 @@ def prim_boxes(inputs: pd.DataFrame, cases: Any, *, max_boxes: int = 3,
             number=number, coverage=k / total, density=k / n, mass=n / len(y), n=n, k=k,
             restrictions=_restrictions(found.limits, algorithm.box_init, qp, ranges or {}),
             trajectory=trajectory.astype(float).reset_index(drop=True), chosen=chosen,
-            base_rate=base, p_value=p_value))
+            base_rate=base, p_value=p_value, left=left, overall_rate=total / len(y)))
         inside = np.zeros(len(y), dtype=bool)
         inside[found.members] = True
         remaining = remaining[~inside[remaining]]

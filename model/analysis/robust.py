@@ -280,6 +280,8 @@ def run_robust(scenario: Scenario, policies: Sequence[Policy], metrics: Sequence
     ``"min"`` or ``"max"``.
     """
     started = time.perf_counter()
+    for policy in policies:  # a bad value is named before anything else is judged
+        validated(scenario, policy.overrides, f"--policy {policy.name}")
     if len(policies) < 2:
         raise RobustError("give at least two policies to compare")
     names = [p.name for p in policies]

@@ -75,7 +75,12 @@ def execute(args: argparse.Namespace) -> int:
     metrics = list({m.name: m for m, _ in pairs}.values())
     for metric in metrics:
         require_months(metric, scenario, args.months, "--outcome")
-    better = {m.name: b for m, b in pairs}
+    better: dict[str, str] = {}
+    for metric, way in pairs:
+        if better.setdefault(metric.name, way) != way:
+            raise UsageError(f"--outcome {metric.name} is given as both {metric.name}:"
+                             f"{better[metric.name]} and {metric.name}:{way}; give each "
+                             "outcome once, with the way that is better")
     if args.samples < 2:
         raise UsageError(f"--samples {args.samples}: need at least 2 futures")
     out = args.out or default_out("robust", args)

@@ -108,8 +108,10 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
         ax.set_yticks(range(len(names)), names)
         ax.set_ylim(-0.8, len(names) - 0.2)
         ax.set_xlim(0, 1)
+        below = ("" if b.concentrates else f" — not above the {b.overall_rate:.0%} of all "
+                 "futures: no concentration")
         ax.set_title(f"box {b.number + 1}: coverage {b.coverage:.0%}, density "
-                     f"{b.density:.0%}, {b.mass:.0%} of futures", fontsize=9, loc="left")
+                     f"{b.density:.0%}, {b.mass:.0%} of futures{below}", fontsize=9, loc="left")
     axes[-1].set_xlabel("position within the sampled range (0 = its low end, 1 = its high "
                         "end); grey = full range, colour = the box")
     fig.suptitle(f"Where {result.short_phrase} concentrates\nscenario {result.scenario}"
