@@ -226,7 +226,7 @@ def test_output_paths_are_checked_before_simulating(tmp_path, capsys, monkeypatc
         raise AssertionError("simulated before checking the output folder")
 
     for name in ("model.cli.run", "model.analysis.compare", "model.analysis.claims",
-                 "model.analysis.sweep", "model.ensemble.driver", "model.ensemble.batch"):
+                 "model.analysis.sweep", "model.ensemble.driver", "model.execution.jobs"):
         module = importlib.import_module(name)
         for function in ("run_ensemble", "simulate"):
             if hasattr(module, function):

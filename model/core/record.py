@@ -69,11 +69,6 @@ class Condition:
     value: float
     text: str
 
-    @property
-    def is_option(self) -> bool:
-        """Whether the column holds an actor's option (else a state variable)."""
-        return self.column in ACTION_COLUMNS
-
 
 @dataclass(frozen=True)
 class Scale:
@@ -159,12 +154,6 @@ class Observations:
         are kept, since they are only reported)."""
         keep = tuple(r for r in self.rules if r.weight == 0
                      or all(self.events[e].date <= cutoff for e in r.events))
-        return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
-                            self.months, self.forecast_cutoff, self.record_path)
-
-    def subset(self, ids: list[str] | tuple[str, ...]) -> Observations:
-        """Only the rules named in ``ids`` (in file order)."""
-        keep = tuple(r for r in self.rules if r.id in set(ids))
         return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
                             self.months, self.forecast_cutoff, self.record_path)
 

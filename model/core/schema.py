@@ -2,8 +2,8 @@
 
 Every number is a ``Param``: a value (a number, a distribution, or for war demand a
 schedule) with its provenance — article locators and/or ``assumption`` with a ``why``.
-Ranges and meanings come from ``model.parameters``; loading files, inheritance and
-overrides live in ``model.scenario``.
+Ranges and meanings come from ``model.core.parameters``; loading files, inheritance and
+overrides live in ``model.core.scenario``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ScenarioError(UserError):
 
 
 class Distribution(BaseModel):
-    """An uncertain parameter: each run draws its own value (see ``model.sampling``)."""
+    """An uncertain parameter: each run draws its own value (see ``model.core.sampling``)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dist: Literal["uniform", "normal", "triangular"]
@@ -169,7 +169,7 @@ def _within(spec: ParamSpec):
             return param
         low, high = value.support() if isinstance(value, Distribution) else (value, value)
         if isinstance(value, Distribution) and value.dist == "normal":
-            return param  # draws are clipped into the allowed range (model.sampling)
+            return param  # draws are clipped into the allowed range (model.core.sampling)
         if low < spec.low or high > spec.high:
             raise ValueError(f"out of range; allowed {spec.allowed()}")
         return param
