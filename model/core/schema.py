@@ -43,8 +43,8 @@ from .parameters import (
     WEIGHTS,
     ParamSpec,
 )
+from .rules import RULE_NAMES
 
-RULE_NAMES = ("logit", "best_response", "fixed", "nash", "qre")
 #: Longest horizon a scenario may ask for, in months.
 HORIZON_MAX = 600
 #: A scenario name is a plain identifier: it names the results folder, so it can never
