@@ -272,7 +272,7 @@ def test_morris_labels_do_not_overlap():
 
 def _record_lines(fig) -> tuple[list[float], list[float]]:
     """x positions of the event lines and the "today" lines on the first panel."""
-    from model.output.record import EVENT_COLOR, TODAY_COLOR
+    from model.output.record_overlay import EVENT_COLOR, TODAY_COLOR
 
     def vertical(line) -> bool:
         x = np.asarray(line.get_xdata(), dtype=float)
@@ -290,7 +290,7 @@ def test_record_events_and_today_are_marked_where_the_months_reach_them(start, e
     import datetime as dt
 
     from model.output.plots import plot_trajectories
-    from model.output.record import record_overlay
+    from model.output.record_overlay import record_overlay
 
     table = run_ensemble(load_scenario("baseline"), runs=4, seed=0, months=48)
     overlay = record_overlay(start, today=dt.date(2026, 11, 28))

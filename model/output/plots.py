@@ -343,7 +343,7 @@ def plot_trajectories(
     mean instead (a month's flow is all or nothing, so quantiles only jump). Legends sit
     beside the panels, off the data. ``start`` is the scenario's month 0 (``YYYY-MM``)
     for the calendar axis; ``subtitle`` (seed, overrides) goes under the title.
-    ``overlay`` (e.g. ``model.output.record.record_overlay``) is called with the axes by
+    ``overlay`` (e.g. ``model.output.record_overlay.record_overlay``) is called with the axes by
     the column they show, to mark the record on them.
     Returns the Figure; saves it as well when ``path`` is given.
     """

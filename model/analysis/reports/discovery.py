@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ...output.reports import header
+from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ...output.statistics import wilson_interval
 from ...output.style import DPI

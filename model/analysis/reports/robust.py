@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...core.scenario import Scenario
-from ...output.reports import header
+from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ...output.style import DPI
 from ..robust import RobustResult

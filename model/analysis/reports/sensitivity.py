@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from ...core.schema import Scenario
-from ...output.reports import header
+from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ...output.style import DPI
 from ..sensitivity import SENSITIVITY_RANGES, SensitivityResult
