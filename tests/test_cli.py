@@ -8,14 +8,15 @@ import sys
 
 import pandas as pd
 import pytest
-from support import cli, in_process
+from support import cli, in_process, run_py
 
 from model import ACTION_COLUMNS, STATE_COLUMNS
 
 
 def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
+    """End to end: ``python run.py`` in its own interpreter."""
     out = tmp_path / "out"
-    result = cli("run", "baseline", "--runs", "30", "--months", "12", "--seed", "5",
+    result = run_py("run", "baseline", "--runs", "30", "--months", "12", "--seed", "5",
                  "--set", "levers.war_demand=0.9", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "Treaty" in result.stdout and "month 12" in result.stdout

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import cli
 
 from model import available_scenarios, load_scenario
 from model.analysis.claims import CLAIMS, check_claims
@@ -26,11 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ["baseline", "ukraine_ceasefire", "us_enforcement", "isolation_rises",
            "china_restrains", "china_enables",
            "nk_famine", "sanctions_collapse", "reputation_bites"]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_library_has_every_scenario_with_description_and_citations():

@@ -84,8 +84,8 @@ def long_table():
 
 
 @pytest.fixture(scope="module")
-def table():
-    return run_ensemble(load_scenario("baseline"), runs=40, seed=0, months=24)
+def table(seed0_table):
+    return seed0_table
 
 
 @pytest.mark.parametrize("months", [200, 65, 24, 3])

@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from model import games
 
-SETTINGS = settings(max_examples=50, deadline=None)
+SETTINGS = settings(deadline=None)
 FIXED_POINT_TOL = 1e-8
 
 PRISONERS_DILEMMA = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]  # 0 = cooperate, 1 = defect

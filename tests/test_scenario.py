@@ -389,7 +389,7 @@ def test_unknown_distribution_names_the_value():
 ORDERED = {"dynamics.level_diplomatic", "dynamics.level_arms_trade",
            "dynamics.level_tech_transfer", "dynamics.treaty_dissolve"}
 BOUNDED_KEYS = sorted(k for k, s in SPECS.items() if math.isfinite(s.high) and k not in ORDERED)
-PROPERTY = settings(max_examples=60, deadline=None,
+PROPERTY = settings(deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
