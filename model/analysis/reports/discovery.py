@@ -123,9 +123,32 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
     return fig
 
 
-def write_discovery(result: DiscoveryResult, out: Any, scenario: Any, started: float) -> str:
-    """report.md, peeling.png, boxes.png, futures.csv, boxes.csv, cart.txt, manifest.json."""
+def _cart_lines(result: DiscoveryResult) -> list[str]:
+    """The report's CART section: the first split and the densest leaves."""
+    lines: list[str] = []
+    root = result.cart.root
+    lines.append("## Second view: CART\n")
+    if root.get("parameter") is None:
+        lines.append("The tree makes no split.\n")
+    else:
+        split = (f"`{root['parameter']}` is {root['category']}" if root.get("category")
+                 else f"`{root['parameter']}` ≤ {root['threshold']:.3g}")
+        lines.append(f"The tree's first split is {split}: cases are {root['density_left']:.0%} "
+                     f"of the {root['futures_left']} futures on that side and "
+                     f"{root['density_right']:.0%} of the {root['futures_right']} others. "
+                     f"Depth {result.cart.depth}, accuracy {result.cart.accuracy:.0%}.\n")
+        lines.append("| leaf | futures | cases | coverage | density |")
+        lines.append("|---|---|---|---|---|")
+        for r in result.cart.leaves.head(5).itertuples(index=False):
+            lines.append(f"| {r.rule} | {r.futures} | {r.cases} | {r.coverage:.0%} | "
+                         f"{r.density:.0%} |")
+        lines.append("")
+    return lines
 
+
+def discovery_report(result: DiscoveryResult, scenario: Any) -> str:
+    """The text of report.md: the boxes in plain sentences, each box's limits, the CART
+    view and how to read them."""
     sentences = result.sentences()
     lines = [header(f"Scenario discovery: {result.metric} {result.direction} "
                     f"{result.threshold:.3g}", scenario, result.runs, result.seed,
@@ -155,23 +178,7 @@ def write_discovery(result: DiscoveryResult, out: Any, scenario: Any, started: f
             lines.append(f"| `{r.parameter}` | {r.box_range} | {r.full_range} | "
                          f"{_pfmt(r.qp_low)} | {_pfmt(r.qp_high)} |")
         lines.append("")
-    root = result.cart.root
-    lines.append("## Second view: CART\n")
-    if root.get("parameter") is None:
-        lines.append("The tree makes no split.\n")
-    else:
-        split = (f"`{root['parameter']}` is {root['category']}" if root.get("category")
-                 else f"`{root['parameter']}` ≤ {root['threshold']:.3g}")
-        lines.append(f"The tree's first split is {split}: cases are {root['density_left']:.0%} "
-                     f"of the {root['futures_left']} futures on that side and "
-                     f"{root['density_right']:.0%} of the {root['futures_right']} others. "
-                     f"Depth {result.cart.depth}, accuracy {result.cart.accuracy:.0%}.\n")
-        lines.append("| leaf | futures | cases | coverage | density |")
-        lines.append("|---|---|---|---|---|")
-        for r in result.cart.leaves.head(5).itertuples(index=False):
-            lines.append(f"| {r.rule} | {r.futures} | {r.cases} | {r.coverage:.0%} | "
-                         f"{r.density:.0%} |")
-        lines.append("")
+    lines += _cart_lines(result)
     lines.append("## How to read this\n")
     rule = ("the step with the largest coverage × density, with restrictions whose "
             "quasi-p value exceeds 0.05 dropped" if result.min_density is None else
@@ -183,7 +190,13 @@ def write_discovery(result: DiscoveryResult, out: Any, scenario: Any, started: f
         f"(the trajectory); the box reported is {rule}. Later boxes search only the "
         "futures outside earlier ones. A box describes the model's behaviour over the "
         "sampled ranges, not the probability of the world being in it.\n")
-    report = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def write_discovery(result: DiscoveryResult, out: Any, scenario: Any, started: float) -> str:
+    """report.md, peeling.png, boxes.png, futures.csv, boxes.csv, cart.txt, manifest.json."""
+    sentences = result.sentences()
+    report = discovery_report(result, scenario)
     with output_folder(out) as folder:
         folder.save_figure("peeling.png", lambda p: plot_peeling(result, p))
         folder.save_figure("boxes.png", lambda p: plot_boxes(result, p))

@@ -107,8 +107,9 @@ def plot_regret(result: RobustResult, path: Any = None) -> Figure:
 
 # --------------------------------------------------------------------------- report
 
-def write_robust(result: RobustResult, out: Any, scenario: Scenario, started: float) -> str:
-    """report.md, policy_outcomes.png, regret.png, robustness.csv, outcomes.csv, manifest."""
+def robust_report(result: RobustResult, scenario: Scenario) -> str:
+    """The text of report.md: the policies, the finding per outcome, the table and how
+    to read it."""
     summary = result.summary
     top = result.ranking.iloc[0]
     lines = [header("Robust policies", scenario, result.runs, result.seed,
@@ -155,7 +156,14 @@ def write_robust(result: RobustResult, out: Any, scenario: Scenario, started: fl
         "policy for that future; the policy with the smallest maximum regret is the "
         "minimax-regret (robust) choice, which may differ from the best on average. "
         "Percentiles are over futures of the per-future mean over runs.\n")
-    report = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def write_robust(result: RobustResult, out: Any, scenario: Scenario, started: float) -> str:
+    """report.md, policy_outcomes.png, regret.png, robustness.csv, outcomes.csv, manifest."""
+    summary = result.summary
+    top = result.ranking.iloc[0]
+    report = robust_report(result, scenario)
     with output_folder(out) as folder:
         folder.save_figure("policy_outcomes.png", lambda p: plot_outcomes(result, p))
         folder.save_figure("regret.png", lambda p: plot_regret(result, p))
