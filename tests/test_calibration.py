@@ -333,6 +333,7 @@ def synthetic_rules(tmp_path, truth: float):
     return scenario, load_observations(path)
 
 
+@pytest.mark.slow
 def test_parameter_recovery_on_a_synthetic_record(tmp_path):
     truth = 0.22
     scenario, obs = synthetic_rules(tmp_path, truth)
@@ -368,6 +369,7 @@ def test_a_cluster_gives_the_same_posterior(tmp_path, cluster_address):
     np.testing.assert_array_equal(alone.weights, spread.weights)
 
 
+@pytest.mark.slow
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
     # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow

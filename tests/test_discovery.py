@@ -31,6 +31,7 @@ def synthetic(n: int = 800, seed: int = 3, inside: float = 0.9, outside: float =
     return x, y, box
 
 
+@pytest.mark.slow
 def test_prim_recovers_a_known_box():
     x, y, box = synthetic()
     true_coverage, true_density = y[box].sum() / y.sum(), y[box].mean()
@@ -53,6 +54,7 @@ def test_prim_recovers_a_known_box():
     assert f"hold {found.coverage:.0%} of all such cases" in sentence
 
 
+@pytest.mark.slow
 def test_prim_finds_a_second_box_on_a_category_and_stops():
     rng = np.random.default_rng(8)
     n = 900
@@ -119,6 +121,7 @@ def test_a_box_below_the_base_rate_is_not_called_a_concentration():
     assert "does not concentrate" not in boxes[0].sentence("y happens")
 
 
+@pytest.mark.slow
 def test_same_table_same_boxes():
     x, y, _ = synthetic(500)
     a, b = prim_boxes(x, y, max_boxes=2), prim_boxes(x, y, max_boxes=2)
@@ -128,6 +131,7 @@ def test_same_table_same_boxes():
         assert (first.coverage, first.density) == (second.coverage, second.density)
 
 
+@pytest.mark.slow
 def test_cart_agrees_on_the_main_split():
     x, y, _ = synthetic()
     boxes = prim_boxes(x, y, max_boxes=1)
@@ -207,6 +211,7 @@ def test_labels():
     assert label(CHINA) == "China's stance"
 
 
+@pytest.mark.slow
 def test_discover_end_to_end(tmp_path):
     out = tmp_path / "d"
     args = ("discover", "baseline", "--outcome", "alliance_strength_final", "--samples", "120",
@@ -231,6 +236,7 @@ def test_discover_end_to_end(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "e" / "futures.csv"), futures)
 
 
+@pytest.mark.slow
 def test_headline_script_runs_small(tmp_path):
     script = ROOT / "experiments" / "discover_treaty_and_stop.py"
     spec = importlib.util.spec_from_file_location("discover_treaty_and_stop", script)

@@ -2,7 +2,7 @@
 
 One module per experiment (``comparison``, ``sweep``, ``claims``, ``sensitivity``,
 ``equilibria``, ``discovery``, ``robust``), holding its writer; what the experiment
-computes is ``model.analysis.X``, functions of tables. ``discovery``, ``robust`` and
+computes is ``model.analysis.<name>``, functions of tables. ``discovery``, ``robust`` and
 ``sensitivity`` hold their figures here too (compute modules without figures, the shape
 every experiment is to take); ``compare``, ``sweep``, ``claims`` and ``equilibria`` still
 draw theirs beside their compute. The
