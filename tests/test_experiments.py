@@ -92,6 +92,7 @@ def test_common_random_numbers_identical_scenarios_differ_by_exactly_zero():
     assert set(result.outcomes.outcome) == set(OUTCOMES)
 
 
+@pytest.mark.slow
 def test_compare_command_writes_figures_tables_and_report(tmp_path):
     out = tmp_path / "cmp"
     result = cli("compare", "baseline", "china_enables", "--runs", "40", "--months", "24",
@@ -157,6 +158,7 @@ def test_sweep_command_end_to_end(tmp_path):
     assert bad.returncode == 2 and "unknown metric" in bad.stderr
 
 
+@pytest.mark.slow
 def test_claims_hold_on_a_small_ensemble():
     table = check_claims(load_scenario("baseline"), runs=150, seed=2)
     assert list(table.id) == [c.id for c in CLAIMS]
@@ -165,6 +167,7 @@ def test_claims_hold_on_a_small_ensemble():
     assert failing.empty, failing[["id", "effect", "ci_low", "ci_high"]].to_string()
 
 
+@pytest.mark.slow
 def test_claims_command_reports_and_exit_code(tmp_path):
     out = tmp_path / "claims"
     result = cli("claims", "--runs", "100", "--out", str(out))
@@ -186,6 +189,7 @@ def _load_script(name: str):
     return module
 
 
+@pytest.mark.slow
 def test_experiment_scripts_run_on_small_sizes(tmp_path):
     _load_script("compare_scenarios").main(runs=10, out=tmp_path / "c",
                                            names=["baseline", "nk_famine"])
@@ -198,6 +202,7 @@ def test_experiment_scripts_run_on_small_sizes(tmp_path):
     assert (tmp_path / "a" / "claims.md").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, n", [("sobol", "4"), ("morris", "2")])
 def test_sensitivity_command_end_to_end(tmp_path, method, n):
     out = tmp_path / method

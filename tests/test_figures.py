@@ -88,6 +88,7 @@ def table(seed0_table):
     return seed0_table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("months", [200, 65, 24, 3])
 @pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
 def test_calendar_ticks_never_collide(long_table, which, months):
@@ -100,6 +101,7 @@ def test_calendar_ticks_never_collide(long_table, which, months):
     assert any(str(2023 + (6 + months) // 12) in t or "2023" in t for t in labels)
 
 
+@pytest.mark.slow
 def test_trajectory_legends_are_off_the_data(table):
     from model.output.plots import plot_option_shares, plot_trajectories
 
@@ -141,6 +143,7 @@ def comparison8():
     return compare([load_scenario(n) for n in names], runs=6, seed=0, months=30)
 
 
+@pytest.mark.slow
 def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     from model.analysis.compare import plot_trajectories
 
@@ -154,6 +157,7 @@ def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     assert_legends_off_the_data(fig)
 
 
+@pytest.mark.slow
 def test_compare_outcomes_keep_points_inside_and_share_scales(comparison8):
     from model.analysis.compare import plot_outcomes
 

@@ -436,6 +436,7 @@ def quantecon_game(payoffs):
     return qe.NormalFormGame(players)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(payoff_arrays(min_players=2, max_players=4))
 def test_pure_equilibria_agree_with_quantecon(payoffs):

@@ -128,6 +128,7 @@ def test_no_response_pins_fix_every_other_actor(baseline):
     assert scenario.actor("united_states").rule == baseline.actor("united_states").rule
 
 
+@pytest.mark.slow
 def test_robust_end_to_end(tmp_path):
     out = tmp_path / "r"
     result = cli("robust", "baseline", "--policy", "quo=united_states.action.pressure="
@@ -154,6 +155,7 @@ def test_robust_end_to_end(tmp_path):
     assert "met by the other actors' decision rules" in report
 
 
+@pytest.mark.slow
 def test_robust_no_respond_pins_the_others(tmp_path):
     out = tmp_path / "n"
     result = cli("robust", "baseline", "--no-respond", "--samples", "6", "--runs", "2",
@@ -188,6 +190,7 @@ def test_robust_bad_input_is_one_line(args, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_headline_script_runs_small(tmp_path):
     script = ROOT / "experiments" / "robust_us_posture.py"
     spec = importlib.util.spec_from_file_location("robust_us_posture", script)
