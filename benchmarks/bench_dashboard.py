@@ -8,7 +8,7 @@ would, so nothing is cached.
 
     python benchmarks/bench_dashboard.py              # 1,000 runs, best and median of 5
     python benchmarks/bench_dashboard.py --runs 5000 --repeat 3
-    python benchmarks/bench_dashboard.py --write      # also write RESULTS_dashboard.md
+    python benchmarks/bench_dashboard.py --write      # also write results/bench_dashboard.md
 
 Timings are wall-clock and suffer from other work on the machine: the load average is
 printed with them.
@@ -33,7 +33,7 @@ from model.output.plots import plot_trajectories  # noqa: E402
 from model.output.summary import summarize  # noqa: E402
 
 TARGET_S = 2.0
-OUT = Path(__file__).resolve().parent / "RESULTS_dashboard.md"
+OUT = Path(__file__).resolve().parent / "results" / "bench_dashboard.md"
 
 
 def parts(scenario, runs: int, seed: int) -> dict[str, float]:
@@ -72,7 +72,7 @@ def main() -> int:
     best, median = min(times), statistics.median(times)
     verdict = "meets" if median <= TARGET_S else "misses"
     lines = [
-        "# Dashboard redraw time",
+        "# Dashboard redraw time (`bench_dashboard.py`)",
         "",
         f"`python benchmarks/bench_dashboard.py --runs {args.runs} --repeat {args.repeat}` "
         f"({platform.python_version()}, {os.cpu_count()} CPUs, scenario {args.scenario!r}).",

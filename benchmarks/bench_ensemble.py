@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_ensemble.py            # full run, prints Markdown tables
     python benchmarks/bench_ensemble.py --quick    # a smaller, faster smoke run
-    python benchmarks/bench_ensemble.py --write    # ... and overwrite benchmarks/RESULTS.md
+    python benchmarks/bench_ensemble.py --write    # ... and write results/bench_ensemble.md
 
 What is measured, all in this one process after a warm-up, best of k (time.perf_counter):
 
@@ -44,7 +44,7 @@ from model.core.sampling import derive_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_ensemble.md"
 SCENARIO = "baseline"
 BREAKDOWN_RUNS = 10_000
 TARGET_SPEEDUP, AIM_SPEEDUP = 100.0, 300.0
@@ -397,7 +397,7 @@ def evaluate(info: dict) -> list[str]:
 def write_results(info: dict, tables: str, verdicts: list[str]) -> None:
     mode = "quick (`--quick`)" if info["quick"] else "full"
     lines = [
-        "# Ensemble benchmark results",
+        "# Ensemble benchmark (`bench_ensemble.py`)",
         "",
         f"Written by `python benchmarks/bench_ensemble.py{' --quick' if info['quick'] else ''}"
         f" --write` on {info['date']} ({mode} run, {info['wall']:.0f} s). "
@@ -431,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="fewer seeds and repeats, N up to 10^4, memory only at 10^4")
     parser.add_argument("--write", action="store_true",
-                        help="overwrite benchmarks/RESULTS.md with the results")
+                        help="overwrite benchmarks/results/bench_ensemble.md with the results")
     parser.add_argument("--repeat", type=int, default=None,
                         help="k for best-of-k timing (default 5, --quick 2)")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)

@@ -5,7 +5,7 @@ Run from the repository root::
     python benchmarks/bench_execution.py                    # 1, 2 and all cores
     python benchmarks/bench_execution.py --workers 1,4,16   # any worker counts
     python benchmarks/bench_execution.py --quick            # 10x smaller, a smoke run
-    python benchmarks/bench_execution.py --write            # ... and write EXECUTION.md
+    python benchmarks/bench_execution.py --write            # ... and its results file
 
 What is measured (wall-clock, ``time.perf_counter``), for the ``baseline`` scenario:
 
@@ -45,7 +45,7 @@ from model.analysis.metrics import METRICS  # noqa: E402
 from model.analysis.sensitivity import DEFAULT_KEYS, run_sobol  # noqa: E402
 from model.execution import Executor, ensemble_summary  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "EXECUTION.md"
+OUT = Path(__file__).resolve().parent / "results" / "bench_execution.md"
 SCENARIO = "baseline"
 OVERHEAD_TARGET = 0.15
 
@@ -145,7 +145,7 @@ def render(args, counts, times, startup, identical, n, replicates, sobol_runs, e
            overhead_runs, chunk, load_start, load_end, total) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Execution layer benchmark", "",
+        "# Execution layer benchmark (`bench_execution.py`)", "",
         f"Written by `python benchmarks/bench_execution.py{' --quick' if args.quick else ''}"
         f" --workers {args.workers}` on {now} ({total:.0f} s). Chunks of {chunk:,} runs.", "",
         "## Machine", ""]

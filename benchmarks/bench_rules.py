@@ -5,7 +5,7 @@ Run from the repository root::
     python benchmarks/bench_rules.py                # prints Markdown tables
     python benchmarks/bench_rules.py --repeat 7     # more repeats (default 5)
     python benchmarks/bench_rules.py --write        # ... and replace the section of
-                                                    # benchmarks/RESULTS.md it owns
+                                                    # benchmarks/results/bench_rules.md
 
 What is measured (scenario `baseline`, all four actors on the rule, 36 months, one
 process, `model.ensemble.run_ensemble`): for each rule the median of ``--repeat`` timed
@@ -43,7 +43,7 @@ import model.ensemble.driver as ens  # noqa: E402
 import model.kernels.game_rules as rules  # noqa: E402
 from model.games.sparse import SparseGame  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_rules.md"
 SECTION = "## Game-solving rules (`nash`, `qre`)"
 ACTORS = ("russia", "north_korea", "united_states", "china")
 RULES = ("logit", "nash", "qre")

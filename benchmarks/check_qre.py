@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/check_qre.py                  # prints a Markdown section
-    python benchmarks/check_qre.py --write          # ... and replaces it in RESULTS.md
+    python benchmarks/check_qre.py --write          # ... and writes results/check_qre.md
     python benchmarks/check_qre.py --games 50 --runs 20 --months 6   # a quick look
 
 Two checks, both against `model.games.logit_qre` (the principal branch traced by
@@ -46,7 +46,7 @@ from model.games.sparse import SparseGame  # noqa: E402
 from model.kernels.game_rules import MonthGame, _lam_key  # noqa: E402
 from model.kernels.stage import OPTIONS  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS = Path(__file__).resolve().parent / "results" / "check_qre.md"
 SECTION = "## Batched QRE against the traced branch"
 ATOL = 1e-8
 ACTORS = ("russia", "north_korea", "united_states", "china")

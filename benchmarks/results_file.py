@@ -1,7 +1,7 @@
-"""Write a benchmark's part of a shared Markdown results file, leaving the rest alone.
+"""Write a benchmark's ``## `` sections into its results file, keeping the file's title.
 
-Several scripts write `benchmarks/RESULTS.md`, each its own ``## `` sections (and
-`bench_ensemble.py` the title above them); hand-written sections sit between them.
+Each script writes its own file, ``benchmarks/results/SCRIPT.md``; what is written by
+hand (how the numbers came about) is ``benchmarks/RESULTS.md``, which no script writes.
 """
 
 from __future__ import annotations

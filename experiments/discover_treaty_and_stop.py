@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from model import load_scenario
-from model.analysis.discovery import run_discovery, write_discovery
+from model.analysis.discovery import run_discovery
 from model.analysis.metrics import get_metric
+from model.analysis.reports.discovery import write_discovery
 from model.output.results import RESULTS_DIR
 
 SCENARIO = "baseline"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from model import load_scenario
 from model.analysis.metrics import get_metric
-from model.analysis.robust import US_OUTCOMES, default_policies, run_robust, write_robust
+from model.analysis.reports.robust import write_robust
+from model.analysis.robust import US_OUTCOMES, default_policies, run_robust
 from model.output.results import RESULTS_DIR
 
 SCENARIO = "baseline"

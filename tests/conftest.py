@@ -1,11 +1,38 @@
-"""Shared fixtures: the baseline scenario and its kernel parameters (loaded once)."""
+"""Shared fixtures (loaded once): the baseline scenario, its kernel parameters, the seed-0
+baseline table, and one local Dask cluster for the tests that need one; the hypothesis
+profiles and the test tiers.
+
+Tiers: ``pytest -m "not slow"`` is the fast tier a developer runs between edits;
+``pytest`` runs everything. Tests marked ``cluster`` (Dask worker processes) or
+``browser`` (chromium against the served dashboard) count as slow too.
+
+Hypothesis: the ``quick`` profile (the default) tries few examples per property;
+``HYPOTHESIS_PROFILE=thorough pytest ...`` tries many more.
+"""
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from model import load_scenario
+import pytest
+from hypothesis import settings
+
+from model import load_scenario, run_ensemble
 from model.kernels import kernel_params
+
+settings.register_profile("quick", max_examples=20, deadline=None)
+settings.register_profile("thorough", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+#: The seed-0 baseline table: runs and months (shared by the tests that read one).
+SEED0_RUNS, SEED0_MONTHS = 40, 24
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cluster and browser tests are slow tests too."""
+    for item in items:
+        if item.get_closest_marker("cluster") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +45,23 @@ def baseline():
 def baseline_params(baseline):
     """Baseline kernel parameters, all scalars (no distributions)."""
     return kernel_params(baseline)
+
+
+@pytest.fixture(scope="session")
+def seed0_table(baseline):
+    """``run_ensemble(baseline, runs=40, seed=0, months=24)`` (treat as read-only)."""
+    return run_ensemble(baseline, runs=SEED0_RUNS, seed=0, months=SEED0_MONTHS)
+
+
+@pytest.fixture(scope="session")
+def cluster_address():
+    """The address of one local Dask cluster (2 worker processes, 1 thread each), started
+    once for every test that needs a cluster and closed at the end."""
+    from dask.distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close(timeout=10)

@@ -25,7 +25,7 @@ from model.kernels.stage import PLAYERS, SHAPE
 LAM = 5.0
 FIXED = 1  # the option index handed to every rule (only `fixed` uses it)
 ROW = np.array([0.0, 0.3, 0.1])  # a non-degenerate payoff row: no option dominates at LAM
-PROPERTY = settings(max_examples=40, deadline=None,
+PROPERTY = settings(deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +12,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """``python run.py ARGS`` in a subprocess, output captured as text."""
+def run_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``python run.py ARGS`` in a subprocess, output captured as text: for the few real
+    end-to-end tests (a fresh interpreter, ``run.py`` itself, the exit status)."""
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``python run.py ARGS`` in this process (``model.cli.main``, what ``run.py`` calls):
+    exit status and output as :func:`run_py` gives them, without an interpreter start-up.
+    An uncaught error raises here, as a traceback would end the real command."""
+    from model.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(list(args))
+            except SystemExit as exc:  # --help
+                status = exc.code if isinstance(exc.code, int) else 0
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["run.py", *args], status, out.getvalue(),
+                                       err.getvalue())
 
 
 def in_process(capsys, *args: str) -> tuple[int, str, str]:

@@ -334,6 +334,7 @@ def synthetic_rules(tmp_path, truth: float):
     return scenario, load_observations(path)
 
 
+@pytest.mark.slow
 def test_parameter_recovery_on_a_synthetic_record(tmp_path):
     truth = 0.22
     scenario, obs = synthetic_rules(tmp_path, truth)
@@ -355,14 +356,15 @@ def test_same_seed_same_posterior(tmp_path):
     assert not np.array_equal(a.samples, c.samples)
 
 
-def test_a_cluster_gives_the_same_posterior(tmp_path):
+@pytest.mark.cluster
+def test_a_cluster_gives_the_same_posterior(tmp_path, cluster_address):
     """Each batch's runs spread over two workers: the same scores, so the same posterior."""
     from model.execution import Executor
 
     scenario, obs = synthetic_rules(tmp_path, 0.15)
     kwargs = dict(particles=60, rounds=2, batch_size=500, priors={GROWTH.key: GROWTH}, seed=3)
     alone = calibrate(scenario, obs, **kwargs)
-    with Executor(workers=2) as executor:
+    with Executor(scheduler=cluster_address) as executor:
         spread = calibrate(scenario, obs, client=executor.client, **kwargs)
     np.testing.assert_array_equal(alone.samples, spread.samples)
     np.testing.assert_array_equal(alone.weights, spread.weights)
@@ -404,6 +406,7 @@ def test_batches_give_what_pyabc_gives_one_particle_at_a_time():
     assert batch.simulated >= batched_pops["samples"].sum() and batch.batches > 4
 
 
+@pytest.mark.slow
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
     # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow

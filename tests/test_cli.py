@@ -8,14 +8,16 @@ import sys
 
 import pandas as pd
 import pytest
-from support import cli, in_process
+from support import cli, in_process, run_py
 
 from model import ACTION_COLUMNS, STATE_COLUMNS
 
 
+@pytest.mark.slow
 def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
+    """End to end: ``python run.py`` in its own interpreter."""
     out = tmp_path / "out"
-    result = cli("run", "baseline", "--runs", "30", "--months", "12", "--seed", "5",
+    result = run_py("run", "baseline", "--runs", "30", "--months", "12", "--seed", "5",
                  "--set", "levers.war_demand=0.9", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "Treaty" in result.stdout and "month 12" in result.stdout
@@ -35,6 +37,7 @@ def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging left
 
 
+@pytest.mark.slow
 def test_same_seed_same_table(tmp_path):
     for name in ("a", "b"):
         assert cli("run", "--runs", "10", "--months", "6", "--out", str(tmp_path / name)
@@ -98,6 +101,7 @@ def test_bad_scenario_file_is_reported_with_its_path(tmp_path, content):
     assert str(path) in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_bad_input_never_touches_earlier_results(tmp_path):
     out = tmp_path / "keep"
     assert cli("run", "--runs", "5", "--months", "3", "--out", str(out)).returncode == 0
@@ -121,6 +125,7 @@ def test_help_documents_every_command():
         assert result.returncode == 0 and "usage" in result.stdout.lower()
 
 
+@pytest.mark.slow
 def test_pin_one_dimension_from_the_command_line(tmp_path):
     out = tmp_path / "pin"
     result = cli("run", "--runs", "8", "--months", "4", "--set", "russia.action.sanctions=evade",
@@ -148,6 +153,7 @@ def test_regime_map_rejects_invalid_grid_cells(tmp_path):
     assert not (tmp_path / "eq").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["params", "baseline"], ["sweep", "--runs", "0"]])
 def test_a_command_loads_only_its_own_libraries(argv):
     """A quick command or a bad flag answers without importing the heavy libraries other
@@ -160,6 +166,7 @@ def test_a_command_loads_only_its_own_libraries(argv):
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_a_scenario_name_alone_runs_it(tmp_path, capsys):
     """`run.py baseline ...` is `run.py run baseline ...`."""
     status, out, err = in_process(capsys, "baseline", "--runs", "4", "--months", "2",

@@ -100,6 +100,7 @@ def test_module_page_is_the_dashboard():
     assert app.page.component.f is Dashboard.f
 
 
+@pytest.mark.slow
 def test_page_renders_controls_with_the_file_defaults(dash):
     baseline = load_scenario("baseline")
     assert slider(dash, "war_demand").v_model == baseline.levers.war_demand.value
@@ -114,6 +115,7 @@ def test_page_renders_controls_with_the_file_defaults(dash):
     assert text_with(dash, "Month 0 (Jul 2023)")
 
 
+@pytest.mark.slow
 def test_step_advances_the_mesa_run(dash):
     dash.find(v.Btn, children=["Step"]).widget.click()
     assert text_with(dash, "Step: 1")
@@ -129,6 +131,7 @@ def rc_card_title(rc, fragment: str) -> str:
                 if fragment in str(c))
 
 
+@pytest.mark.slow
 def test_lever_change_reruns_the_ensemble_with_the_new_value(dash):
     before = munitions_median(dash)
     slider(dash, "war_demand").v_model = 0.2
@@ -140,6 +143,7 @@ def test_lever_change_reruns_the_ensemble_with_the_new_value(dash):
     assert text_with(dash, "Step: 0")
 
 
+@pytest.mark.slow
 def test_bad_input_shows_one_line_and_keeps_the_last_good_setting(dash, tmp_path):
     before = summary_line(dash, "Cumulative munitions")
     lam = dash.find(v.TextField, label="lam").widgets[0]
@@ -162,6 +166,7 @@ def test_bad_input_shows_one_line_and_keeps_the_last_good_setting(dash, tmp_path
     assert text_with(dash, "got 150") is None
 
 
+@pytest.mark.slow
 def test_export_round_trips_through_load_scenario(dash, tmp_path):
     slider(dash, "war_demand").v_model = 0.35
     rules = dash.find(v.Select, label="rule").widgets

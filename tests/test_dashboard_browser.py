@@ -138,6 +138,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.browser
 def test_serves_on_127_0_0_1_by_default_and_prints_the_address(server):
     assert any(f"http://127.0.0.1:{server.port}/" in line for line in server.lines)
     addresses = listening_addresses(server.port)
@@ -153,6 +154,7 @@ def test_bad_scenario_or_port_is_a_one_line_error():
     assert result.returncode == 2 and "expected a port from 1 to 65535" in result.stderr
 
 
+@pytest.mark.browser
 def test_lever_slider_redraws_the_ensemble_and_step_advances_the_month(
         server, page: Page, tmp_path):
     failed: list[str] = []

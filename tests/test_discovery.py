@@ -12,17 +12,11 @@ import pandas as pd
 import pytest
 from support import ROOT, cli
 
-from model.analysis.discovery import (
-    DiscoveryError,
-    cart_tree,
-    check_cases,
-    label,
-    mark_cases,
-    prim_boxes,
-    select_step,
-)
+from model.analysis.cart import cart_tree
+from model.analysis.discovery import label, mark_cases
 from model.analysis.futures import CHINA, CHINA_LEVELS, default_ranges, sample_futures
 from model.analysis.metrics import METRICS
+from model.analysis.prim import DiscoveryError, check_cases, prim_boxes, select_step
 from model.cli.main import main
 
 
@@ -37,6 +31,7 @@ def synthetic(n: int = 800, seed: int = 3, inside: float = 0.9, outside: float =
     return x, y, box
 
 
+@pytest.mark.slow
 def test_prim_recovers_a_known_box():
     x, y, box = synthetic()
     true_coverage, true_density = y[box].sum() / y.sum(), y[box].mean()
@@ -59,6 +54,7 @@ def test_prim_recovers_a_known_box():
     assert f"hold {found.coverage:.0%} of all such cases" in sentence
 
 
+@pytest.mark.slow
 def test_prim_finds_a_second_box_on_a_category_and_stops():
     rng = np.random.default_rng(8)
     n = 900
@@ -77,6 +73,55 @@ def test_prim_finds_a_second_box_on_a_category_and_stops():
     assert boxes[0].coverage + boxes[1].coverage == pytest.approx(1.0, abs=0.1)
 
 
+def test_a_later_box_states_its_share_of_the_cases_left():
+    """Issue 24, item 7: "of all such cases not in an earlier box" is a share of the cases
+    outside box 1, not of all cases (both are stated)."""
+    rng = np.random.default_rng(8)
+    n = 900
+    x = pd.DataFrame(rng.random((n, 3)), columns=["a", "b", "c"])
+    first = (x.a > 0.7).to_numpy()
+    second = (x.c > 0.7).to_numpy() & ~first
+    y = (first | second) & (rng.random(n) < 0.95)
+    boxes = prim_boxes(x, y, max_boxes=2)
+    assert len(boxes) == 2
+    later = boxes[1]
+    left = int(y[~boxes_members(x, boxes[0])].sum())
+    assert later.left == left
+    sentence = later.sentence("y happens")
+    assert f"hold {later.k / left:.0%} of such cases not in an earlier box " \
+           f"({later.k / y.sum():.0%} of all such cases)" in sentence
+    assert later.k / left > later.coverage + 0.2  # the two shares differ here
+
+
+def boxes_members(x: pd.DataFrame, box) -> np.ndarray:
+    """Rows inside ``box`` (numeric restrictions only)."""
+    inside = np.ones(len(x), dtype=bool)
+    for r in box.restrictions:
+        inside &= (x[r.name] >= r.low).to_numpy() & (x[r.name] <= r.high).to_numpy()
+    return inside
+
+
+def test_a_box_below_the_base_rate_is_not_called_a_concentration():
+    """Issue 24, item 7: box 2 is significant among the futures left outside box 1 but
+    rarer than the outcome among all futures; it must not read as a concentration."""
+    rng = np.random.default_rng(5)
+    n = 1500
+    x = pd.DataFrame(rng.random((n, 3)), columns=["a", "b", "c"])
+    first = (x.a > 0.6).to_numpy()
+    second = (x.b > 0.5).to_numpy() & ~first
+    p = np.where(first, 1.0, np.where(second, 0.3, 0.03))
+    y = rng.random(n) < p
+    boxes = prim_boxes(x, y, max_boxes=2)
+    assert len(boxes) == 2 and boxes[0].concentrates
+    later = boxes[1]
+    assert later.density < y.mean() and not later.concentrates
+    assert later.density > later.base_rate  # it does stand out among the futures left
+    sentence = later.sentence("y happens")
+    assert "does not concentrate here" in sentence and f"({y.mean():.0%})" in sentence
+    assert "does not concentrate" not in boxes[0].sentence("y happens")
+
+
+@pytest.mark.slow
 def test_same_table_same_boxes():
     x, y, _ = synthetic(500)
     a, b = prim_boxes(x, y, max_boxes=2), prim_boxes(x, y, max_boxes=2)
@@ -86,6 +131,7 @@ def test_same_table_same_boxes():
         assert (first.coverage, first.density) == (second.coverage, second.density)
 
 
+@pytest.mark.slow
 def test_cart_agrees_on_the_main_split():
     x, y, _ = synthetic()
     boxes = prim_boxes(x, y, max_boxes=1)
@@ -165,6 +211,7 @@ def test_labels():
     assert label(CHINA) == "China's stance"
 
 
+@pytest.mark.slow
 def test_discover_end_to_end(tmp_path):
     out = tmp_path / "d"
     args = ("discover", "baseline", "--outcome", "alliance_strength_final", "--samples", "120",
@@ -189,6 +236,7 @@ def test_discover_end_to_end(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "e" / "futures.csv"), futures)
 
 
+@pytest.mark.slow
 def test_headline_script_runs_small(tmp_path):
     script = ROOT / "experiments" / "discover_treaty_and_stop.py"
     spec = importlib.util.spec_from_file_location("discover_treaty_and_stop", script)
@@ -203,7 +251,8 @@ def test_headline_script_runs_small(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (("--outcome", "treaty_by_99"), "--outcome: unknown metric 'treaty_by_99'; allowed:"),
     (("--outcome", "treaty_by_3", "--above", "2"), "unknown metric 'treaty_by_3'"),
-    (("--outcome", "treaty_by_24"), "needs runs of at least 24 months"),
+    # issue 24, item 15: the flag that named the metric is --outcome, not --metric
+    (("--outcome", "treaty_by_24"), "--outcome: metric treaty_by_24 needs runs of at least 24"),
     (("--above", "0.2", "--below", "0.3"), "not allowed with argument"),
 ])
 def test_discover_bad_input_is_one_line(args, message, capsys):

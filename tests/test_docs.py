@@ -144,6 +144,7 @@ def test_using_it_block_is_found():
     assert len(lines) >= 10 and [] in lines  # `python run.py` alone is documented
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", using_it_commands(), ids=" ".join)
 def test_using_it_commands_run(args, sandbox, capsys):
     if args == ["COMMAND", "--help"]:

@@ -1,8 +1,9 @@
 """The execution layer: the same numbers on any back end, resumable, robust to crashes.
 
-Clusters cost seconds to start, so they are module-scoped and shared: local clusters of
-1, 2 and 3 workers (``Executor(workers=N)``, the ``--workers`` path), and one external
-cluster (``dask scheduler`` + ``dask worker`` subprocesses, the ``--scheduler`` path).
+Clusters cost seconds to start, so they are shared: the session's local cluster
+(``cluster_address`` in ``conftest.py``, reached through ``--scheduler``), one started
+by ``--workers 2``, and an external cluster (``dask scheduler`` + ``dask worker``
+subprocesses) for the test that kills one of its workers.
 Sizes are tiny: the tests check equality and recovery, not speed (see benchmarks/).
 """
 
@@ -116,9 +117,9 @@ def test_a_scenario_carrying_a_joint_sample_runs_in_chunks_like_the_driver():
                                   check_exact=True)
 
 
-@pytest.mark.parametrize("workers", [1, 2, 3])
-def test_local_clusters_give_identical_results(workers, scenario, reference):
-    with Executor(workers=workers, chunk_runs=25) as executor:
+@pytest.mark.cluster
+def test_a_cluster_gives_identical_results(cluster_address, scenario, reference):
+    with Executor(scheduler=cluster_address, chunk_runs=25) as executor:
         assert_identical(experiments(scenario, executor), reference)
 
 
@@ -131,7 +132,7 @@ def test_tables_do_not_depend_on_the_chunk_size(chunk_runs, scenario, reference)
         pd.testing.assert_frame_equal(got[name], reference[name], check_exact=True, obj=name)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(st.integers(1, 30), st.integers(1, 50), st.integers(1, 60))
 def test_chunks_cover_every_point_and_run_once(n_points, runs, chunk_runs):
     chunks = plan_chunks(n_points, runs, chunk_runs)
@@ -302,20 +303,22 @@ def external_cluster(tmp_path_factory):
                 proc.wait()
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("command", [RUN, SWEEP, SENSITIVITY, COMPARE, CLAIMS],
                          ids=lambda c: c[0])
-def test_external_scheduler_gives_identical_outputs(command, external_cluster, in_process,
-                                                    tmp_path):
-    address, _, _ = external_cluster
-    assert main_cli(*command, "--scheduler", address, "--out", str(tmp_path / "o")) in (0, 1)
+def test_a_scheduler_gives_identical_outputs(command, cluster_address, in_process, tmp_path):
+    out = tmp_path / "o"
+    assert main_cli(*command, "--scheduler", cluster_address, "--out", str(out)) in (0, 1)
     assert outputs(tmp_path / "o") == in_process[command]
 
 
+@pytest.mark.cluster
 def test_workers_option_gives_identical_outputs(in_process, tmp_path):
     assert main_cli(*SWEEP, "--workers", "2", "--out", str(tmp_path / "o")) == 0
     assert outputs(tmp_path / "o") == in_process[SWEEP]
 
 
+@pytest.mark.cluster
 def test_killing_a_worker_mid_task_changes_nothing(external_cluster, in_process, tmp_path):
     address, client, start_worker = external_cluster
     victim = start_worker("victim")
@@ -340,6 +343,7 @@ def test_killing_a_worker_mid_task_changes_nothing(external_cluster, in_process,
     assert outputs(tmp_path / "o") == in_process[LONG_SWEEP]
 
 
+@pytest.mark.slow
 def test_killed_client_resumes_to_the_uninterrupted_result(in_process, tmp_path):
     store, out = tmp_path / "store", tmp_path / "o"
     args = [PY, str(ROOT / "run.py"), *LONG_SWEEP, "--resume", str(store), "--out", str(out)]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import cli
 
 from model import available_scenarios, load_scenario
 from model.analysis.claims import CLAIMS, check_claims
@@ -26,11 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ["baseline", "ukraine_ceasefire", "us_enforcement", "isolation_rises",
            "china_restrains", "china_enables",
            "nk_famine", "sanctions_collapse", "reputation_bites"]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_library_has_every_scenario_with_description_and_citations():
@@ -98,6 +92,7 @@ def test_common_random_numbers_identical_scenarios_differ_by_exactly_zero():
     assert set(result.outcomes.outcome) == set(OUTCOMES)
 
 
+@pytest.mark.slow
 def test_compare_command_writes_figures_tables_and_report(tmp_path):
     out = tmp_path / "cmp"
     result = cli("compare", "baseline", "china_enables", "--runs", "40", "--months", "24",
@@ -163,6 +158,7 @@ def test_sweep_command_end_to_end(tmp_path):
     assert bad.returncode == 2 and "unknown metric" in bad.stderr
 
 
+@pytest.mark.slow
 def test_claims_hold_on_a_small_ensemble():
     table = check_claims(load_scenario("baseline"), runs=150, seed=2)
     assert list(table.id) == [c.id for c in CLAIMS]
@@ -171,6 +167,7 @@ def test_claims_hold_on_a_small_ensemble():
     assert failing.empty, failing[["id", "effect", "ci_low", "ci_high"]].to_string()
 
 
+@pytest.mark.slow
 def test_claims_command_reports_and_exit_code(tmp_path):
     out = tmp_path / "claims"
     result = cli("claims", "--runs", "100", "--out", str(out))
@@ -192,6 +189,7 @@ def _load_script(name: str):
     return module
 
 
+@pytest.mark.slow
 def test_experiment_scripts_run_on_small_sizes(tmp_path):
     _load_script("compare_scenarios").main(runs=10, out=tmp_path / "c",
                                            names=["baseline", "nk_famine"])
@@ -204,6 +202,7 @@ def test_experiment_scripts_run_on_small_sizes(tmp_path):
     assert (tmp_path / "a" / "claims.md").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, n", [("sobol", "4"), ("morris", "2")])
 def test_sensitivity_command_end_to_end(tmp_path, method, n):
     out = tmp_path / method

@@ -84,10 +84,11 @@ def long_table():
 
 
 @pytest.fixture(scope="module")
-def table():
-    return run_ensemble(load_scenario("baseline"), runs=40, seed=0, months=24)
+def table(seed0_table):
+    return seed0_table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("months", [200, 65, 24, 3])
 @pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
 def test_calendar_ticks_never_collide(long_table, which, months):
@@ -100,6 +101,7 @@ def test_calendar_ticks_never_collide(long_table, which, months):
     assert any(str(2023 + (6 + months) // 12) in t or "2023" in t for t in labels)
 
 
+@pytest.mark.slow
 def test_trajectory_legends_are_off_the_data(table):
     from model.output.plots import plot_option_shares, plot_trajectories
 
@@ -141,6 +143,7 @@ def comparison8():
     return compare([load_scenario(n) for n in names], runs=6, seed=0, months=30)
 
 
+@pytest.mark.slow
 def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     from model.analysis.compare import plot_trajectories
 
@@ -154,6 +157,7 @@ def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     assert_legends_off_the_data(fig)
 
 
+@pytest.mark.slow
 def test_compare_outcomes_keep_points_inside_and_share_scales(comparison8):
     from model.analysis.compare import plot_outcomes
 
@@ -252,7 +256,7 @@ def morris_result():
 
 
 def test_morris_labels_do_not_overlap():
-    from model.analysis.sensitivity_plots import plot_morris
+    from model.analysis.reports.sensitivity import plot_morris
 
     fig = plot_morris(morris_result(), "Sensitivity of treaty_by_24")
     renderer = render(fig)
@@ -272,7 +276,7 @@ def test_morris_labels_do_not_overlap():
 
 def _record_lines(fig) -> tuple[list[float], list[float]]:
     """x positions of the event lines and the "today" lines on the first panel."""
-    from model.output.record import EVENT_COLOR, TODAY_COLOR
+    from model.output.record_overlay import EVENT_COLOR, TODAY_COLOR
 
     def vertical(line) -> bool:
         x = np.asarray(line.get_xdata(), dtype=float)
@@ -290,7 +294,7 @@ def test_record_events_and_today_are_marked_where_the_months_reach_them(start, e
     import datetime as dt
 
     from model.output.plots import plot_trajectories
-    from model.output.record import record_overlay
+    from model.output.record_overlay import record_overlay
 
     table = run_ensemble(load_scenario("baseline"), runs=4, seed=0, months=48)
     overlay = record_overlay(start, today=dt.date(2026, 11, 28))

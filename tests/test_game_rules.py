@@ -199,6 +199,7 @@ def test_game_rules_give_identical_trajectories_in_both_drivers(rules):
 # ---------------------------------------------------------------- the command
 
 
+@pytest.mark.slow
 def test_equilibria_command_prints_tables_and_writes_figures(tmp_path):
     out = tmp_path / "eq"
     result = cli("equilibria", "--month", "6", "--lam", "3", "--x",

@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 
 from model import games
 
-SETTINGS = settings(max_examples=50, deadline=None)
+SETTINGS = settings(deadline=None)
 FIXED_POINT_TOL = 1e-8
 
 PRISONERS_DILEMMA = [[[3, 0], [5, 1]], [[3, 5], [0, 1]]]  # 0 = cooperate, 1 = defect
@@ -436,6 +436,7 @@ def quantecon_game(payoffs):
     return qe.NormalFormGame(players)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(payoff_arrays(min_players=2, max_players=4))
 def test_pure_equilibria_agree_with_quantecon(payoffs):

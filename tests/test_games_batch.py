@@ -22,7 +22,7 @@ from model.games import pure_batch
 from model.games.newton_batch import newton
 from model.games.sparse import SparseGame, uniqueness_bound
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(deadline=None)
 QRE_ATOL = 1e-8
 
 

@@ -46,7 +46,7 @@ PARAM_LOW = np.array([SPECS[k].low for k in PARAM_KEYS])
 PARAM_HIGH = np.array([min(SPECS[k].high, 20.0) for k in PARAM_KEYS])  # ∞ → 20
 UNIT = st.floats(0.0, 1.0, allow_nan=False)
 UNIFORM = st.floats(0.0, 1.0, exclude_max=True, allow_nan=False)
-PROPERTY = settings(max_examples=40, deadline=None,
+PROPERTY = settings(deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 

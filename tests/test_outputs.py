@@ -111,6 +111,7 @@ def tree(root: Path) -> set[str]:
 # ---------------------------------------------------------------- never outside
 
 
+@pytest.mark.slow
 def test_no_write_ever_leaves_the_chosen_folder(tmp_path, capsys):
     out = tmp_path / "parent" / "chosen"
     cli(capsys, "run", "baseline", *SMALL, "--out", str(tmp_path / "warm"))  # caches, imports
@@ -124,6 +125,7 @@ def test_no_write_ever_leaves_the_chosen_folder(tmp_path, capsys):
     assert tree(tmp_path / "parent") == {"chosen", *(f"chosen/{n}" for n in tree(out))}
 
 
+@pytest.mark.slow
 def test_no_write_leaves_the_default_folder(results_dir, capsys):
     cli(capsys, "run", "baseline", *SMALL, "--out", str(results_dir.parent / "warm"))
     with WriteWatch() as writes:
@@ -152,6 +154,7 @@ def test_name_defaults_to_the_file_stem(tmp_path, results_dir, capsys):
 # ---------------------------------------------------------------- default folders
 
 
+@pytest.mark.slow
 def test_default_folder_is_per_configuration(results_dir, capsys):
     status, _, err = cli(capsys, "run", "baseline", *SMALL)
     assert status == 0, err
@@ -172,6 +175,7 @@ def test_default_folder_is_per_configuration(results_dir, capsys):
     assert status == 0 and len(list(results_dir.iterdir())) == 2
 
 
+@pytest.mark.slow
 def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsys):
     """`sweep` on the baseline and on `calibrated` with the same flags never share a folder;
     discovery too gets a folder per configuration."""
@@ -191,6 +195,7 @@ def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsy
 # ---------------------------------------------------------------- one run per folder
 
 
+@pytest.mark.slow
 def test_a_rerun_leaves_no_stale_files(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert cli(capsys, "run", "baseline", *SMALL, "--out", str(out))[0] == 0
@@ -226,7 +231,7 @@ def test_output_paths_are_checked_before_simulating(tmp_path, capsys, monkeypatc
         raise AssertionError("simulated before checking the output folder")
 
     for name in ("model.cli.run", "model.analysis.compare", "model.analysis.claims",
-                 "model.analysis.sweep", "model.ensemble.driver", "model.ensemble.batch"):
+                 "model.analysis.sweep", "model.ensemble.driver", "model.execution.jobs"):
         module = importlib.import_module(name)
         for function in ("run_ensemble", "simulate"):
             if hasattr(module, function):
@@ -242,6 +247,7 @@ def test_output_paths_are_checked_before_simulating(tmp_path, capsys, monkeypatc
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_a_second_writer_to_the_same_folder_is_refused(tmp_path, capsys):
     out = tmp_path / "busy"
     holder = subprocess.Popen(
@@ -266,6 +272,7 @@ def test_a_second_writer_to_the_same_folder_is_refused(tmp_path, capsys):
 # ---------------------------------------------------------------- labels
 
 
+@pytest.mark.slow
 def test_every_figure_title_and_the_summary_state_the_configuration(tmp_path, capsys,
                                                                    monkeypatch):
     from matplotlib.figure import Figure
@@ -290,6 +297,7 @@ def test_every_figure_title_and_the_summary_state_the_configuration(tmp_path, ca
             assert part in text, text
 
 
+@pytest.mark.slow
 def test_the_wrote_line_lists_every_file_written(tmp_path, capsys):
     commands = {
         "run": ["run", "baseline", *SMALL],
@@ -307,6 +315,7 @@ def test_the_wrote_line_lists_every_file_written(tmp_path, capsys):
         assert sorted(listed) == sorted(visible(out)), name
 
 
+@pytest.mark.slow
 def test_compare_a_scenario_with_itself_is_labelled_apart(tmp_path, capsys):
     out = tmp_path / "same"
     status, stdout, err = cli(capsys, "compare", "baseline", "baseline", *SMALL, "--out",

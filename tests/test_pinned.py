@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from model import AllianceModel, load_scenario, run_ensemble
+from model import AllianceModel, load_scenario
 
 RUNS, MONTHS = 40, 24
 PICKED = [0, 7, 19, 33]
 
 
 @pytest.fixture(scope="module")
-def table():
-    return run_ensemble(load_scenario("baseline"), runs=RUNS, seed=0, months=MONTHS)
+def table(seed0_table):
+    assert seed0_table.run.nunique() == RUNS and seed0_table.month.max() == MONTHS
+    return seed0_table
 
 
 def test_pinned_alliance_strength_and_munitions(table):

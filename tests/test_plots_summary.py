@@ -203,6 +203,7 @@ def _check_labelled(fig, title):
     assert any(ax.get_xlabel() == "month (0 = July 2023)" for ax in visible)
 
 
+@pytest.mark.slow
 def test_plot_trajectories_writes_png(table, tmp_path):
     path = tmp_path / "trajectories.png"
     fig = plot_trajectories(table, "Baseline", path=path, start=START)
@@ -212,6 +213,7 @@ def test_plot_trajectories_writes_png(table, tmp_path):
     assert len([ax for ax in fig.axes if ax.get_ylabel()]) == 6
 
 
+@pytest.mark.slow
 def test_plot_option_shares_writes_png(table, tmp_path):
     path = tmp_path / "options.png"
     fig = plot_option_shares(table, "Baseline", path=path, start=START)
@@ -222,6 +224,7 @@ def test_plot_option_shares_writes_png(table, tmp_path):
     assert len(titles & {d.label for d in DIMENSIONS}) == len(DIMENSIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs,months", [(20, 1), (1, 1)])
 def test_plots_handle_degenerate_tables(runs, months):
     table = make_table(runs=runs, months=months, seed=3)

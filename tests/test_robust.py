@@ -128,6 +128,7 @@ def test_no_response_pins_fix_every_other_actor(baseline):
     assert scenario.actor("united_states").rule == baseline.actor("united_states").rule
 
 
+@pytest.mark.slow
 def test_robust_end_to_end(tmp_path):
     out = tmp_path / "r"
     result = cli("robust", "baseline", "--policy", "quo=united_states.action.pressure="
@@ -154,6 +155,7 @@ def test_robust_end_to_end(tmp_path):
     assert "met by the other actors' decision rules" in report
 
 
+@pytest.mark.slow
 def test_robust_no_respond_pins_the_others(tmp_path):
     out = tmp_path / "n"
     result = cli("robust", "baseline", "--no-respond", "--samples", "6", "--runs", "2",
@@ -173,6 +175,12 @@ def test_robust_no_respond_pins_the_others(tmp_path):
     (("--policy", "only="), "at least two policies"),
     (("--policy", "a=", "--policy", "b=united_states.action.pressure=bombing"),
      "--policy b"),
+    # issue 24, item 15: one policy with a bad value names the value, not the count
+    (("--policy", "b=united_states.action.pressure=bombing"), "'bombing'"),
+    # issue 24, item 9: the same outcome both ways was decided by the last flag
+    (("--outcome", "munitions_total:min", "--outcome", "munitions_total:max"),
+     "--outcome munitions_total is given as both munitions_total:min and munitions_total:max"),
+    (("--outcome", "treaty_by_24:max"), "--outcome: metric treaty_by_24 needs runs of at least"),
 ])
 def test_robust_bad_input_is_one_line(args, message, capsys):
     status = main(["robust", "baseline", "--samples", "4", "--runs", "1", "--months", "3",
@@ -182,6 +190,7 @@ def test_robust_bad_input_is_one_line(args, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_headline_script_runs_small(tmp_path):
     script = ROOT / "experiments" / "robust_us_posture.py"
     spec = importlib.util.spec_from_file_location("robust_us_posture", script)

@@ -33,6 +33,21 @@ def test_registry_names_match_rules():
         assert rule.description
 
 
+def test_every_fact_about_a_rule_comes_from_the_one_registry():
+    """Names, classifiers and the slow flag live in ``model.core.rules``: the kernels'
+    rules, the names a scenario may use and the rules the execution layer chunks small."""
+    from model.core import schema
+    from model.core.rules import RULE_INFO, RULE_NAMES, SLOW_RULES
+    from model.execution import plan
+
+    assert tuple(RULES) == RULE_NAMES == schema.RULE_NAMES
+    for name, info in RULE_INFO.items():
+        rule = RULES[name]
+        assert (rule.stochastic, rule.needs_payoffs, rule.needs_game, rule.description) == \
+            (info.stochastic, info.needs_payoffs, info.needs_game, info.description)
+    assert plan.SLOW_RULES is SLOW_RULES and SLOW_RULES == ("qre",)
+
+
 @pytest.mark.parametrize("name", sorted(n for n, r in RULES.items()
                                          if r.needs_payoffs and not r.needs_game))
 def test_pinned_dimension_overrides_the_rule(name, baseline):

@@ -394,7 +394,7 @@ ORDERED = {"dynamics.level_diplomatic", "dynamics.level_arms_trade",
 WHOLE = {"dynamics.treaty_steps", "dynamics.treaty_notice"}
 BOUNDED_KEYS = sorted(k for k, s in SPECS.items()
                       if math.isfinite(s.high) and k not in ORDERED | WHOLE)
-PROPERTY = settings(max_examples=60, deadline=None,
+PROPERTY = settings(deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 

@@ -9,6 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from model.analysis.metrics import METRICS, Metric
+from model.analysis.reports.sensitivity import plot_morris, plot_sobol
 from model.analysis.sensitivity import (
     MORRIS_COLUMNS,
     SENSITIVITY_RANGES,
@@ -21,7 +22,6 @@ from model.analysis.sensitivity import (
     sample_size,
     sobol_indices,
 )
-from model.analysis.sensitivity_plots import plot_morris, plot_sobol
 from model.core.parameters import SPECS
 
 # Ishigami (a=7, b=0.1) on [-π, π]³: analytical first-order and total Sobol' indices.

@@ -130,3 +130,59 @@ def test_shipped_scenarios_are_named_after_their_files():
 
     for name in available_scenarios():
         assert load_scenario(name).name == name
+
+
+# --------------------------------------------------------------------------- one error type
+
+def _user_errors() -> list[type]:
+    """Every user-error class the package defines (imported where they live)."""
+    from model.analysis.prim import DiscoveryError
+    from model.analysis.robust import RobustError
+    from model.analysis.sensitivity import SensitivityError
+    from model.cli.common import UsageError
+    from model.core.record import RecordError
+    from model.output.results import OutputFolderError
+
+    return [ScenarioError, RecordError, OutputFolderError, DiscoveryError, RobustError,
+            SensitivityError, UsageError]
+
+
+@pytest.mark.parametrize("error", _user_errors(), ids=lambda e: e.__name__)
+def test_every_user_error_is_caught_once_by_the_command_line(error, monkeypatch, capsys):
+    """Whatever module raises it, the command line prints its one line and exits 2."""
+    import model.cli.scenarios as command
+    from model.core.errors import UserError
+
+    assert issubclass(error, UserError)
+
+    def fail(args):
+        """Fail as a module would."""
+        raise error(f"the one line of {error.__name__}")
+
+    monkeypatch.setattr(command, "execute", fail)
+    assert main(["scenarios"]) == 2
+    assert capsys.readouterr().err == f"error: the one line of {error.__name__}\n"
+
+
+def test_an_internal_error_in_sensitivity_is_not_called_a_usage_error(monkeypatch, tmp_path):
+    """A bug inside the simulation (here a ValueError from the evaluation) keeps its
+    traceback; it used to be turned into `error: sensitivity: ...` (exit 2)."""
+    import model.analysis.sensitivity as sensitivity
+
+    def broken(*args, **kwargs):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(sensitivity, "evaluate_points", broken)
+    with pytest.raises(ValueError, match="an internal bug"):
+        main(["sensitivity", "--method", "morris", "--n", "2", "--runs", "1", "--months", "3",
+              "--metric", "munitions_total",
+              "--out", str(tmp_path / "s")])
+
+
+def test_a_bad_sensitivity_request_is_still_one_line(tmp_path, capsys):
+    assert main(["sensitivity", "--n", "3", "--runs", "1", "--months", "3",
+                 "--metric", "munitions_total",
+                 "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: n=3 is not allowed for Sobol' sampling") and \
+        err.count("\n") == 1

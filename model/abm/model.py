@@ -45,7 +45,7 @@ class AllianceModel(mesa.Model):
 
     Row 0 of the data collector is the initial state and posture; row m is the state
     after month m and the options chosen in month m. All randomness comes from the
-    model's own generator (``self.rng``), drawn in the layout of ``model.sampling``.
+    model's own generator (``self.rng``), drawn in the layout of ``model.core.sampling``.
     """
 
     def __init__(self, scenario: Scenario | str | Path = "baseline",
@@ -107,7 +107,7 @@ class AllianceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def stage_game(self):
-        """The stage game at the current state (``model.stage.StageGame``), with this run's
+        """The stage game at the current state (``model.kernels.stage.StageGame``), with this run's
         parameter values; its equilibria are what the ``nash`` rule plays next month."""
         month = self.month + 1
         state, _ = month_inputs(self.state, self.params, month)

@@ -120,15 +120,3 @@ def rule_weights(observations: Observations) -> np.ndarray:
 def distance(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The calibration distance of each run: ``scores @ weights`` (weighted sum of misses)."""
     return np.asarray(scores, dtype=float) @ np.asarray(weights, dtype=float)
-
-
-def met_shares(observations: Observations, data: dict[str, np.ndarray]) -> pd.DataFrame:
-    """For each rule, the share of runs that meet it (score 0), with the rule's facts."""
-    scores = score_matrix(observations, data)
-    met = scores == 0
-    rows = []
-    for j, rule in enumerate(observations.rules):
-        rows.append({"rule": rule.id, "events": ", ".join(rule.events), "weight": rule.weight,
-                     "test": rule.describe(), "runs": met.shape[0],
-                     "met": int(met[:, j].sum()), "share": float(met[:, j].mean())})
-    return pd.DataFrame(rows)

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import UserError
 from ..core.record import Observations, load_observations
 from .calibration_observations import arrays_from_ensemble, rule_scores
+
+
+class ConditioningError(UserError):
+    """Runs that cannot be conditioned as asked (one line)."""
+
 
 #: Below this effective sample size a conditioned result carries a warning.
 MIN_EFFECTIVE_RUNS = 100
@@ -67,9 +73,11 @@ def condition_runs(arrays, condition: str = "record",
                    observations: Observations | None = None) -> Conditioning:
     """Weights of the runs in ``arrays`` (an ``EnsembleArrays``): 1 for a run that meets
     every hard fact of the record (``condition="record"``), else 0; all 1 for
-    ``condition="none"``. Raises ``ValueError`` if the runs end before the record does."""
+    ``condition="none"``. Raises ``ConditioningError`` if the runs end before the record
+    does."""
     if condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition!r}; allowed: {', '.join(CONDITIONS)}")
+        raise ConditioningError(f"unknown condition {condition!r}; allowed: "
+                                f"{', '.join(CONDITIONS)}")
     runs = len(arrays.seeds)
     if condition == "none":
         return Conditioning("none", np.ones(runs), (), np.ones((runs, 0), dtype=bool))
@@ -77,9 +85,9 @@ def condition_runs(arrays, condition: str = "record",
     facts = observations.hard_facts()
     last = months_needed(observations)
     if arrays.months < last:
-        raise ValueError(f"conditioning on the record needs runs to month {last} (the record's "
-                         f"last hard fact); got {arrays.months} months; allowed: --months ≥ "
-                         f"{last} or --condition none")
+        raise ConditioningError(f"conditioning on the record needs runs to month {last} (the "
+                                f"record's last hard fact); got {arrays.months} months; "
+                                f"allowed: --months ≥ {last} or --condition none")
     data = arrays_from_ensemble(arrays)
     met = np.stack([rule_scores(rule, data) == 0 for rule in facts], axis=1)
     return Conditioning("record", met.all(axis=1).astype(float),

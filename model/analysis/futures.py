@@ -8,7 +8,7 @@ the least certain payoff weights and rates ±50%); when a joint sample of some
 parameters is given — e.g. a calibration posterior — its rows are resampled for those
 parameters instead, keeping their correlations. :func:`evaluate_futures` runs every
 future ``runs`` times with the same run seeds (common random numbers, through
-:func:`model.ensemble.batch.evaluate_points`) and returns each metric's mean per
+:func:`model.execution.evaluate_points`) and returns each metric's mean per
 future: the outcomes table that PRIM, CART and the robustness metrics read.
 """
 
@@ -22,8 +22,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..core.actions import DIMENSION_BY_KEY
-from ..core.scenario import Scenario, validated
-from ..ensemble.batch import check_keys
+from ..core.scenario import Scenario, check_keys, validated
 from ..execution import Executor, evaluate_points
 from .sensitivity import SENSITIVITY_RANGES
 
@@ -134,7 +133,7 @@ def evaluate_futures(scenario: Scenario, inputs: pd.DataFrame, metrics: Sequence
     """
     numeric = [c for c in inputs.columns if pd.api.types.is_numeric_dtype(inputs[c])]
     discrete = [c for c in inputs.columns if c not in numeric]
-    check_keys(scenario, numeric, f"futures of scenario {scenario.name}")
+    check_keys(numeric, f"futures of scenario {scenario.name}")
     points = inputs[numeric].to_numpy(float)
     out = {m.name: np.empty(len(inputs)) for m in metrics}
     groups = (inputs.groupby(discrete, observed=True, sort=False).indices if discrete

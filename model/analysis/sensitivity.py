@@ -37,6 +37,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from ..core.errors import UserError
 from ..core.parameters import EXPLORED_RANGES, SPECS
 from ..core.scenario import Scenario, validated
 from ..execution import Executor, evaluate_points
@@ -96,25 +97,30 @@ class SensitivityResult:
         }
 
 
+class SensitivityError(UserError):
+    """A sensitivity request that cannot be answered (a sample size, a key, an outcome
+    that does not vary); the message is one line."""
+
+
 # --------------------------------------------------------------------------- problem
 
 def problem(keys: Sequence[str] | None = None) -> dict[str, Any]:
     """The SALib problem dict (``num_vars``, ``names``, ``bounds``) for ``keys``.
 
     ``keys`` default to all of ``SENSITIVITY_RANGES``; each must be one of its keys,
-    at most once (``ValueError`` naming the bad key and what is allowed otherwise).
+    at most once (``SensitivityError`` naming the bad key and what is allowed otherwise).
     """
     keys = DEFAULT_KEYS if keys is None else tuple(keys)
     if not keys:
-        raise ValueError("keys must name at least one parameter; allowed: "
-                         + ", ".join(DEFAULT_KEYS))
+        raise SensitivityError("keys must name at least one parameter; allowed: "
+                               + ", ".join(DEFAULT_KEYS))
     for key in keys:
         if key not in SENSITIVITY_RANGES:
-            raise ValueError(f"no sensitivity range for parameter {key!r}; allowed: "
-                             + ", ".join(DEFAULT_KEYS))
+            raise SensitivityError(f"no sensitivity range for parameter {key!r}; allowed: "
+                                   + ", ".join(DEFAULT_KEYS))
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
-        raise ValueError(f"parameter {duplicates[0]!r} is listed twice in keys")
+        raise SensitivityError(f"parameter {duplicates[0]!r} is listed twice in keys")
     return {
         "num_vars": len(keys),
         "names": list(keys),
@@ -133,28 +139,28 @@ def sample_size(method: str, n: int, keys: Sequence[str] | None = None) -> int:
         return n * (d + 2)
     if method == "morris":
         return n * (d + 1)
-    raise ValueError(f"unknown method {method!r}; allowed: sobol, morris")
+    raise SensitivityError(f"unknown method {method!r}; allowed: sobol, morris")
 
 
 def _check_sobol_n(n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2 or n & (n - 1):
-        raise ValueError(f"n={n!r} is not allowed for Sobol' sampling; n must be a power of 2 "
-                         "≥ 2 (e.g. 64, 256, 512, 1024)")
+        raise SensitivityError(f"n={n!r} is not allowed for Sobol' sampling; n must be a "
+                               "power of 2 ≥ 2 (e.g. 64, 256, 512, 1024)")
     return int(n)
 
 
 def _check_int(name: str, value: Any, low: int, what: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer ≥ {low}"
-                         + what)
+        raise SensitivityError(f"{name}={value!r} is not allowed; {name} must be an integer "
+                               f"≥ {low}" + what)
     return int(value)
 
 
 def _check_num_levels(num_levels: Any) -> int:
     num_levels = _check_int("num_levels", num_levels, 2, " and even (e.g. 4, 6, 8)")
     if num_levels % 2:
-        raise ValueError(f"num_levels={num_levels} is not allowed; num_levels must be an even "
-                         "integer ≥ 2 (e.g. 4, 6, 8)")
+        raise SensitivityError(f"num_levels={num_levels} is not allowed; num_levels must be "
+                               "an even integer ≥ 2 (e.g. 4, 6, 8)")
     return num_levels
 
 
@@ -163,8 +169,9 @@ def _check_output(y: np.ndarray, what: str) -> np.ndarray:
     if not np.all(np.isfinite(y)):
         raise ValueError(f"{what} has non-finite values; sensitivity indices need finite outputs")
     if np.ptp(y) == 0:
-        raise ValueError(f"{what} does not vary over the sample (always {y[0]:g}), so its "
-                         "sensitivity indices are undefined; pick another metric or horizon")
+        raise SensitivityError(f"{what} does not vary over the sample (always {y[0]:g}), so "
+                               "its sensitivity indices are undefined; pick another metric or "
+                               "horizon")
     return y
 
 

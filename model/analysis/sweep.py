@@ -17,9 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.parameters import SPECS
-from ..core.scenario import validated
+from ..core.scenario import check_keys, validated
 from ..core.schema import Distribution, Scenario, ScenarioError
-from ..ensemble.batch import check_keys
 from ..execution import Executor, evaluate_points
 from ..output.plots import finish
 from ..output.statistics import estimate
@@ -71,7 +70,7 @@ def check_grid(scenario: Scenario, axes: list[Axis], origin: str) -> None:
     The constraints on parameters are ranges and orderings (convex), so checking the
     corners of the grid checks every cell.
     """
-    check_keys(scenario, [a.key for a in axes], origin)
+    check_keys([a.key for a in axes], origin)
     for corner in itertools.product(*[(a.values[0], a.values[-1]) for a in axes]):
         validated(scenario, {a.key: float(v) for a, v in zip(axes, corner)},
                   f"{origin} " + " ".join(f"{a.key}={v:g}" for a, v in zip(axes, corner)))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
 from ..core.calendar import calendar_month, month_of
+from ..core.errors import UserError
 from ..core.sampling import derive_seeds
 from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
@@ -85,15 +86,20 @@ HEADLINES: tuple[Headline, ...] = (
 # ------------------------------------------------------------------ the branch
 
 
+class BranchError(UserError):
+    """A what-if that cannot branch as asked (one line: the flag, the value, what is
+    allowed)."""
+
+
 def branch_month(scenario: Scenario, at: str) -> int:
-    """The model month of ``at`` (``YYYY-MM``); ``ValueError`` in one line unless it lies
+    """The model month of ``at`` (``YYYY-MM``); ``BranchError`` in one line unless it lies
     after the scenario's start and at or before its horizon."""
     try:
         month = month_of(scenario.start, at)
     except ValueError as exc:
-        raise ValueError(f"--at: {exc}") from None
+        raise BranchError(f"--at: {exc}") from None
     if not 1 <= month <= scenario.horizon:
-        raise ValueError(f"--at {at} is month {month} of scenario {scenario.name!r}; allowed: "
+        raise BranchError(f"--at {at} is month {month} of scenario {scenario.name!r}; allowed: "
                          f"{calendar_month(scenario.start, 1)} to "
                          f"{calendar_month(scenario.start, scenario.horizon)} (months 1–"
                          f"{scenario.horizon})")
@@ -113,7 +119,7 @@ def branch_overrides(scenario: Scenario, month: int, changes: dict[str, Any]
     A lever becomes a step schedule from ``month`` (its value before is the scenario's);
     an actor's option (``ACTOR.action.DIMENSION``, or ``ACTOR.action`` for one-dimension
     actors) becomes an option schedule (``"free"``: its rule decides from then). Anything
-    else cannot change from a month on: ``ValueError`` naming the key and what is allowed.
+    else cannot change from a month on: ``BranchError`` naming the key and what is allowed.
     """
     sampled = set(scenario.sample.active_keys(scenario.overrides)) if scenario.sample else set()
     out: dict[str, Any] = {}
@@ -123,11 +129,11 @@ def branch_overrides(scenario: Scenario, month: int, changes: dict[str, Any]
             try:
                 base = scenario.param(key).value
             except (AttributeError, KeyError):
-                raise ValueError(f"--set {key}: unknown lever; allowed: "
+                raise BranchError(f"--set {key}: unknown lever; allowed: "
                                  + ", ".join(f"levers.{n}" for n in type(scenario.levers)
                                              .model_fields)) from None
             if isinstance(base, Distribution) or key in sampled:
-                raise ValueError(f"--set {key}: scenario {scenario.name!r} draws this lever "
+                raise BranchError(f"--set {key}: scenario {scenario.name!r} draws this lever "
                                  "per run, so it cannot branch from a month; allowed: a lever "
                                  "with one value or a schedule")
             base = base if isinstance(base, list) else [[0, base]]
@@ -138,22 +144,22 @@ def branch_overrides(scenario: Scenario, month: int, changes: dict[str, Any]
             actor = Actor(parts[0])
             dims = dimensions_of(actor)
             if len(parts) == 2 and len(dims) != 1:
-                raise ValueError(f"--set {key}: {actor.value} has several dimensions; allowed: "
+                raise BranchError(f"--set {key}: {actor.value} has several dimensions; allowed: "
                                  + ", ".join(f"{actor_key}.{d.name}" for d in dims))
             name = dims[0].name if len(parts) == 2 else parts[2]
             if name not in [d.name for d in dims]:
-                raise ValueError(f"--set {key}: unknown dimension {name!r}; allowed: "
+                raise BranchError(f"--set {key}: unknown dimension {name!r}; allowed: "
                                  + ", ".join(f"{actor_key}.{d.name}" for d in dims))
             config = scenario.actor(actor)
             if config.rule == "fixed":
-                raise ValueError(f"--set {key}: {actor.value} plays rule 'fixed', which pins "
+                raise BranchError(f"--set {key}: {actor.value} plays rule 'fixed', which pins "
                                  "every dimension for good; allowed: branch a scenario where "
                                  "it follows another rule")
             base = (config.action or {}).get(name)
             base = base if isinstance(base, list) else ([[0, base]] if base else [])
             out[f"{actor_key}.{name}"] = _from_month(base, month, value)
             continue
-        raise ValueError(f"--set {key}: only levers (levers.NAME) and options "
+        raise BranchError(f"--set {key}: only levers (levers.NAME) and options "
                          "(ACTOR.action.DIMENSION) can change from a month on")
     return out
 
@@ -167,7 +173,7 @@ def branched(scenario: Scenario, at: str, changes: dict[str, Any]) -> tuple[Scen
     try:
         return validated(scenario, overrides, f"--set (from {at})"), month
     except ScenarioError as exc:
-        raise ValueError(str(exc)) from None
+        raise BranchError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ what carried it
@@ -262,7 +268,7 @@ def run_whatif(scenario: Scenario, at: str, changes: dict[str, Any], runs: int, 
     months = scenario.horizon if months is None else int(months)
     changed, month = branched(scenario, at, changes)
     if month > months:
-        raise ValueError(f"--at {at} is month {month}, after the runs end (month {months}); "
+        raise BranchError(f"--at {at} is month {month}, after the runs end (month {months}); "
                          f"allowed: a branch at or before month {months}")
     seeds = derive_seeds(seed, runs)
     base = _world(scenario, seeds, months)

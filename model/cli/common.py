@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..analysis.metrics import METRICS, get_metric
+from ..core.errors import UserError
 from ..core.scenario import available_scenarios, load_scenario, parse_override_value
 from ..core.schema import Scenario
 from ..output import results as results_module
@@ -30,7 +31,7 @@ DEFAULT_RUNS = 1000
 DEFAULT_SEED = 0
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A bad command-line argument; the message is one line."""
 
 
@@ -218,13 +219,15 @@ def describe_configuration(scenario: Scenario, runs: int | None, seed: int) -> s
     return text
 
 
-def require_months(metric, scenario: Scenario, months: int | None) -> None:
-    """A one-line usage error when runs of ``months`` months do not define ``metric``
-    (``treaty_by_36`` in 12-month runs): refused, never reported as 0."""
+def require_months(metric, scenario: Scenario, months: int | None,
+                   flag: str = "--metric") -> None:
+    """A one-line usage error (naming ``flag``, the option that named the metric) when runs
+    of ``months`` months do not define ``metric`` (``treaty_by_36`` in 12-month runs):
+    refused, never reported as 0."""
     try:
         metric.require(scenario.horizon if months is None else months)
     except ValueError as exc:
-        raise UsageError(f"--metric: {exc}") from None
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..analysis.discovery import DiscoveryError, run_discovery, write_discovery
+from ..analysis.discovery import run_discovery
 from ..analysis.futures import joint_sample
 from ..analysis.metrics import METRICS
+from ..analysis.reports.discovery import write_discovery
 from .common import (
     UsageError,
     add_common,
@@ -80,21 +81,18 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenario = scenario_from(args)
     metric = metric_from(args.outcome, "--outcome")
-    require_months(metric, scenario, args.months)
+    require_months(metric, scenario, args.months, "--outcome")
     if args.samples < 20:
         raise UsageError(f"--samples {args.samples}: need at least 20 futures to find boxes")
     out = args.out or default_out(f"discover_{metric.name}", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
-        try:
-            with executor_from(args) as executor, progress_bar(args.samples, "futures") as bar:
-                result = run_discovery(scenario, metric, above=args.above, below=args.below,
-                                       samples=args.samples, runs=args.runs, seed=args.seed,
-                                       months=args.months, china=args.china,
-                                       joint=joint_sample(scenario), max_boxes=args.boxes,
-                                       min_density=args.min_density, progress=bar.update,
-                                       executor=executor)
-        except DiscoveryError as exc:
-            raise UsageError(f"discover: {exc}") from None
+        with executor_from(args) as executor, progress_bar(args.samples, "futures") as bar:
+            result = run_discovery(scenario, metric, above=args.above, below=args.below,
+                                   samples=args.samples, runs=args.runs, seed=args.seed,
+                                   months=args.months, china=args.china,
+                                   joint=joint_sample(scenario), max_boxes=args.boxes,
+                                   min_density=args.min_density, progress=bar.update,
+                                   executor=executor)
         print(write_discovery(result, out, scenario, started))
     report_written(out, claim.files, started)
     return 0

@@ -5,8 +5,9 @@ Each command is the module of the same name in this package; it declares ``HELP`
 description); a new command is a new module and one entry in ``COMMANDS``. Only the command
 being run is imported (some load heavy libraries: pyabc, SALib, EMA Workbench, solara), so a
 one-line error or a quick command does not wait seconds for the others. Bad input (a
-scenario, an override, a flag) ends with one line on stderr naming what is wrong and what
-is allowed, and exit status 2; nothing already written is touched.
+scenario, an override, a flag) raises a ``model.core.errors.UserError``, caught here alone:
+one line on stderr naming what is wrong and what is allowed, and exit status 2; nothing
+already written is touched. Any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
+from ..core.errors import UserError
 from ..core.scenario import available_scenarios
-from ..core.schema import ScenarioError
-from ..output.results import OutputFolderError
 from .common import DEFAULT_SCENARIO, Parser, UsageError
 
 #: The commands (each the module of that name), in the order ``--help`` lists them.
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         args.defaults_ = _command_defaults(parser, args.command)
         return args.func(args)
-    except (UsageError, ScenarioError, OutputFolderError) as exc:
+    except UserError as exc:  # every module's one-line errors (UsageError among them)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head`: not an error

@@ -7,15 +7,8 @@ import time
 
 from ..analysis.futures import joint_sample
 from ..analysis.metrics import METRICS
-from ..analysis.robust import (
-    BETTER,
-    US_OUTCOMES,
-    RobustError,
-    default_policies,
-    parse_policy,
-    run_robust,
-    write_robust,
-)
+from ..analysis.reports.robust import write_robust
+from ..analysis.robust import BETTER, US_OUTCOMES, default_policies, parse_policy, run_robust
 from ..core.scenario import parse_override_value
 from .common import (
     UsageError,
@@ -75,30 +68,29 @@ def execute(args: argparse.Namespace) -> int:
     outcome's mean, 10th/90th percentiles and maximum regret, and the robust choice."""
     started = time.perf_counter()
     scenario = scenario_from(args)
-    try:
-        policies = ([parse_policy(p, parse_override_value) for p in args.policy]
-                    if args.policy else default_policies())
-    except RobustError as exc:
-        raise UsageError(str(exc)) from None
+    policies = ([parse_policy(p, parse_override_value) for p in args.policy]
+                if args.policy else default_policies())
     pairs = [_outcome(o) for o in args.outcome] or [
         (metric_from(k, "--outcome"), v) for k, v in US_OUTCOMES.items()]
     metrics = list({m.name: m for m, _ in pairs}.values())
     for metric in metrics:
-        require_months(metric, scenario, args.months)
-    better = {m.name: b for m, b in pairs}
+        require_months(metric, scenario, args.months, "--outcome")
+    better: dict[str, str] = {}
+    for metric, way in pairs:
+        if better.setdefault(metric.name, way) != way:
+            raise UsageError(f"--outcome {metric.name} is given as both {metric.name}:"
+                             f"{better[metric.name]} and {metric.name}:{way}; give each "
+                             "outcome once, with the way that is better")
     if args.samples < 2:
         raise UsageError(f"--samples {args.samples}: need at least 2 futures")
     out = args.out or default_out("robust", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
-        try:
-            total = args.samples * len(policies)
-            with executor_from(args) as executor, progress_bar(total, "futures") as bar:
-                result = run_robust(scenario, policies, metrics, better, samples=args.samples,
-                                    runs=args.runs, seed=args.seed, months=args.months,
-                                    respond=args.respond, joint=joint_sample(scenario),
-                                    progress=bar.update, executor=executor)
-        except RobustError as exc:
-            raise UsageError(f"robust: {exc}") from None
+        total = args.samples * len(policies)
+        with executor_from(args) as executor, progress_bar(total, "futures") as bar:
+            result = run_robust(scenario, policies, metrics, better, samples=args.samples,
+                                runs=args.runs, seed=args.seed, months=args.months,
+                                respond=args.respond, joint=joint_sample(scenario),
+                                progress=bar.update, executor=executor)
         print(write_robust(result, out, scenario, started))
     report_written(out, claim.files, started)
     return 0

@@ -7,9 +7,7 @@ import time
 
 from ..analysis.reports.sensitivity import write_sensitivity
 from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol
-from ..core.schema import ScenarioError
 from .common import (
-    UsageError,
     add_common,
     add_execution_options,
     add_metric_and_months,
@@ -53,14 +51,9 @@ def execute(args: argparse.Namespace) -> int:
     require_months(metric, scenario, args.months)
     out = args.out or default_out(f"sensitivity_{args.method}_{metric.name}", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
-        try:
-            with executor_from(args) as executor:
-                result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
-                             months=args.months, executor=executor)
-        except ScenarioError:
-            raise
-        except ValueError as exc:
-            raise UsageError(f"sensitivity: {exc}") from None
+        with executor_from(args) as executor:  # a bad --n etc.: SensitivityError (main)
+            result = run(scenario, metric, n=n, replicates=replicates, seed=args.seed,
+                         months=args.months, executor=executor)
         print(write_sensitivity(result, out, scenario, started))
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     report_written(out, claim.files, started)

@@ -8,7 +8,7 @@ import time
 from ..analysis.conditioning import CONDITIONS, months_needed
 from ..analysis.reports.whatif import write_whatif
 from ..analysis.whatif import branched, run_whatif
-from ..core.questions import QuestionError, load_question
+from ..core.questions import load_question
 from ..core.scenario import load_scenario
 from .common import (
     DEFAULT_SCENARIO,
@@ -52,10 +52,7 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     question = None
     if args.question is not None:
-        try:
-            question = load_question(args.question)
-        except QuestionError as exc:
-            raise UsageError(f"--question: {exc}") from None
+        question = load_question(args.question)
     name = args.scenario or (question.scenario if question else DEFAULT_SCENARIO)
     at = args.at or (question.at if question else None)
     if at is None:
@@ -66,10 +63,7 @@ def execute(args: argparse.Namespace) -> int:
     out = args.out or default_out(f"whatif-{question.name if question else scenario.name}",
                                   args)
     months = scenario.horizon if args.months is None else args.months
-    try:  # every change checked before anything is simulated
-        _, month = branched(scenario, at, changes)
-    except ValueError as exc:  # a change that cannot branch, a month out of range
-        raise UsageError(str(exc)) from None
+    _, month = branched(scenario, at, changes)  # every change checked before simulating
     if month > months:
         raise UsageError(f"--at {at} is month {month}, after the runs end (month {months}); "
                          f"allowed: --at within the runs or a larger --months")

@@ -39,11 +39,6 @@ def month_of(start: str, date: str) -> int:
     return (year - y0) * 12 + (m - m0)
 
 
-def januaries(start: str, first: int, last: int) -> list[int]:
-    """Model months in ``[first, last]`` that fall in January."""
-    return [m for m in range(first, last + 1) if year_month(start, m)[1] == 1]
-
-
 def axis_label(start: str) -> str:
     """The x-axis label of every plot over months, e.g. ``month (0 = July 2023)``."""
     year, m = parse_start(start)

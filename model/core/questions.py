@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from .calendar import parse_start
+from .errors import UserError
 from .schema import Param, check_name
 
 QUESTIONS_DIR = Path(__file__).resolve().parents[2] / "experiments" / "whatif"
 
 
-class QuestionError(ValueError):
+class QuestionError(UserError):
     """A question file that cannot be read; the message is one line naming file and key."""
 
 

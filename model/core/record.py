@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
+from .errors import UserError
 from .paths import REPO_ROOT
 from .state import STATE_COLUMNS, AllianceLevel
 
@@ -32,7 +33,7 @@ _WHEN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 _MONTH = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
-class RecordError(ValueError):
+class RecordError(UserError):
     """A bad record row or observation rule; the message is one line meant for users."""
 
 
@@ -67,11 +68,6 @@ class Condition:
     op: str
     value: float
     text: str
-
-    @property
-    def is_option(self) -> bool:
-        """Whether the column holds an actor's option (else a state variable)."""
-        return self.column in ACTION_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -164,12 +160,6 @@ class Observations:
         are kept, since they are only reported)."""
         keep = tuple(r for r in self.rules if r.weight == 0
                      or all(self.events[e].date <= cutoff for e in r.events))
-        return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
-                            self.months, self.forecast_cutoff, self.record_path)
-
-    def subset(self, ids: list[str] | tuple[str, ...]) -> Observations:
-        """Only the rules named in ``ids`` (in file order)."""
-        keep = tuple(r for r in self.rules if r.id in set(ids))
         return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
                             self.months, self.forecast_cutoff, self.record_path)
 

@@ -2,7 +2,7 @@
 
 A scenario is a TOML file in ``experiments/scenarios/``. Every number is written as
 ``{ value = ..., source = "mba.1" }`` or ``{ value = ..., source = "assumption",
-why = "..." }`` so its provenance sits next to it (the schema is ``model.schema``). A
+why = "..." }`` so its provenance sits next to it (the schema is ``model.core.schema``). A
 file may start from another with ``extends = "baseline"`` and change only what differs;
 a parameter table in the child replaces the parent's whole (value *and* provenance), so
 the two cannot drift apart.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +332,12 @@ def validated(scenario: Scenario, overrides: dict[str, Any], origin: str) -> Sce
     except ValidationError as exc:
         raise ScenarioError(f"{origin}: {_describe_error(exc.errors(include_url=False)[0])}"
                             ) from None
+
+
+def check_keys(keys: Sequence[str], origin: str) -> None:
+    """Every key must be a scalar parameter (a dotted key of the parameter table);
+    ``ScenarioError`` naming ``origin`` and the bad key otherwise."""
+    for key in keys:
+        if key not in SPECS:
+            raise ScenarioError(f"{origin}: unknown parameter {key!r}; allowed: any key of "
+                                "`python run.py params`, e.g. levers.war_demand")

@@ -2,8 +2,8 @@
 
 Every number is a ``Param``: a value (a number, a distribution, or for war demand a
 schedule) with its provenance — article locators and/or ``assumption`` with a ``why``.
-Ranges and meanings come from ``model.parameters``; loading files, inheritance and
-overrides live in ``model.scenario``.
+Ranges and meanings come from ``model.core.parameters``; loading files, inheritance and
+overrides live in ``model.core.scenario``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pydantic import (
 
 from .actions import Actor, dimensions_of
 from .calendar import parse_start
+from .errors import UserError
 from .parameters import (
     ACTOR_RULE,
     ASSUMPTION,
@@ -42,8 +43,8 @@ from .parameters import (
     WEIGHTS,
     ParamSpec,
 )
+from .rules import RULE_NAMES
 
-RULE_NAMES = ("logit", "best_response", "fixed", "nash", "qre")
 #: Longest horizon a scenario may ask for, in months.
 HORIZON_MAX = 600
 #: A scenario name is a plain identifier: it names the results folder, so it can never
@@ -60,12 +61,12 @@ def check_name(name: Any) -> str:
     return name
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario file or override is wrong; the message is one line meant for users."""
 
 
 class Distribution(BaseModel):
-    """An uncertain parameter: each run draws its own value (see ``model.sampling``)."""
+    """An uncertain parameter: each run draws its own value (see ``model.core.sampling``)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dist: Literal["uniform", "normal", "triangular"]
@@ -179,7 +180,7 @@ def _within(spec: ParamSpec):
         value = param.value
         low, high = value.support() if isinstance(value, Distribution) else (value, value)
         if isinstance(value, Distribution) and value.dist == "normal":
-            return param  # draws are clipped into the allowed range (model.sampling)
+            return param  # draws are clipped into the allowed range (model.core.sampling)
         if low < spec.low or high > spec.high:
             raise ValueError(f"out of range; allowed {spec.allowed()}")
         return param

@@ -18,7 +18,7 @@ import solara.lab
 from ..core.scenario import Scenario
 from ..ensemble.driver import run_ensemble
 from ..output.plots import plot_option_shares, plot_trajectories
-from ..output.record import record_overlay
+from ..output.record_overlay import record_overlay
 from ..output.summary import format_summary, summarize
 
 #: Resolution of the on-screen chart (the exported figures use the run command's DPI).

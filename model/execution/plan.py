@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.rules import SLOW_RULES
 from ..core.sampling import derive_seeds
 from ..core.schema import Scenario
 from ..ensemble.driver import CHUNK_RUNS
@@ -25,7 +26,6 @@ from ..ensemble.driver import CHUNK_RUNS
 #: ``nash`` costs about 3x ``logit`` (``benchmarks/RESULTS.md``) and gets ``CHUNK_RUNS``:
 #: each chunk pays the QRE fallback's fixed cost (tens of ms), which small chunks multiply.
 SLOW_RULE_CHUNK_RUNS = 500
-SLOW_RULES = ("qre",)
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ class SparseGame:
 
         ``H_i = x_i - log softmax(lam v_i)``; ``dH_i/dx_i = I`` and, for ``j`` in
         ``deps[i]``, ``dH_i/dx_j = -lam (I - 1 s_i^T) M_ij diag(p_j)`` with ``s_i`` the
-        logit response and ``p_j = exp(x_j)`` (as in ``model.games._LogitSystem``).
+        logit response and ``p_j = exp(x_j)`` (as in ``model.games.homotopy._LogitSystem``).
         """
         if x.shape != (self.runs, self.size):
             raise ValueError(f"x must have shape {(self.runs, self.size)}; got {x.shape}")

@@ -1,7 +1,8 @@
 """Decision rules: how an actor turns option payoffs into a chosen option.
 
 Rules are small registered objects (the axelrod habit): each declares what it is
-(``stochastic``, ``needs_payoffs``) and has one method, ``choose``, that maps a batch of
+(``stochastic``, ``needs_payoffs``: the registry ``model.core.rules`` says, and how to add
+a rule) and has one method, ``choose``, that maps a batch of
 option payoffs ``(runs, options)`` and one uniform draw per run to option indices.
 Sampling uses the inverse CDF of the choice probabilities with the run's own uniform,
 so a run's choices depend only on its own random stream, whatever the batch size.
@@ -15,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..core.actions import Actor, dimensions_of
+from ..core.rules import RULE_INFO
 from ..core.schema import FREE
 from .choice import sample, softmax
 from .game_rules import GameMemory, MonthGame, nash_choices, qre_all
@@ -27,15 +29,23 @@ __all__ = ["softmax", "sample", "RULES", "ActorPolicy", "decide", "GameMemory", 
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """Base class: a named rule that picks one option per run."""
+    """Base class: a named rule that picks one option per run.
+
+    A subclass sets ``name``; its description and classifiers (``stochastic``,
+    ``needs_payoffs``, ``needs_game``) are the registry's (``model.core.rules``).
+    """
 
     name: ClassVar[str] = ""
     stochastic: ClassVar[bool] = False
     needs_payoffs: ClassVar[bool] = True
-    #: Solves the month's whole stage game (``choose_in_game``) instead of replying to
-    #: beliefs dimension by dimension (``choose``).
     needs_game: ClassVar[bool] = False
     description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        info = RULE_INFO[cls.name]  # a KeyError here: register the rule in core/rules.py
+        cls.stochastic, cls.needs_payoffs = info.stochastic, info.needs_payoffs
+        cls.needs_game, cls.description = info.needs_game, info.description
 
     def choose(self, payoffs: np.ndarray | None, uniforms: np.ndarray,
                lam: float | np.ndarray, fixed: int | None = None) -> np.ndarray:
@@ -54,9 +64,6 @@ class Logit(DecisionRule):
     """Smoothed fictitious play: softmax of λ × expected payoff against beliefs."""
 
     name: ClassVar[str] = "logit"
-    stochastic: ClassVar[bool] = True
-    description: ClassVar[str] = ("smoothed fictitious play: beliefs from past play, "
-                                  "softmax with rationality lam")
 
     def choose(self, payoffs, uniforms, lam, fixed=None):
         return sample(softmax(payoffs, lam), uniforms)
@@ -67,7 +74,6 @@ class BestResponse(DecisionRule):
     """The option with the highest expected payoff against beliefs (first on ties)."""
 
     name: ClassVar[str] = "best_response"
-    description: ClassVar[str] = "myopic best reply to beliefs from past play"
 
     def choose(self, payoffs, uniforms, lam, fixed=None):
         return np.argmax(payoffs, axis=-1).astype(np.int64)
@@ -78,8 +84,6 @@ class Fixed(DecisionRule):
     """Always the scenario's given option ("what if China restrains?")."""
 
     name: ClassVar[str] = "fixed"
-    needs_payoffs: ClassVar[bool] = False
-    description: ClassVar[str] = "always plays the scenario's 'action'"
 
     def choose(self, payoffs, uniforms, lam, fixed=None):
         if fixed is None:
@@ -92,11 +96,6 @@ class Nash(DecisionRule):
     """Its part of a selected pure equilibrium of the month's stage game (QRE if none)."""
 
     name: ClassVar[str] = "nash"
-    needs_payoffs: ClassVar[bool] = False
-    needs_game: ClassVar[bool] = True
-    stochastic: ClassVar[bool] = True  # only through the QRE fallback
-    description: ClassVar[str] = ("a pure equilibrium of the month's stage game (Pareto, then "
-                                  "closest to last month, then total payoff); QRE if none")
 
     def choose_in_game(self, game, actor, lam, uniforms):
         return nash_choices(game, actor, lam, uniforms)
@@ -107,10 +106,6 @@ class QRE(DecisionRule):
     """A draw from the month's logit quantal response equilibrium at ``lam``."""
 
     name: ClassVar[str] = "qre"
-    needs_payoffs: ClassVar[bool] = False
-    needs_game: ClassVar[bool] = True
-    stochastic: ClassVar[bool] = True
-    description: ClassVar[str] = "a draw from the month's logit QRE at rationality lam"
 
     def choose_in_game(self, game, actor, lam, uniforms):
         return qre_all(game, actor, lam, uniforms)

@@ -36,7 +36,6 @@ FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
 #: quantiles across runs jump between a few values. The flows panel shows what a reader
 #: wants instead: the mean flow across runs each month (the expected flow; for aid, the
 #: share of runs giving aid) with the 95% interval of that mean as its band.
-FLOW_WINDOW = 6  # months of the trailing mean ``moving_average`` offers other modules
 
 
 # Panels of plot_trajectories: (title, unit, [(column, colour), ...]).
@@ -68,17 +67,6 @@ _TRAJECTORY_PANELS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
 )
-
-def moving_average(table: pd.DataFrame, columns: Sequence[str], window: int) -> pd.DataFrame:
-    """``table`` with ``columns`` replaced by each run's trailing ``window``-month mean."""
-    present = [c for c in columns if c in table]
-    if not present:
-        return table
-    ordered = table.sort_values(["run", "month"])
-    smoothed = (ordered.groupby("run", sort=False)[present].rolling(window, min_periods=1)
-                .mean().reset_index(level=0, drop=True))
-    return ordered.assign(**{c: smoothed[c] for c in present})
-
 
 _QUANTILES = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 _BAND_ALPHA_50 = 0.30
@@ -197,9 +185,6 @@ def format_time_axis(ax: Axes, months: np.ndarray, show_xlabel: bool, start: str
     for m, _ in ticks:
         ax.axvline(m, color="0.85", lw=0.8, zorder=0)
     ax.grid(axis="y", color="0.9", lw=0.8)
-
-
-_format_time_axis = format_time_axis  # the name it had before it was shared
 
 
 def _stack(ax: Axes, x: np.ndarray, shares: pd.DataFrame, colors: Sequence) -> None:
@@ -358,7 +343,7 @@ def plot_trajectories(
     mean instead (a month's flow is all or nothing, so quantiles only jump). Legends sit
     beside the panels, off the data. ``start`` is the scenario's month 0 (``YYYY-MM``)
     for the calendar axis; ``subtitle`` (seed, overrides) goes under the title.
-    ``overlay`` (e.g. ``model.output.record.record_overlay``) is called with the axes by
+    ``overlay`` (e.g. ``model.output.record_overlay.record_overlay``) is called with the axes by
     the column they show, to mark the record on them.
     Returns the Figure; saves it as well when ``path`` is given.
     """

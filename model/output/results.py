@@ -33,6 +33,7 @@ try:  # advisory file locks (POSIX)
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
+from ..core.errors import UserError
 from ..core.paths import REPO_ROOT
 from ..core.scenario import Scenario
 from ..core.schema import SAMPLE_SUMMARY
@@ -93,7 +94,7 @@ def manifest(scenario: Scenario, *, command: str, seed: int, runs: int, months: 
     }
 
 
-class OutputFolderError(ValueError):
+class OutputFolderError(UserError):
     """The output folder cannot be used (busy, or holding other files); one line for users."""
 
 

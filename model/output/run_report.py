@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..core.schema import Scenario
 from .plots import plot_option_shares, plot_trajectories
-from .record import record_overlay
+from .record_overlay import record_overlay
 from .results import manifest, output_folder
 from .summary import format_summary, summarize
 

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from ...core.schema import Scenario
-from ...output.reports import header
+from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from .. import compare as compare_module
 

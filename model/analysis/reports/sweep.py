@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...core.schema import Scenario
-from ...output.reports import header
+from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ..sweep import SweepResult, plot_sweep
 
