@@ -94,6 +94,7 @@ def test_ceasefire_ends_the_trade_and_the_ties_fade(base):
     assert late(ceasefire, 36).alliance_strength.mean() < late(base, 36).alliance_strength.mean()
 
 
+@pytest.mark.slow
 def test_detente_after_a_ceasefire_ends_treaties():
     """A treaty outlives a ceasefire while the West stays hostile, but a return of Russia's
     relations with the West makes it denounce the treaty after the notice period."""
@@ -116,6 +117,7 @@ def test_china_restraint_is_felt_in_pyongyang(base):
     assert gap(restrain) > gap(base) > gap(enable)
 
 
+@pytest.mark.slow
 def test_no_evasion_no_learning():
     pinned = _run({"russia.action.sanctions": "enforce"}, months=65, scenario="calibrated")
     start = pinned[pinned.month == 0].russia_circumvention.to_numpy()

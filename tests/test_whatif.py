@@ -4,12 +4,11 @@ the change, conditioning on the record, and one-line errors."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import cli, run_py
 
 from model import load_scenario
 from model.analysis.conditioning import (
@@ -158,9 +157,8 @@ def test_bad_question_files_get_one_line_errors(tmp_path):
         load_question(bad)
 
 
-def _cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "run.py", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+def _cli(*args):
+    return cli(*args)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -179,9 +177,11 @@ def test_whatif_bad_input_is_one_line(args, message, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_whatif_command_writes_its_folder(tmp_path):
+    """End to end, as a user runs it (a real interpreter)."""
     out = tmp_path / "w"
-    done = _cli("whatif", "--question", "china_presses_2027", "--runs", "40", "--months",
+    done = run_py("whatif", "--question", "china_presses_2027", "--runs", "40", "--months",
                 "48", "--condition", "none", "--out", str(out))
     assert done.returncode == 0, done.stderr
     files = {p.name for p in out.iterdir()}
