@@ -132,6 +132,7 @@ def executor_from(args: argparse.Namespace):
     so a wrong address fails before any work, in one line (``UsageError``).
     """
     from ..execution import ExecutionError, Executor
+    from ..execution.store import StoreFolderError
 
     try:
         executor = Executor(workers=args.workers, scheduler=args.scheduler,
@@ -141,6 +142,8 @@ def executor_from(args: argparse.Namespace):
             executor.client  # noqa: B018 - connect now
     except ExecutionError as exc:
         raise UsageError(str(exc)) from None
+    except StoreFolderError as exc:  # the message starts with the folder
+        raise UsageError(f"--resume {exc}") from None
     except OSError as exc:
         raise UsageError(f"--resume {getattr(args, 'resume', '')}: {exc.strerror or exc}"
                          ) from None

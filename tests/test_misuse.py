@@ -1,0 +1,213 @@
+"""What a new user ran into (issue 24): a hang, a memory blow-up, a signal that leaves
+debris, flags that silently lose, reports that claim too much. Each test runs the
+command as a user would (in this process or as ``python run.py``) and checks that the
+mistake gets one line naming the flag, the value and what is allowed, and that nothing
+is left behind."""
+
+from __future__ import annotations
+
+import http.server
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from model.execution import executor as executor_module
+from model.output.results import LOCK_NAME, STAGING_PREFIX
+from support import ROOT, in_process
+
+SHORT = ("--runs", "2", "--months", "3")
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# ---------------------------------------------------------------- --scheduler: not Dask
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port on 127.0.0.1 that accepts connections (the kernel completes them from
+    the backlog) and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the library's signature
+        pass  # its log lines would land in the command's captured stderr
+
+
+@pytest.fixture
+def web_server():
+    """``python -m http.server`` on 127.0.0.1, in a thread of this process."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("server", ["silent_server", "web_server"])
+def test_a_scheduler_address_where_something_else_listens_times_out_in_one_line(
+        server, request, monkeypatch, capsys, tmp_path):
+    address = request.getfixturevalue(server)
+    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(executor_module, "HANDSHAKE_GRACE", 1.0)
+    started = time.monotonic()
+    status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--scheduler", address,
+                                "--out", str(tmp_path / "o"))
+    assert time.monotonic() - started < 15
+    assert status == 2
+    line = one_line(err)
+    assert f"--scheduler {address}" in line
+    assert "Dask scheduler" in line or "cannot connect" in line
+    assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- --resume
+
+
+def test_resume_into_a_file_names_the_flag_once(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--resume",
+                                str(tmp_path / "file"), "--out", str(tmp_path / "o"))
+    assert status == 2
+    line = one_line(err)
+    assert line.count("--resume") == 1 and line.count(str(tmp_path / "file")) == 1, line
+    assert "not a folder" in line
+
+
+def test_resume_refuses_a_folder_of_the_users_own_files(capsys, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--resume", str(mine),
+                                "--out", str(tmp_path / "o"))
+    assert status == 2
+    line = one_line(err)
+    assert f"--resume {mine}" in line and "notes.txt" in line
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # nothing written there
+    assert (mine / "notes.txt").read_text() == "my notes"
+    assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- SIGTERM
+
+
+def _run_killed_at(hook: str, out: Path, *args: str) -> subprocess.CompletedProcess:
+    """``run.py run baseline ARGS --out OUT`` in a child that sends itself SIGTERM at
+    ``hook``: ``"compute"`` (as a chunk starts: the folder is claimed and locked) or
+    ``"staging"`` (just after the staging folder is made, with a file in it)."""
+    code = textwrap.dedent(f"""
+        import os, runpy, signal, sys
+        from pathlib import Path
+        if {hook!r} == "compute":
+            import model.execution.executor as ex
+            real = ex.compute_chunk
+            def compute_chunk(job, chunk):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return real(job, chunk)
+            ex.compute_chunk = compute_chunk
+        else:
+            real = Path.mkdir
+            def mkdir(self, *a, **k):
+                real(self, *a, **k)
+                if self.name.startswith({STAGING_PREFIX!r}):
+                    (self / "ensemble.parquet").write_bytes(b"x" * 100_000)
+                    os.kill(os.getpid(), signal.SIGTERM)
+            Path.mkdir = mkdir
+        sys.argv = ["run.py", *sys.argv[1:]]
+        runpy.run_path("run.py", run_name="__main__")
+    """)
+    return subprocess.run([sys.executable, "-c", code, "run", "baseline", *args,
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every entry but the lock file (which holds the last holder's process id)."""
+    return {p.name: p.read_bytes() if p.is_file() else b"<folder>" for p in folder.iterdir()
+            if p.name != LOCK_NAME}
+
+
+@pytest.mark.parametrize("hook", ["compute", "staging"])
+def test_sigterm_into_a_new_folder_leaves_nothing(hook, tmp_path):
+    out = tmp_path / "new"
+    result = _run_killed_at(hook, out, *SHORT)
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert "terminated" in one_line(result.stderr)
+    assert not out.exists()  # not even a folder holding only the lock
+
+
+@pytest.mark.parametrize("hook", ["compute", "staging"])
+def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(hook, tmp_path):
+    out = tmp_path / "old"
+    first = subprocess.run([sys.executable, "run.py", "run", "baseline", *SHORT, "--out",
+                            str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(out)
+    result = _run_killed_at(hook, out, "--runs", "3", "--months", "3")
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert _snapshot(out) == before  # no .staging-*, every file unchanged
+
+
+def test_sigterm_from_outside_during_a_long_run_is_clean(tmp_path):
+    """As ``timeout`` or ``kill`` would: the signal comes from another process while the
+    ensemble is being simulated."""
+    out = tmp_path / "long"
+    child = subprocess.Popen([sys.executable, "run.py", "run", "baseline", "--runs", "20000",
+                              "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / LOCK_NAME).exists() and child.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert "terminated (SIGTERM)" in one_line(err)
+    assert not out.exists()
+
+
+def test_a_killed_writers_debris_is_cleared_by_the_next_run(capsys, tmp_path):
+    """SIGKILL cannot be handled: what it leaves (a lock, a staging folder with a table)
+    is removed by the next command that writes the folder."""
+    out = tmp_path / "o"
+    (out / f"{STAGING_PREFIX}12345").mkdir(parents=True)
+    (out / f"{STAGING_PREFIX}12345" / "ensemble.parquet").write_bytes(b"x" * 1000)
+    (out / LOCK_NAME).write_text("12345")
+    status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--out", str(out))
+    assert status == 0, err
+    assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_a_folder_holding_only_a_killed_writers_lock_is_removed_on_failure(capsys, tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / LOCK_NAME).write_text("12345")
+    (tmp_path / "file").write_text("x")
+    status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--resume",
+                                str(tmp_path / "file"), "--out", str(out))
+    assert status == 2 and "--resume" in one_line(err)  # fails after the folder is claimed
+    assert not out.exists()
+
+
+def test_the_signal_handlers_are_restored_after_main(capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    in_process(capsys, "scenarios")
+    assert signal.getsignal(signal.SIGTERM) is before
