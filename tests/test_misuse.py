@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support import ROOT, in_process
 
 from model.execution import executor as executor_module
 from model.output.results import LOCK_NAME, STAGING_PREFIX
-from support import ROOT, in_process
 
 SHORT = ("--runs", "2", "--months", "3")
 
