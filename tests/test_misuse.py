@@ -211,3 +211,87 @@ def test_the_signal_handlers_are_restored_after_main(capsys):
     before = signal.getsignal(signal.SIGTERM)
     in_process(capsys, "scenarios")
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# ---------------------------------------------------------------- flags that silently lose
+
+
+@pytest.fixture
+def results_dir(tmp_path, monkeypatch) -> Path:
+    """The default results folder, redirected under ``tmp_path``."""
+    from model.output import results as results_module
+
+    folder = tmp_path / "results"
+    monkeypatch.setattr(results_module, "RESULTS_DIR", folder)
+    return folder
+
+
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """Figures are built but not drawn (their pixels are tested in test_figures.py)."""
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
+
+
+def written_folder(out: str) -> str:
+    """The folder named by a command's closing ``wrote DIR/ (...)`` line."""
+    (line,) = [line for line in out.splitlines() if line.startswith("wrote ")]
+    return line.split()[1].rstrip("/")
+
+
+SENSITIVITY = ("sensitivity", "--method", "morris", "--n", "2", "--months", "12",
+               "--metric", "treaty_by_12")
+
+
+def test_sensitivity_runs_and_replicates_are_one_setting(results_dir, no_rendering, capsys):
+    status, out, err = in_process(capsys, *SENSITIVITY, "--replicates", "3")
+    assert status == 0, err
+    by_replicates = written_folder(out)
+    status, out, err = in_process(capsys, *SENSITIVITY, "--runs", "3")
+    assert status == 0, err
+    assert written_folder(out) == by_replicates  # the same experiment, the same folder
+    assert "runs3" in Path(by_replicates).name
+    assert "× 3 replicates" in (Path(by_replicates) / "report.md").read_text()
+    assert sorted(p.name for p in results_dir.iterdir()) == [Path(by_replicates).name]
+
+
+def test_sensitivity_runs_and_replicates_that_disagree_are_refused(results_dir, capsys):
+    status, _, err = in_process(capsys, *SENSITIVITY, "--runs", "2", "--replicates", "4")
+    assert status == 2
+    line = one_line(err)
+    assert "--runs 2" in line and "--replicates 4" in line
+    assert not results_dir.exists()
+
+
+def test_equilibria_refuses_runs_it_would_ignore(results_dir, capsys):
+    status, _, err = in_process(capsys, "equilibria", "--runs", "5")
+    assert status == 2
+    line = one_line(err)
+    assert "--runs" in line and "--seed" in line
+    assert not results_dir.exists()
+
+
+def test_claims_names_one_folder_after_the_scenario_whichever_spelling(results_dir,
+                                                                       no_rendering, capsys):
+    folders = []
+    for spelling in (["calibrated"], ["--scenario", "calibrated"]):
+        status, out, err = in_process(capsys, "claims", *spelling, "--runs", "2")
+        assert status in (0, 1), err  # 1: a claim fails on two runs
+        folders.append(Path(written_folder(out)))
+    assert folders[0] == folders[1] == results_dir / "claims-runs2-calibrated"
+    assert [p.name for p in results_dir.iterdir()] == ["claims-runs2-calibrated"]
+
+
+def test_claims_with_two_different_scenarios_is_refused(results_dir, capsys):
+    status, _, err = in_process(capsys, "claims", "baseline", "--scenario", "calibrated")
+    assert status == 2 and "give one" in one_line(err)
+    assert not results_dir.exists()
+
+
+def test_compare_with_one_scenario_is_refused(results_dir, capsys):
+    status, _, err = in_process(capsys, "compare", "baseline", "--runs", "2")
+    assert status == 2
+    line = one_line(err)
+    assert "one scenario" in line and "run baseline" in line
+    assert not results_dir.exists()

@@ -81,11 +81,30 @@ def key_value(text: str) -> tuple[str, Any]:
     return key.strip(), parse_override_value(value.strip())
 
 
+class NotApplicable(argparse.Action):
+    """A flag a command does not take, refused in one line that says why (rather than
+    accepted and ignored); hidden from ``--help``."""
+
+    def __init__(self, option_strings, dest, reason: str = "", **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs="?", default=argparse.SUPPRESS,
+                         help=argparse.SUPPRESS)
+        self.reason = reason
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(f"{option_string} does not apply: {self.reason}")
+
+
 def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
-               runs_help: str = "Monte Carlo runs") -> None:
-    """The flags every experiment shares: --runs --seed --set --out."""
-    parser.add_argument("--runs", type=positive_int, default=runs,
-                        help=f"{runs_help} (default {runs})")
+               runs_help: str = "Monte Carlo runs", no_runs: str | None = None) -> None:
+    """The flags every experiment shares: --runs --seed --set --out.
+
+    ``no_runs``: the command takes no ``--runs``; it is refused with this reason.
+    """
+    if no_runs is not None:
+        parser.add_argument("--runs", action=NotApplicable, reason=no_runs)
+    else:
+        parser.add_argument("--runs", type=positive_int, default=runs,
+                            help=f"{runs_help} (default {runs})")
     parser.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
                         help="ensemble seed; per-run seeds derive from it (default 0)")
     parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value,

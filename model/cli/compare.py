@@ -8,6 +8,7 @@ import time
 from ..analysis.compare import compare
 from ..analysis.reports.comparison import write_comparison
 from .common import (
+    UsageError,
     add_common,
     add_execution_options,
     claim_folder,
@@ -24,7 +25,8 @@ HELP = "compare scenarios on the same seeds"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO..., --months and the common flags."""
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                        help="scenario names or .toml paths; the first is the reference")
+                        help="two or more scenario names or .toml paths; the first is the "
+                             "reference")
     parser.add_argument("--months", type=positive_int, default=None)
     add_common(parser)
     add_execution_options(parser)
@@ -33,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Compare scenarios on the same seeds: trajectories and outcomes with 95% intervals."""
     started = time.perf_counter()
+    if len(args.scenarios) < 2:
+        raise UsageError(f"compare: got one scenario ({args.scenarios[0]}); give two or more "
+                         "(the first is the reference), or use `run "
+                         f"{args.scenarios[0]}` for one")
     scenarios = [scenario_from(args, name) for name in args.scenarios]
     out = args.out or default_out("compare", args)
     with claim_folder(out) as claim:  # checked and locked before simulating

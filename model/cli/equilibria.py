@@ -24,7 +24,7 @@ HELP = "the stage game at a month and its equilibria"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """SCENARIO, --month, --lam, --x, --y and the common flags."""
+    """SCENARIO, --month, --lam, --x, --y and the common flags but --runs."""
     parser.add_argument("scenario", nargs="?", default="baseline")
     parser.add_argument("--month", type=month_int, default=None,
                         help="month whose state defines the game (default: the horizon)")
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="regime map x axis (default levers.international_pressure=0:1:15)")
     parser.add_argument("--y", default="levers.war_demand=0:1:15", metavar="KEY=LO:HI:N",
                         help="regime map y axis (default levers.war_demand=0:1:15)")
-    add_common(parser, runs=1, runs_help="ignored: one run is inspected")
+    add_common(parser, no_runs="the stage game is read off one run; choose it with --seed")
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ from .common import (
 )
 
 HELP = "rank parameters by global sensitivity"
+#: Runs at each parameter point unless --runs or --replicates says otherwise.
+REPLICATES = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +37,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT_N['sobol']}; Morris: trajectories, default "
                              f"{DEFAULT_N['morris']})")
     parser.add_argument("--replicates", type=positive_int, default=None,
-                        help="runs averaged at each parameter point, same seeds everywhere "
-                             "(default: --runs)")
+                        help="runs averaged at each parameter point, same seeds everywhere: "
+                             "another name for --runs")
     add_metric_and_months(parser, "outcome to analyse")
-    add_common(parser, runs=16, runs_help="replicates per parameter point")
+    add_common(parser, runs=REPLICATES, runs_help="replicates per parameter point")
+    parser.set_defaults(runs=None)  # None: not given, so --replicates may say it instead
     add_execution_options(parser)
+
+
+def replicates_from(args: argparse.Namespace) -> int:
+    """The runs per parameter point, said by ``--runs`` or ``--replicates`` (one setting,
+    two names); both given and different is a usage error. Afterwards ``args.runs`` holds
+    it and ``args.replicates`` is None, so the default folder names it once (``runs4``)."""
+    runs, replicates = args.runs, args.replicates
+    if runs is not None and replicates is not None and runs != replicates:
+        raise UsageError(f"--runs {runs} and --replicates {replicates} disagree: both are the "
+                         "runs at each parameter point; give one of them")
+    chosen = replicates or runs or REPLICATES
+    args.runs, args.replicates = chosen, None
+    defaults = getattr(args, "defaults_", None)
+    if defaults is not None:
+        defaults.update(runs=REPLICATES, replicates=None)
+    return chosen
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -48,7 +67,7 @@ def execute(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     metric = metric_from(args.metric)
     n = args.n if args.n is not None else DEFAULT_N[args.method]
-    replicates = args.replicates if args.replicates is not None else args.runs
+    replicates = replicates_from(args)
     run = run_sobol if args.method == "sobol" else run_morris
     require_months(metric, scenario, args.months)
     out = args.out or default_out(f"sensitivity_{args.method}_{metric.name}", args)
