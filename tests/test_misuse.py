@@ -295,3 +295,51 @@ def test_compare_with_one_scenario_is_refused(results_dir, capsys):
     line = one_line(err)
     assert "one scenario" in line and "run baseline" in line
     assert not results_dir.exists()
+
+
+# ---------------------------------------------------------------- compare's findings
+
+
+def _shifted(arrays, column: str, delta: float):
+    """``arrays`` with ``column`` raised by ``delta`` in every run and month."""
+    from dataclasses import replace
+
+    state = dict(arrays.state)
+    state[column] = arrays.state[column] + delta
+    return replace(arrays, state=state)
+
+
+def test_extremes_are_named_only_when_the_paired_intervals_separate_them():
+    import numpy as np
+
+    from model import load_scenario
+    from model.analysis.compare import Comparison, Extremes, extremes, outcome_table
+    from model.ensemble.driver import simulate
+
+    base = simulate(load_scenario("baseline"), np.arange(30, dtype=np.uint64), 24)
+    arrays = {"base": base, "same": base, "up": _shifted(base, "nk_tech_level", 0.01)}
+    names = list(arrays)
+    result = Comparison(names, arrays, outcome_table(names, arrays), 30, 0, "2023-01")
+    ends = extremes(result, "nk_tech_final")
+    assert ends.highest == "up"  # above both others in every run
+    assert ends.lowest is None  # base and same tie: neither is the lowest
+    for outcome in ("treaty_by_12", "treaty_by_24", "munitions_total"):  # all three equal
+        assert extremes(result, outcome) == Extremes(None, None), outcome
+    pair = {"base": base, "up": arrays["up"]}
+    two = Comparison(list(pair), pair, outcome_table(list(pair), pair), 30, 0, "2023-01")
+    assert extremes(two, "nk_tech_final") == Extremes("up", "base")
+
+
+def test_compare_report_ranks_nothing_between_equal_scenarios(tmp_path, no_rendering, capsys):
+    out = tmp_path / "c"
+    status, _, err = in_process(capsys, "compare", "baseline", "baseline", "--runs", "20",
+                                "--months", "24", "--out", str(out))
+    assert status == 0, err
+    report = (out / "report.md").read_text()
+    findings = report.split("## Findings")[1].split("\n\n")[1].splitlines()
+    assert [line.split("`")[1] for line in findings] == [
+        "treaty_by_12", "treaty_by_24", "treaty_by_36", "munitions_total", "nk_tech_final",
+        "sanctions_integrity_final", "evasion_months"]
+    assert "highest in" not in report and "lowest in" not in report
+    assert "moving average" not in report
+    assert "mean across runs" in report
