@@ -343,3 +343,99 @@ def test_compare_report_ranks_nothing_between_equal_scenarios(tmp_path, no_rende
     assert "highest in" not in report and "lowest in" not in report
     assert "moving average" not in report
     assert "mean across runs" in report
+
+
+# ---------------------------------------------------------------- months and memory
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "baseline"],
+    ["compare", "baseline", "china_enables"],
+    ["sweep", "--x", "levers.war_demand=0:1:2", "--metric", "treaty_by_12"],
+    ["sensitivity", "--method", "morris", "--n", "2", "--metric", "treaty_by_12"],
+    ["discover", "--outcome", "treaty_by_12"],
+    ["robust", "--outcome", "treaty_by_12:min"],
+])
+@pytest.mark.parametrize("months", ["601", "100000"])
+def test_months_past_the_longest_horizon_are_refused_by_every_command(command, months,
+                                                                      results_dir, capsys):
+    from model.core.schema import HORIZON_MAX
+
+    status, _, err = in_process(capsys, *command, "--runs", "2", "--months", months)
+    assert status == 2
+    line = one_line(err)
+    assert "--months" in line and months in line and f"1 to {HORIZON_MAX}" in line
+    assert not results_dir.exists()
+
+
+def test_the_flag_and_the_scenario_file_share_one_limit(tmp_path, results_dir, no_rendering,
+                                                        capsys):
+    from model import ScenarioError, load_scenario
+    from model.core.schema import HORIZON_MAX
+
+    with pytest.raises(ScenarioError, match=f"from 1 to {HORIZON_MAX}"):
+        load_scenario("baseline", {"horizon": HORIZON_MAX + 1})
+    assert load_scenario("baseline", {"horizon": HORIZON_MAX}).horizon == HORIZON_MAX
+    status, _, err = in_process(capsys, "run", "baseline", "--runs", "2", "--months",
+                                str(HORIZON_MAX), "--out", str(tmp_path / "longest"))
+    assert status == 0, err
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "longest" / "ensemble.parquet", columns=["month"])
+    assert table["month"].max() == HORIZON_MAX
+
+
+def test_the_library_refuses_months_past_the_limit_too():
+    from model import load_scenario
+    from model.core.schema import HORIZON_MAX
+    from model.ensemble import run_ensemble
+    from model.execution import ensemble_table
+
+    scenario = load_scenario("baseline")
+    for call in (run_ensemble, ensemble_table):
+        with pytest.raises(ValueError, match=str(HORIZON_MAX)):
+            call(scenario, runs=1, months=HORIZON_MAX + 1)
+
+
+@pytest.mark.parametrize("command, what", [
+    (["run", "baseline"], "result table"),
+    (["compare", "baseline", "china_enables"], "every scenario"),
+    (["sweep", "--x", "levers.war_demand=0:1:50", "--y", "levers.international_pressure=0:1:50",
+      "--metric", "treaty_by_12"], "points"),
+])
+def test_a_result_that_cannot_fit_in_memory_is_refused_before_any_work(command, what,
+                                                                       results_dir, capsys):
+    """10^10 runs of a 600-month ensemble is petabytes: refused at once, in one line that
+    says how large it would be, how much there is, and what would fit."""
+    from model.ensemble.footprint import available_memory
+
+    assert available_memory() is not None  # Linux: MemAvailable
+    started = time.monotonic()
+    status, _, err = in_process(capsys, *command, "--runs", "10000000000", "--months", "600")
+    assert time.monotonic() - started < 10  # nothing was simulated
+    assert status == 2
+    line = one_line(err)
+    assert line.startswith("error: --runs 10000000000:") and what in line
+    assert " TB of memory" in line or " PB of memory" in line
+    assert "is available" in line and " fit" in line
+    assert not results_dir.exists()
+
+
+def test_the_footprint_matches_what_is_built():
+    import numpy as np
+
+    from model import load_scenario
+    from model.ensemble.driver import simulate, to_table
+    from model.ensemble.footprint import footprint
+
+    for name in ("baseline", "calibrated"):  # calibrated draws parameters per run
+        scenario = load_scenario(name)
+        size = footprint(scenario)
+        arrays = simulate(scenario, np.arange(7, dtype=np.uint64), 5)
+        held = sum(a.nbytes for a in (*arrays.state.values(), *arrays.choice.values(),
+                                      *arrays.drawn.values(), arrays.seeds))
+        assert size.arrays(7, 5) == held
+        table = to_table(arrays)
+        codes = sum(table[c].cat.codes.nbytes if table[c].dtype == "category"
+                    else table[c].nbytes for c in table.columns)
+        assert size.table(7, 5) == codes

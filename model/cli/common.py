@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from ..analysis.metrics import METRICS, get_metric
 from ..core.scenario import available_scenarios, load_scenario, parse_override_value
-from ..core.schema import Scenario
+from ..core.schema import HORIZON_MAX, Scenario
 from ..output import results as results_module
 from ..output.results import RESULTS_DIR, claim_folder
 
@@ -56,9 +56,29 @@ def _integer(minimum: int, noun: str):
     return parse
 
 
+def _bounded(minimum: int, maximum: int, noun: str, why: str):
+    """An argparse type: an integer from ``minimum`` to ``maximum``, with a one-line
+    complaint that says ``why`` there is a maximum."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected {noun}, an integer from {minimum} to "
+                                             f"{maximum} ({why}), got {text!r}")
+        return value
+    parse.__name__ = noun
+    return parse
+
+
 positive_int = _integer(1, "a count")
 seed_int = _integer(0, "a seed")
-month_int = _integer(0, "a month")
+#: Months to simulate and months to look at: the limit of a scenario's ``horizon``
+#: (``core.schema.HORIZON_MAX``), the same for flags and files.
+months_int = _bounded(1, HORIZON_MAX, "a number of months",
+                      "the longest horizon a scenario may have")
+month_int = _bounded(0, HORIZON_MAX, "a month", "the longest horizon a scenario may have")
 
 
 def finite_float(text: str) -> float:
@@ -243,6 +263,9 @@ def describe_configuration(scenario: Scenario, runs: int | None, seed: int) -> s
 def require_months(metric, scenario: Scenario, months: int | None) -> None:
     """A one-line usage error when runs of ``months`` months do not define ``metric``
     (``treaty_by_36`` in 12-month runs): refused, never reported as 0."""
+    if months is not None and not 1 <= months <= HORIZON_MAX:
+        raise UsageError(f"--months: expected a number of months from 1 to {HORIZON_MAX} "
+                         f"(the longest horizon a scenario may have), got {months}")
     try:
         metric.require(scenario.horizon if months is None else months)
     except ValueError as exc:
@@ -253,8 +276,69 @@ def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:
     """``--metric`` (from the registry) and ``--months`` (default: the horizon)."""
     parser.add_argument("--metric", default="treaty_by_24",
                         help=f"{what} (default treaty_by_24; one of {', '.join(METRICS)})")
-    parser.add_argument("--months", type=positive_int, default=None,
-                        help="months to simulate (default: the scenario's horizon)")
+    parser.add_argument("--months", type=months_int, default=None,
+                        help=f"months to simulate, 1 to {HORIZON_MAX} (default: the "
+                             "scenario's horizon)")
+
+
+def _round_down(n: int) -> int:
+    """``n`` to two significant digits, rounded down (a count that surely fits)."""
+    return n - n % 10 ** max(len(str(n)) - 2, 0)
+
+
+def require_memory(scenarios: list[Scenario], runs: int, months: int | None, *,
+                   output: str, chunk_runs: int | None = None) -> None:
+    """Refuse in one line an ensemble whose result would not fit in memory.
+
+    ``output``: what the command gathers, ``"table"`` (``run``: the long table, held
+    twice while it is built and written) or ``"arrays"`` (``compare``: every scenario's
+    arrays, twice while merged). One chunk being simulated comes on top. The message says
+    how large it would be, how much is available and how many runs would fit.
+    """
+    from ..ensemble.footprint import available_memory, footprint, format_bytes
+    from ..execution import default_chunk_runs
+
+    room = available_memory()
+    if room is None:
+        return
+    needed, per_run, chunk = 0, 0, 0
+    for scenario in scenarios:
+        m = scenario.horizon if months is None else months
+        size = footprint(scenario)
+        per_run += 2 * (size.table(1, m) if output == "table" else size.arrays(1, m))
+        chunk = max(chunk, size.chunk(min(runs, chunk_runs or default_chunk_runs(scenario)),
+                                      m))
+    needed = per_run * runs + chunk
+    if needed <= room:
+        return
+    fit = _round_down(max((room - chunk) // per_run, 0))
+    span = months if months is not None else max(s.horizon for s in scenarios)
+    what = "the result table" if output == "table" else "the runs of every scenario"
+    raise UsageError(f"--runs {runs}: {what} would need about {format_bytes(needed)} of "
+                     f"memory and {format_bytes(room)} is available; about {fit:,} runs of "
+                     f"{span} months fit: use fewer --runs (or fewer --months)")
+
+
+def require_points_memory(scenario: Scenario, points: int, runs: int, months: int | None,
+                          *, chunk_runs: int | None = None) -> None:
+    """Refuse in one line a grid whose per-run values would not fit in memory: one value
+    per point and run (8 bytes, twice while merged), and one chunk being simulated."""
+    from ..ensemble.footprint import available_memory, footprint, format_bytes
+    from ..execution import default_chunk_runs
+
+    room = available_memory()
+    if room is None:
+        return
+    m = scenario.horizon if months is None else months
+    chunk = footprint(scenario).chunk(min(points * runs,
+                                          chunk_runs or default_chunk_runs(scenario)), m)
+    needed = 2 * 8 * points * runs + chunk
+    if needed <= room:
+        return
+    fit = _round_down(max((room - chunk) // (2 * 8 * points), 0))
+    raise UsageError(f"--runs {runs}: {points:,} points × {runs:,} runs would need about "
+                     f"{format_bytes(needed)} of memory and {format_bytes(room)} is "
+                     f"available; use fewer --runs (about {fit:,} fit) or fewer points")
 
 
 def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:

@@ -7,6 +7,7 @@ import time
 
 from ..analysis.compare import compare
 from ..analysis.reports.comparison import write_comparison
+from ..core.schema import HORIZON_MAX
 from .common import (
     UsageError,
     add_common,
@@ -14,8 +15,9 @@ from .common import (
     claim_folder,
     default_out,
     executor_from,
-    positive_int,
+    months_int,
     report_written,
+    require_memory,
     scenario_from,
 )
 
@@ -27,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                         help="two or more scenario names or .toml paths; the first is the "
                              "reference")
-    parser.add_argument("--months", type=positive_int, default=None)
+    parser.add_argument("--months", type=months_int, default=None,
+                        help=f"months to simulate, 1 to {HORIZON_MAX} (default: each "
+                             "scenario's horizon)")
     add_common(parser)
     add_execution_options(parser)
 
@@ -40,6 +44,8 @@ def execute(args: argparse.Namespace) -> int:
                          "(the first is the reference), or use `run "
                          f"{args.scenarios[0]}` for one")
     scenarios = [scenario_from(args, name) for name in args.scenarios]
+    require_memory(scenarios, args.runs, args.months, output="arrays",
+                   chunk_runs=args.chunk_runs)
     out = args.out or default_out("compare", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:
