@@ -114,6 +114,17 @@ class NotApplicable(argparse.Action):
         parser.error(f"{option_string} does not apply: {self.reason}")
 
 
+class Given(argparse.Action):
+    """Store the value and note the flag in ``namespace.given_``: where two flags say one
+    thing (``--runs``, ``--replicates``), a command can tell which ones the user wrote."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        given = set(getattr(namespace, "given_", ()))
+        given.add(self.dest)
+        namespace.given_ = given
+
+
 def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
                runs_help: str = "Monte Carlo runs", no_runs: str | None = None) -> None:
     """The flags every experiment shares: --runs --seed --set --out.
@@ -123,7 +134,7 @@ def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
     if no_runs is not None:
         parser.add_argument("--runs", action=NotApplicable, reason=no_runs)
     else:
-        parser.add_argument("--runs", type=positive_int, default=runs,
+        parser.add_argument("--runs", type=positive_int, default=runs, action=Given,
                             help=f"{runs_help} (default {runs})")
     parser.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
                         help="ensemble seed; per-run seeds derive from it (default 0)")
@@ -206,7 +217,7 @@ def report_written(out: Path, files: list[str], started: float) -> None:
 #: Options with a readable tag in default folder names; the rest go into a digest.
 _TAGGED = {"runs": "runs", "seed": "seed", "months": "m"}
 #: Attributes of the parsed arguments that do not change what is computed.
-_NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "markdown",
+_NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "given_", "markdown",
                       # where it runs never changes the numbers
                       "workers", "scheduler", "resume", "chunk_runs",
                       # a side effect (calibrate writes a scenario too), not a setting

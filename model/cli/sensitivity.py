@@ -41,7 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "another name for --runs")
     add_metric_and_months(parser, "outcome to analyse")
     add_common(parser, runs=REPLICATES, runs_help="replicates per parameter point")
-    parser.set_defaults(runs=None)  # None: not given, so --replicates may say it instead
     add_execution_options(parser)
 
 
@@ -50,15 +49,13 @@ def replicates_from(args: argparse.Namespace) -> int:
     two names); both given and different is a usage error. Afterwards ``args.runs`` holds
     it and ``args.replicates`` is None, so the default folder names it once (``runs4``)."""
     runs, replicates = args.runs, args.replicates
-    if runs is not None and replicates is not None and runs != replicates:
+    if replicates is None:
+        return runs
+    if "runs" in getattr(args, "given_", ()) and runs != replicates:
         raise UsageError(f"--runs {runs} and --replicates {replicates} disagree: both are the "
                          "runs at each parameter point; give one of them")
-    chosen = replicates or runs or REPLICATES
-    args.runs, args.replicates = chosen, None
-    defaults = getattr(args, "defaults_", None)
-    if defaults is not None:
-        defaults.update(runs=REPLICATES, replicates=None)
-    return chosen
+    args.runs, args.replicates = replicates, None
+    return replicates
 
 
 def execute(args: argparse.Namespace) -> int:
