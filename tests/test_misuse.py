@@ -423,6 +423,7 @@ def test_the_library_refuses_months_past_the_limit_too():
     (["compare", "baseline", "china_enables"], "every scenario"),
     (["sweep", "--x", "levers.war_demand=0:1:50", "--y", "levers.international_pressure=0:1:50",
       "--metric", "treaty_by_12"], "points"),
+    (["sensitivity", "--metric", "treaty_by_12"], "points"),
 ])
 def test_a_result_that_cannot_fit_in_memory_is_refused_before_any_work(command, what,
                                                                        results_dir, capsys):
