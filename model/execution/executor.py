@@ -8,7 +8,9 @@ returns each chunk's result in chunk order, whatever the back end:
   started on first use and closed with the executor;
 - ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster (``dask scheduler`` and
   ``dask worker`` on several machines, or a SLURM allocation, see README "Running on a
-  cluster"); its workers need this package installed.
+  cluster"); its workers need this package installed. Connecting waits at most
+  ``CONNECT_TIMEOUT`` seconds, and a server that accepts but does not answer as a Dask
+  scheduler fails ``HANDSHAKE_GRACE`` seconds later (``check_scheduler``), never hangs.
 
 With a ``store`` (``--resume DIR``) finished chunks are read back instead of recomputed
 and every newly finished chunk is written there before it is merged. Because chunks
