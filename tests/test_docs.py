@@ -53,7 +53,9 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 
 def accepts(command: str, flag: str) -> bool:
-    return any(flag in a.option_strings for a in commands()[command]._actions)
+    """Whether ``command`` takes ``flag`` (a hidden flag is one it refuses)."""
+    return any(flag in a.option_strings and a.help != argparse.SUPPRESS
+               for a in commands()[command]._actions)
 
 
 @pytest.fixture()
@@ -132,7 +134,7 @@ def shrink(args: list[str]) -> list[str]:
             lo, hi, _ = grid.split(":")
             out[i + 1] = f"{key}={lo}:{hi}:2"
     command = out[0] if out and not out[0].startswith("-") else "run"
-    if "--runs" not in out and accepts(command, "--runs"):
+    if "--runs" not in out and "--replicates" not in out and accepts(command, "--runs"):
         out += ["--runs", SMALL_FLAGS["--runs"]]
     if command == "equilibria" and "--x" not in out:
         out += ["--x", "levers.international_pressure=0:1:2", "--y", "levers.war_demand=0:1:2"]

@@ -161,12 +161,12 @@ def test_resume_reuses_chunks_and_recomputes_corrupt_and_foreign_ones(tmp_path, 
     points = np.linspace(0.1, 0.9, 6)[:, None]
 
     def evaluate(notes):
-        with Executor(store=tmp_path, chunk_runs=20, report=notes.append) as executor:
+        with Executor(store=tmp_path / "store", chunk_runs=20, report=notes.append) as executor:
             return evaluate_points(scenario, ["levers.nk_food_crisis"], points, metrics, 10,
                                    seed=8, months=MONTHS, executor=executor)
 
     first = evaluate([])
-    (job,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    (job,) = [p for p in (tmp_path / "store").iterdir() if p.is_dir()]
     files = sorted(job.glob("chunk-*.parquet"))
     assert len(files) == 3 and not list(job.glob(".*"))  # no temporary files left
     stamps = [f.stat().st_mtime_ns for f in files]

@@ -85,6 +85,42 @@ def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class Extremes:
+    """Which scenario an outcome is highest and lowest in, when the data say so.
+
+    ``highest`` (``lowest``) is None unless the 95% interval of the paired difference
+    (same seeds) between that scenario and every other one lies wholly above (below)
+    zero: equal or overlapping scenarios are never ranked.
+    """
+
+    highest: str | None
+    lowest: str | None
+
+
+def extremes(comparison: Comparison, outcome: str) -> Extremes:
+    """The scenario ``outcome`` is clearly highest in and the one it is clearly lowest in
+    (see :class:`Extremes`); the candidates are those with the largest and smallest
+    estimates, and each must be separated from every other scenario."""
+    metric = METRICS[outcome]
+    values = {name: metric(comparison.arrays[name]) for name in comparison.names}
+    means = {name: float(np.mean(v)) for name, v in values.items()}
+
+    def separated(candidate: str, sign: int) -> bool:
+        for other in comparison.names:
+            if other == candidate:
+                continue
+            _, low, high = mean_interval(sign * (values[candidate] - values[other]))
+            if not low > 0:
+                return False
+        return True
+
+    top = max(comparison.names, key=means.__getitem__)
+    bottom = min(comparison.names, key=means.__getitem__)
+    return Extremes(top if separated(top, 1) else None,
+                    bottom if separated(bottom, -1) else None)
+
+
 def labels_apart(scenarios: list[Scenario]) -> list[str]:
     """One label per scenario, distinct even when names repeat (``baseline#1``, ...)."""
     names = [s.name for s in scenarios]
@@ -98,6 +134,8 @@ def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | N
     The scenarios' chunks run together on ``executor`` (default: in this process); the
     numbers are the same on any back end.
     """
+    if len(scenarios) < 2:
+        raise ValueError(f"compare needs two or more scenarios, got {len(scenarios)}")
     names = labels_apart(scenarios)  # the same file twice, or two with one name
     jobs = [ensemble_job(scenario, runs, seed, months, output="arrays", executor=executor,
                          name="compare") for scenario in scenarios]
@@ -125,8 +163,8 @@ def markdown_table(outcomes: pd.DataFrame, reference: str) -> str:
 
 
 def _centre_and_band(arrays: EnsembleArrays, column: str) -> tuple[np.ndarray, ...]:
-    """Median with its 50% band across runs; for flows (all or nothing each month) the
-    mean across runs with the 95% interval of the mean."""
+    """Median with its 50% band across runs; for flows (zero in many runs, so a median
+    would hide them) the mean across runs with the 95% interval of the mean."""
     values = arrays.state[column].astype(float)
     if column.endswith("_flow"):
         mean = values.mean(axis=1)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from ..analysis.metrics import METRICS, get_metric
 from ..core.errors import UserError
 from ..core.scenario import available_scenarios, load_scenario, parse_override_value
-from ..core.schema import Scenario
+from ..core.schema import HORIZON_MAX, Scenario
 from ..output import results as results_module
 from ..output.results import RESULTS_DIR, claim_folder
 
@@ -57,9 +57,29 @@ def _integer(minimum: int, noun: str):
     return parse
 
 
+def _bounded(minimum: int, maximum: int, noun: str, why: str):
+    """An argparse type: an integer from ``minimum`` to ``maximum``, with a one-line
+    complaint that says ``why`` there is a maximum."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected {noun}, an integer from {minimum} to "
+                                             f"{maximum} ({why}), got {text!r}")
+        return value
+    parse.__name__ = noun
+    return parse
+
+
 positive_int = _integer(1, "a count")
 seed_int = _integer(0, "a seed")
-month_int = _integer(0, "a month")
+#: Months to simulate and months to look at: the limit of a scenario's ``horizon``
+#: (``core.schema.HORIZON_MAX``), the same for flags and files.
+months_int = _bounded(1, HORIZON_MAX, "a number of months",
+                      "the longest horizon a scenario may have")
+month_int = _bounded(0, HORIZON_MAX, "a month", "the longest horizon a scenario may have")
 
 
 def finite_float(text: str) -> float:
@@ -82,11 +102,41 @@ def key_value(text: str) -> tuple[str, Any]:
     return key.strip(), parse_override_value(value.strip())
 
 
+class NotApplicable(argparse.Action):
+    """A flag a command does not take, refused in one line that says why (rather than
+    accepted and ignored); hidden from ``--help``."""
+
+    def __init__(self, option_strings, dest, reason: str = "", **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs="?", default=argparse.SUPPRESS,
+                         help=argparse.SUPPRESS)
+        self.reason = reason
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(f"{option_string} does not apply: {self.reason}")
+
+
+class Given(argparse.Action):
+    """Store the value and note the flag in ``namespace.given_``: where two flags say one
+    thing (``--runs``, ``--replicates``), a command can tell which ones the user wrote."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        given = set(getattr(namespace, "given_", ()))
+        given.add(self.dest)
+        namespace.given_ = given
+
+
 def add_common(parser: argparse.ArgumentParser, *, runs: int = DEFAULT_RUNS,
-               runs_help: str = "Monte Carlo runs") -> None:
-    """The flags every experiment shares: --runs --seed --set --out."""
-    parser.add_argument("--runs", type=positive_int, default=runs,
-                        help=f"{runs_help} (default {runs})")
+               runs_help: str = "Monte Carlo runs", no_runs: str | None = None) -> None:
+    """The flags every experiment shares: --runs --seed --set --out.
+
+    ``no_runs``: the command takes no ``--runs``; it is refused with this reason.
+    """
+    if no_runs is not None:
+        parser.add_argument("--runs", action=NotApplicable, reason=no_runs)
+    else:
+        parser.add_argument("--runs", type=positive_int, default=runs, action=Given,
+                            help=f"{runs_help} (default {runs})")
     parser.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
                         help="ensemble seed; per-run seeds derive from it (default 0)")
     parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value,
@@ -133,6 +183,7 @@ def executor_from(args: argparse.Namespace):
     so a wrong address fails before any work, in one line (``UsageError``).
     """
     from ..execution import ExecutionError, Executor
+    from ..execution.store import StoreFolderError
 
     try:
         executor = Executor(workers=args.workers, scheduler=args.scheduler,
@@ -142,6 +193,8 @@ def executor_from(args: argparse.Namespace):
             executor.client  # noqa: B018 - connect now
     except ExecutionError as exc:
         raise UsageError(str(exc)) from None
+    except StoreFolderError as exc:  # the message starts with the folder
+        raise UsageError(f"--resume {exc}") from None
     except OSError as exc:
         raise UsageError(f"--resume {getattr(args, 'resume', '')}: {exc.strerror or exc}"
                          ) from None
@@ -165,7 +218,7 @@ def report_written(out: Path, files: list[str], started: float) -> None:
 #: Options with a readable tag in default folder names; the rest go into a digest.
 _TAGGED = {"runs": "runs", "seed": "seed", "months": "m"}
 #: Attributes of the parsed arguments that do not change what is computed.
-_NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "markdown",
+_NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "given_", "markdown",
                       # where it runs never changes the numbers
                       "workers", "scheduler", "resume", "chunk_runs",
                       # a side effect (calibrate writes a scenario too), not a setting
@@ -224,6 +277,9 @@ def require_months(metric, scenario: Scenario, months: int | None,
     """A one-line usage error (naming ``flag``, the option that named the metric) when runs
     of ``months`` months do not define ``metric`` (``treaty_by_36`` in 12-month runs):
     refused, never reported as 0."""
+    if months is not None and not 1 <= months <= HORIZON_MAX:
+        raise UsageError(f"--months: expected a number of months from 1 to {HORIZON_MAX} "
+                         f"(the longest horizon a scenario may have), got {months}")
     try:
         metric.require(scenario.horizon if months is None else months)
     except ValueError as exc:
@@ -234,8 +290,69 @@ def add_metric_and_months(parser: argparse.ArgumentParser, what: str) -> None:
     """``--metric`` (from the registry) and ``--months`` (default: the horizon)."""
     parser.add_argument("--metric", default="treaty_by_24",
                         help=f"{what} (default treaty_by_24; one of {', '.join(METRICS)})")
-    parser.add_argument("--months", type=positive_int, default=None,
-                        help="months to simulate (default: the scenario's horizon)")
+    parser.add_argument("--months", type=months_int, default=None,
+                        help=f"months to simulate, 1 to {HORIZON_MAX} (default: the "
+                             "scenario's horizon)")
+
+
+def _round_down(n: int) -> int:
+    """``n`` to two significant digits, rounded down (a count that surely fits)."""
+    return n - n % 10 ** max(len(str(n)) - 2, 0)
+
+
+def require_memory(scenarios: list[Scenario], runs: int, months: int | None, *,
+                   output: str, chunk_runs: int | None = None) -> None:
+    """Refuse in one line an ensemble whose result would not fit in memory.
+
+    ``output``: what the command gathers, ``"table"`` (``run``: the long table, held
+    twice while it is built and written) or ``"arrays"`` (``compare``: every scenario's
+    arrays, twice while merged). One chunk being simulated comes on top. The message says
+    how large it would be, how much is available and how many runs would fit.
+    """
+    from ..ensemble.footprint import available_memory, footprint, format_bytes
+    from ..execution import default_chunk_runs
+
+    room = available_memory()
+    if room is None:
+        return
+    needed, per_run, chunk = 0, 0, 0
+    for scenario in scenarios:
+        m = scenario.horizon if months is None else months
+        size = footprint(scenario)
+        per_run += 2 * (size.table(1, m) if output == "table" else size.arrays(1, m))
+        chunk = max(chunk, size.chunk(min(runs, chunk_runs or default_chunk_runs(scenario)),
+                                      m))
+    needed = per_run * runs + chunk
+    if needed <= room:
+        return
+    fit = _round_down(max((room - chunk) // per_run, 0))
+    span = months if months is not None else max(s.horizon for s in scenarios)
+    what = "the result table" if output == "table" else "the runs of every scenario"
+    raise UsageError(f"--runs {runs}: {what} would need about {format_bytes(needed)} of "
+                     f"memory and {format_bytes(room)} is available; about {fit:,} runs of "
+                     f"{span} months fit: use fewer --runs (or fewer --months)")
+
+
+def require_points_memory(scenario: Scenario, points: int, runs: int, months: int | None,
+                          *, chunk_runs: int | None = None) -> None:
+    """Refuse in one line a grid whose per-run values would not fit in memory: one value
+    per point and run (8 bytes, twice while merged), and one chunk being simulated."""
+    from ..ensemble.footprint import available_memory, footprint, format_bytes
+    from ..execution import default_chunk_runs
+
+    room = available_memory()
+    if room is None:
+        return
+    m = scenario.horizon if months is None else months
+    chunk = footprint(scenario).chunk(min(points * runs,
+                                          chunk_runs or default_chunk_runs(scenario)), m)
+    needed = 2 * 8 * points * runs + chunk
+    if needed <= room:
+        return
+    fit = _round_down(max((room - chunk) // (2 * 8 * points), 0))
+    raise UsageError(f"--runs {runs}: {points:,} points × {runs:,} runs would need about "
+                     f"{format_bytes(needed)} of memory and {format_bytes(room)} is "
+                     f"available; use fewer --runs (about {fit:,} fit) or fewer points")
 
 
 def scenario_from(args: argparse.Namespace, name: str | None = None) -> Scenario:

@@ -8,6 +8,7 @@ import time
 from ..analysis.equilibria import analyse, regime_map, stage_game_text, state_at
 from ..analysis.reports.equilibria import write_equilibria
 from ..analysis.sweep import parse_axis
+from ..core.schema import HORIZON_MAX
 from .common import (
     UsageError,
     add_common,
@@ -24,10 +25,11 @@ HELP = "the stage game at a month and its equilibria"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """SCENARIO, --month, --lam, --x, --y and the common flags."""
+    """SCENARIO, --month, --lam, --x, --y and the common flags but --runs."""
     parser.add_argument("scenario", nargs="?", default="baseline")
     parser.add_argument("--month", type=month_int, default=None,
-                        help="month whose state defines the game (default: the horizon)")
+                        help=f"month whose state defines the game, 0 to {HORIZON_MAX} "
+                             "(default: the horizon)")
     parser.add_argument("--lam", type=finite_float, default=4.0,
                         help="rationality of the logit QRE shown (default 4)")
     parser.add_argument("--x", default="levers.international_pressure=0:1:15",
@@ -35,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="regime map x axis (default levers.international_pressure=0:1:15)")
     parser.add_argument("--y", default="levers.war_demand=0:1:15", metavar="KEY=LO:HI:N",
                         help="regime map y axis (default levers.war_demand=0:1:15)")
-    add_common(parser, runs=1, runs_help="ignored: one run is inspected")
+    add_common(parser, no_runs="the stage game is read off one run; choose it with --seed")
 
 
 def execute(args: argparse.Namespace) -> int:

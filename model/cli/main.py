@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -64,9 +67,53 @@ def _names_a_scenario(word: str) -> bool:
     return word in available_scenarios() or word.endswith(".toml")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``timeout``, ``kill``, a batch scheduler's pre-emption, a closed
+    terminal), raised where the program is, so it unwinds exactly as Ctrl-C does: staging
+    folders removed, a new output folder removed, a local cluster closed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: Signals handled like Ctrl-C (when they have their default action, i.e. not ignored
+#: by ``nohup``).
+_TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+@contextmanager
+def terminate_like_ctrl_c() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread;
+    a second one kills at once (the default action). The previous handlers are restored
+    on leaving (``main`` runs in-process in tests and notebooks)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # a second signal is not held up by cleanup
+        raise Terminated(signum)
+
+    previous = {sig: signal.getsignal(sig) for sig in _TERMINATING}
+    for sig, action in previous.items():
+        if action is signal.SIG_DFL:
+            signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, action in previous.items():
+            signal.signal(sig, action)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn known errors into one-line messages."""
-    argv = sys.argv[1:] if argv is None else argv
+    with terminate_like_ctrl_c():
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
             argv = ["run", *argv]  # no command: run the default scenario
@@ -90,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"terminated ({signal.Signals(exc.signum).name}); results already written are "
+              "unchanged", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("interrupted; results already written are unchanged", file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..core.schema import HORIZON_MAX
 from ..execution import ensemble_table
 from ..output.run_report import write_run
 from .common import (
@@ -15,8 +16,9 @@ from .common import (
     default_out,
     describe_configuration,
     executor_from,
-    positive_int,
+    months_int,
     report_written,
+    require_memory,
     scenario_from,
 )
 
@@ -28,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                         help="scenario name (see `scenarios`) or path to a .toml file "
                              f"(default {DEFAULT_SCENARIO})")
-    parser.add_argument("--months", type=positive_int, default=None,
-                        help="months to simulate (default: the scenario's horizon)")
+    parser.add_argument("--months", type=months_int, default=None,
+                        help=f"months to simulate, 1 to {HORIZON_MAX} (default: the "
+                             "scenario's horizon)")
     add_common(parser)
     add_execution_options(parser)
 
@@ -38,6 +41,7 @@ def execute(args: argparse.Namespace) -> int:
     """Run an ensemble of one scenario; write plots, tables, summary and manifest."""
     scenario = scenario_from(args)
     months = args.months if args.months is not None else scenario.horizon
+    require_memory([scenario], args.runs, months, output="table", chunk_runs=args.chunk_runs)
     out = args.out or default_out(scenario.name, args)
     started = time.perf_counter()
     with claim_folder(out) as claim:  # checked and locked before simulating

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..analysis.reports.sensitivity import write_sensitivity
-from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol
+from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol, sample_size
 from .common import (
     add_common,
     add_execution_options,
@@ -18,10 +18,13 @@ from .common import (
     positive_int,
     report_written,
     require_months,
+    require_points_memory,
     scenario_from,
 )
 
 HELP = "rank parameters by global sensitivity"
+#: Runs at each parameter point unless --runs or --replicates says otherwise.
+REPLICATES = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +36,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT_N['sobol']}; Morris: trajectories, default "
                              f"{DEFAULT_N['morris']})")
     parser.add_argument("--replicates", type=positive_int, default=None,
-                        help="runs averaged at each parameter point, same seeds everywhere "
-                             "(default: --runs)")
+                        help="runs averaged at each parameter point, same seeds everywhere: "
+                             "another name for --runs")
     add_metric_and_months(parser, "outcome to analyse")
-    add_common(parser, runs=16, runs_help="replicates per parameter point")
+    add_common(parser, runs=REPLICATES, runs_help="replicates per parameter point")
     add_execution_options(parser)
+
+
+def replicates_from(args: argparse.Namespace) -> int:
+    """The runs per parameter point, said by ``--runs`` or ``--replicates`` (one setting,
+    two names); both given and different is a usage error. Afterwards ``args.runs`` holds
+    it and ``args.replicates`` is None, so the default folder names it once (``runs4``)."""
+    runs, replicates = args.runs, args.replicates
+    if replicates is None:
+        return runs
+    if "runs" in getattr(args, "given_", ()) and runs != replicates:
+        raise UsageError(f"--runs {runs} and --replicates {replicates} disagree: both are the "
+                         "runs at each parameter point; give one of them")
+    args.runs, args.replicates = replicates, None
+    return replicates
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -46,9 +63,11 @@ def execute(args: argparse.Namespace) -> int:
     scenario = scenario_from(args)
     metric = metric_from(args.metric)
     n = args.n if args.n is not None else DEFAULT_N[args.method]
-    replicates = args.replicates if args.replicates is not None else args.runs
+    replicates = replicates_from(args)
     run = run_sobol if args.method == "sobol" else run_morris
     require_months(metric, scenario, args.months)
+    require_points_memory(scenario, sample_size(args.method, n), replicates, args.months,
+                          chunk_runs=args.chunk_runs)
     out = args.out or default_out(f"sensitivity_{args.method}_{metric.name}", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:  # a bad --n etc.: SensitivityError (main)

@@ -18,6 +18,7 @@ from .common import (
     metric_from,
     report_written,
     require_months,
+    require_points_memory,
     scenario_from,
 )
 
@@ -46,6 +47,8 @@ def execute(args: argparse.Namespace) -> int:
     y = parse_axis(args.y, "--y") if args.y else None
     metric = metric_from(args.metric)
     require_months(metric, scenario, args.months)
+    require_points_memory(scenario, len(x.values) * (len(y.values) if y else 1), args.runs,
+                          args.months, chunk_runs=args.chunk_runs)
     out = args.out or default_out(f"sweep_{metric.name}", args)
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:

@@ -23,6 +23,7 @@ from ..core.sampling import (
     draw_parameters,
 )
 from ..core.scenario import Scenario
+from ..core.schema import HORIZON_MAX
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
@@ -209,8 +210,9 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
     if runs is not None and runs != len(seeds):
         raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
     months = scenario.horizon if months is None else int(months)
-    if months < 0:
-        raise ValueError(f"months must be ≥ 0, got {months}")
+    if not 0 <= months <= HORIZON_MAX:
+        raise ValueError(f"months must be from 0 to {HORIZON_MAX} (the longest horizon), "
+                         f"got {months}")
     stats = MonthlySummary(months) if summary else None
     parts = []
     for start in range(0, len(seeds), CHUNK_RUNS):

@@ -8,7 +8,9 @@ returns each chunk's result in chunk order, whatever the back end:
   started on first use and closed with the executor;
 - ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster (``dask scheduler`` and
   ``dask worker`` on several machines, or a SLURM allocation, see README "Running on a
-  cluster"); its workers need this package installed.
+  cluster"); its workers need this package installed. Connecting waits at most
+  ``CONNECT_TIMEOUT`` seconds, and a server that accepts but does not answer as a Dask
+  scheduler fails ``HANDSHAKE_GRACE`` seconds later (``check_scheduler``), never hangs.
 
 With a ``store`` (``--resume DIR``) finished chunks are read back instead of recomputed
 and every newly finished chunk is written there before it is merged. Because chunks
@@ -18,9 +20,11 @@ numbers are the same for every back end and every number of workers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -55,6 +59,12 @@ class ExecutionError(Exception):
     """The execution back end cannot be used (e.g. no scheduler at the address)."""
 
 
+#: Seconds to wait for a scheduler to accept a connection; a server that accepts but
+#: does not answer as a Dask scheduler gets ``HANDSHAKE_GRACE`` seconds more.
+CONNECT_TIMEOUT = 15.0
+HANDSHAKE_GRACE = 5.0
+
+
 def compute_chunk(job: Job, chunk: Chunk) -> dict[str, np.ndarray]:
     """Run one chunk (the function every back end calls, on whichever process)."""
     return job.compute(chunk)
@@ -71,7 +81,8 @@ class Executor:
     def __init__(self, workers: int | None = None, scheduler: str | None = None,
                  store: str | os.PathLike | ChunkStore | None = None,
                  progress: bool | None = None, chunk_runs: int | None = None,
-                 report: Callable[[str], None] = report_stderr) -> None:
+                 report: Callable[[str], None] = report_stderr,
+                 connect_timeout: float | None = None) -> None:
         if workers is not None and scheduler is not None:
             raise ExecutionError("give either workers or a scheduler address, not both")
         if workers is not None and workers < 1:
@@ -81,6 +92,7 @@ class Executor:
         self.report = report
         self.progress = progress
         self.chunk_runs = chunk_runs
+        self.connect_timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
         self.store = (store if isinstance(store, ChunkStore) or store is None
                       else ChunkStore(store, report))
         self._client = None
@@ -127,12 +139,12 @@ class Executor:
         from dask.distributed import Client, LocalCluster
 
         if self.scheduler is not None:
+            check_scheduler(self.scheduler, self.connect_timeout)
             try:
-                return Client(self.scheduler, timeout="15s")
+                return Client(self.scheduler, timeout=self.connect_timeout)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ExecutionError(f"--scheduler {self.scheduler}: cannot connect "
-                                     f"({str(exc).splitlines()[0] if str(exc) else exc!r})"
-                                     ) from None
+                                     f"({_first_line(exc)})") from None
         import dask
 
         # forkserver: workers fork from a clean single-threaded server process. Plain fork
@@ -274,6 +286,50 @@ class Executor:
         finally:
             if futures:
                 client.cancel([f for _, f in futures.values()])
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else repr(exc)
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """Raise ``ExecutionError`` (one line) unless a Dask scheduler at ``address`` completes
+    Dask's handshake: within ``timeout`` seconds to connect and ``HANDSHAKE_GRACE`` more
+    to answer.
+
+    ``dask.distributed.Client`` waits for the handshake without a time limit, so a server
+    that accepts the connection but is not a Dask scheduler (a web server, a port reused
+    by another program) would hang it for good. The check runs on its own thread and
+    event loop, so it works inside a running loop (a notebook) too.
+    """
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=timeout)
+        comm.abort()
+
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(handshake(), timeout + HANDSHAKE_GRACE))
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=attempt, name="scheduler-check", daemon=True)
+    thread.start()
+    thread.join(timeout + HANDSHAKE_GRACE + 5.0)
+    error = outcome[0] if outcome else TimeoutError()
+    if error is None:
+        return
+    if isinstance(error, TimeoutError):  # connected, but no Dask handshake came back
+        raise ExecutionError(f"--scheduler {address}: something accepts connections there "
+                             f"but did not answer as a Dask scheduler within "
+                             f"{timeout + HANDSHAKE_GRACE:g} s; give the address that "
+                             "`dask scheduler` printed") from None
+    raise ExecutionError(f"--scheduler {address}: cannot connect ({_first_line(error)})"
+                         ) from None
 
 
 def _progress_bar(total: int, initial: int, desc: str, enabled: bool | None):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.sampling import construction_draws
-from ..core.schema import Scenario
+from ..core.schema import HORIZON_MAX, Scenario
 from ..ensemble.driver import EnsembleArrays, make_streams, simulate, table_columns, to_table
 from ..ensemble.streaming import MonthlySummary
 from .executor import Executor
@@ -206,8 +206,9 @@ class PointsJob:
 
 def _months(scenario: Scenario, months: int | None) -> int:
     months = scenario.horizon if months is None else int(months)
-    if months < 0:
-        raise ValueError(f"months must be ≥ 0, got {months}")
+    if not 0 <= months <= HORIZON_MAX:
+        raise ValueError(f"months must be from 0 to {HORIZON_MAX} (the longest horizon), "
+                         f"got {months}")
     return months
 
 

@@ -21,13 +21,18 @@ chunk (foreign) is reported in one line and recomputed — never merged.
 The fingerprint is a SHA-256 of the job's spec (scenario with every value, seeds,
 points, metrics, months, chunk size) and the package version, so a changed experiment
 gets a new folder and can never pick up another experiment's chunks.
+
+A store is a folder of its own: a folder that holds anything but job folders (the user's
+files, a command's results) is refused (``StoreFolderError``), never written into.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -40,6 +45,12 @@ import pyarrow.parquet as pq
 
 META_KEY = b"alliance_sim.chunk"
 JOB_FILE = "_job.json"
+#: A job folder's name: the job's name and the first 16 hex digits of its fingerprint.
+_JOB_DIR = re.compile(r".+-[0-9a-f]{16}")
+
+
+class StoreFolderError(ValueError):
+    """The store folder holds files that are not a store's; one line for users."""
 
 
 def fingerprint(spec: dict[str, Any]) -> str:
@@ -102,6 +113,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+#: What a job folder holds: its record, chunk files and temporary files of unfinished writes.
+_JOB_FILES = re.compile(rf"{re.escape(JOB_FILE)}|chunk-\d{{5,}}\.parquet|\..+\.tmp")
+
+
+def _is_job_dir(path: Path) -> bool:
+    """Whether ``path`` is a job folder a store wrote: named ``NAME-FINGERPRINT16`` and
+    holding nothing but a store's files."""
+    return (path.is_dir() and _JOB_DIR.fullmatch(path.name) is not None
+            and all(_JOB_FILES.fullmatch(p.name) for p in path.iterdir()))
+
+
 def report_stderr(message: str) -> None:
     """Default reporter: one line on stderr."""
     print(message, file=sys.stderr, flush=True)
@@ -114,7 +136,15 @@ class ChunkStore:
         self.root = Path(root)
         self.report = report
         if self.root.exists() and not self.root.is_dir():
-            raise NotADirectoryError(f"--resume {self.root}: exists and is not a folder")
+            raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder",
+                                     str(self.root))
+        if self.root.is_dir():
+            foreign = sorted(p.name for p in self.root.iterdir() if not _is_job_dir(p))
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise StoreFolderError(
+                    f"{self.root}: holds files that are not stored chunks ({shown}); "
+                    "choose a new or empty folder, or one an earlier --resume wrote")
         self.root.mkdir(parents=True, exist_ok=True)
 
     def job_dir(self, name: str, fp: str) -> Path:

@@ -18,10 +18,9 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -142,7 +141,10 @@ def claim_folder(target: str | os.PathLike) -> Iterator[Claim]:
     earlier result wrote (a folder of the user's own files is never written into).
     Nothing is written outside ``target``: the lock file and the staging folder live in
     it. Re-entrant within one process; a folder this call created is removed again when
-    the command fails before writing anything.
+    the command fails or is interrupted (Ctrl-C, SIGTERM: see ``model.cli.main``) before
+    writing anything. A folder holding only a lock or a staging folder (what a process
+    killed with SIGKILL leaves) counts as new, and stale staging folders are removed once
+    the lock is held.
     """
     target = Path(os.path.abspath(target))
     if target in _claims:
@@ -151,7 +153,10 @@ def claim_folder(target: str | os.PathLike) -> Iterator[Claim]:
     if target.exists() and not target.is_dir():
         raise OSError(errno.EEXIST, "a file of that name exists, expected a folder",
                       str(target))
-    created = not target.exists()
+    # a folder holding only a lock or staging (left by a process killed with SIGKILL)
+    # counts as new: removed again if this command too ends before writing a result
+    fresh = not target.exists()
+    created = fresh or all(_is_machinery(p.name) for p in target.iterdir())
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -167,14 +172,19 @@ def claim_folder(target: str | os.PathLike) -> Iterator[Claim]:
                     f"output folder {target}: holds files that are not a result of this tool "
                     f"({shown}); choose a new or empty folder")
         lock = _lock(target)
+        for stale in target.glob(f"{STAGING_PREFIX}*"):  # a killed writer's; we hold the lock
+            shutil.rmtree(stale, ignore_errors=True)
         _claims[target] = claim
         yield claim
     finally:
         _claims.pop(target, None)
-        if lock is not None:
+        if lock is not None:  # removed while still locked, and only by its holder
+            if created and not claim.files:
+                shutil.rmtree(target, ignore_errors=True)
             _unlock(lock)
-        if created and not claim.files:
-            shutil.rmtree(target, ignore_errors=True)
+        elif fresh:  # made here but never locked (unwritable): remove it if still empty
+            with suppress(OSError):
+                target.rmdir()
 
 
 def _lock(target: Path) -> int:
@@ -248,8 +258,9 @@ def output_folder(target: str | os.PathLike) -> Iterator[OutputFolder]:
     ever written outside the chosen folder.
     """
     with claim_folder(target) as claim:
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=claim.target))
-        try:
+        staging = claim.target / f"{STAGING_PREFIX}{os.getpid()}"
+        try:  # created inside the try: a signal right after mkdir still removes it
+            staging.mkdir()
             folder = OutputFolder(staging, claim.target)
             yield folder
             previous = _previous_files(claim.target) or []

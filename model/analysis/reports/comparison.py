@@ -11,29 +11,49 @@ from ...output.results import manifest, output_folder
 from .. import compare as compare_module
 
 
+def _value(rows, name: str) -> str:
+    r = rows.loc[name]
+    return f"{r['estimate']:.3g}, 95% CI {r['ci_low']:.3g}–{r['ci_high']:.3g}"
+
+
+def finding(result: compare_module.Comparison, outcome: str) -> str:
+    """One line of the report's findings: where ``outcome`` is highest and lowest, named
+    only when the intervals separate the scenarios (``compare.extremes``)."""
+    rows = result.outcomes[result.outcomes.outcome == outcome].set_index("scenario")
+    if not rows["available"].all():
+        return (f"- `{outcome}`: not available — the runs end before month "
+                f"{compare_module.METRICS[outcome].months_needed}.")
+    ends = compare_module.extremes(result, outcome)
+    if ends.highest is None and ends.lowest is None:
+        every = "; ".join(f"{n} {_value(rows, n)}" for n in result.names)
+        return (f"- `{outcome}`: no scenario is clearly highest or lowest (the intervals do "
+                f"not separate them): {every}.")
+    parts = []
+    for word, name in (("highest", ends.highest), ("lowest", ends.lowest)):
+        parts.append(f"{word} in **{name}** ({_value(rows, name)})" if name is not None
+                     else f"no single {word}")
+    return f"- `{outcome}`: " + ", ".join(parts) + "."
+
+
 def write_comparison(result: compare_module.Comparison, out: Path, scenarios: list[Scenario],
                      started: float) -> str:
     """Figures, outcome table (CSV, Markdown), manifest and report of a comparison."""
     reference = result.names[0]
     md_table = compare_module.markdown_table(result.outcomes, reference)
-    findings = []
-    for outcome in ("treaty_by_24", "treaty_by_36", "munitions_total",
-                    "sanctions_integrity_final"):
-        rows = result.outcomes[result.outcomes.outcome == outcome].set_index("scenario")
-        if not rows["available"].all():
-            findings.append(f"- `{outcome}`: not available — the runs end before month "
-                            f"{compare_module.METRICS[outcome].months_needed}.")
-            continue
-        best, worst = rows["estimate"].idxmax(), rows["estimate"].idxmin()
-        findings.append(f"- `{outcome}`: highest in **{best}** ({rows.loc[best, 'estimate']:.3g}, "
-                        f"95% CI {rows.loc[best, 'ci_low']:.3g}–{rows.loc[best, 'ci_high']:.3g}),"
-                        f" lowest in **{worst}** ({rows.loc[worst, 'estimate']:.3g}, 95% CI "
-                        f"{rows.loc[worst, 'ci_low']:.3g}–{rows.loc[worst, 'ci_high']:.3g}).")
+    findings = [finding(result, outcome) for outcome in compare_module.OUTCOMES]
+    banded = len(result.names) <= compare_module.MAX_BANDED
     report = (header("Scenario comparison", None, result.runs, result.seed)
               + "\nScenarios: " + ", ".join(f"`{n}`" for n in result.names) + ".\n\n"
               + "## Findings\n\n" + "\n".join(findings) + "\n\n"
+              + "An outcome is called highest (lowest) in a scenario only when the 95% "
+              + "interval of its paired difference (same seeds) from every other scenario "
+              + "lies above (below) zero.\n\n"
               + "![trajectories](compare_trajectories.png)\n\n"
-              + "Medians across runs with 50% bands; flows are 6-month moving averages.\n\n"
+              + ("Medians across runs with 50% bands; the munitions flow: its mean across "
+                 "runs with the 95% interval of the mean, month by month.\n\n" if banded else
+                 "Medians across runs; the munitions flow: its mean across runs, month by "
+                 "month (bands are left out with more than "
+                 f"{compare_module.MAX_BANDED} scenarios).\n\n")
               + "![outcomes](compare_outcomes.png)\n\n## Outcomes\n\n"
               + "Probabilities carry Wilson 95% intervals, means normal-approximation ones; "
               + f"differences are paired (same seeds) against `{reference}`.\n\n"
