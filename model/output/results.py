@@ -232,9 +232,52 @@ class OutputFolder:
         if len(table) <= CSV_MAX_ROWS:
             table.to_csv(self.path(f"{stem}.csv"), index=False)
 
+    def table_dataset(self, stem: str, months: int) -> TableDataset:
+        """Stage a Parquet dataset folder ``stem/`` written part by part (for tables too
+        large to gather): see :class:`TableDataset`."""
+        folder = self.path(stem)
+        folder.mkdir()
+        return TableDataset(folder, months)
+
     def save_figure(self, name: str, plot: Callable[[Path], Any]) -> None:
         """Stage a figure: ``plot`` is called with the path to save it to."""
         plot(self.path(name))
+
+
+class TableDataset:
+    """The long result table as a Parquet dataset: one file per chunk of runs, in order.
+
+    ``write(columns)`` takes one chunk's table columns (``model.ensemble.table_columns``)
+    and writes ``part-NNNNN.parquet`` with the same columns and types as a gathered
+    table (``run`` numbered on across parts, options as categoricals), so
+    ``pandas.read_parquet(folder)`` or ``pyarrow.dataset.dataset(folder)`` reads the
+    whole table back, in run order. How many parts there are depends on the chunk size;
+    the rows do not.
+    """
+
+    def __init__(self, folder: Path, months: int) -> None:
+        self.folder = folder
+        self.months = int(months)
+        self.runs = 0
+        self.parts = 0
+
+    def write(self, columns: dict[str, Any]) -> None:
+        from ..ensemble.driver import to_table
+
+        frame = to_table([columns], self.months)
+        n = len(frame) // (self.months + 1)
+        frame["run"] += self.runs
+        frame.to_parquet(self.folder / f"part-{self.parts:05d}.parquet", index=False)
+        self.runs += n
+        self.parts += 1
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or a folder (a dataset) of an earlier result."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -253,9 +296,15 @@ def output_folder(target: str | os.PathLike) -> Iterator[OutputFolder]:
             yield folder
             previous = _previous_files(claim.target) or []
             for name in folder.files:
-                os.replace(staging / name, claim.target / name)
+                destination = claim.target / name
+                if destination.is_dir() or (staging / name).is_dir():
+                    # a folder cannot replace a folder or file in one step: move the old
+                    # one into the staging folder (removed with it), then move in the new
+                    if destination.exists() or destination.is_symlink():
+                        os.replace(destination, staging / f".old-{name}")
+                os.replace(staging / name, destination)
             for name in set(previous) - set(folder.files):
-                (claim.target / name).unlink(missing_ok=True)
+                _remove(claim.target / name)
             claim.files = list(folder.files)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
