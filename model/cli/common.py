@@ -59,6 +59,7 @@ def _integer(minimum: int, noun: str):
 positive_int = _integer(1, "a count")
 seed_int = _integer(0, "a seed")
 month_int = _integer(0, "a month")
+nonnegative_int = _integer(0, "a number of rows")
 
 
 def finite_float(text: str) -> float:

@@ -7,9 +7,9 @@ every ``actor.dimension`` option column:
 
 - **continuous columns** (float): a histogram per month of ``BINS`` equal bins on the
   column's range (``model.core.state``), and exact sums of the values and their squares
-  (for means and the standard error of a mean); quantiles are read off the cumulative
-  histogram with linear interpolation inside a bin, so they are within one bin width
-  (``1/BINS`` of the range, :func:`quantile_error`) of the exact ones; each run's total
+  (for means and the standard error of a mean); quantiles follow numpy's default
+  definition with each order statistic placed inside its bin, so they are within one
+  bin width (``1/BINS`` of the range, :func:`quantile_error`) of the exact ones; each run's total
   over months 1..final goes into a histogram of ``TOTAL_BINS`` bins on
   ``[low·months, high·months]``;
 - **level columns** (integer, e.g. ``alliance_level``): counts of each level per month
@@ -83,17 +83,27 @@ def _bin_counts(values: np.ndarray, low: float, high: float, bins: int) -> np.nd
 
 
 def _interpolated_quantile(counts: np.ndarray, q: float, low: float, width: float) -> float:
-    """Quantile ``q`` of a histogram, linear inside the bin that holds it."""
+    """Quantile ``q`` of the values a histogram counts, defined as numpy's default (linear
+    interpolation between the order statistics at rank ``(n - 1)·q``), with each order
+    statistic placed inside the bin that holds it (spread evenly over the bin). Every
+    order statistic is then within one bin width of the true one, and so is the
+    interpolation between two of them."""
     n = int(counts.sum())
     if n == 0:
         return float("nan")
     cum = np.cumsum(counts)
-    target = q * n
-    b = min(int(np.searchsorted(cum, target, side="left")), len(counts) - 1)
-    before = int(cum[b - 1]) if b > 0 else 0
-    inside = int(counts[b])
-    frac = (target - before) / inside if inside else 0.5
-    return low + (b + min(max(frac, 0.0), 1.0)) * width
+
+    def order_statistic(rank: int) -> float:
+        b = int(np.searchsorted(cum, rank + 1, side="left"))
+        before = int(cum[b - 1]) if b > 0 else 0
+        return low + (b + (rank - before + 0.5) / int(counts[b])) * width
+
+    h = (n - 1) * q
+    k = int(np.floor(h))
+    below = order_statistic(k)
+    if k + 1 >= n or h == k:
+        return below
+    return below + (h - k) * (order_statistic(k + 1) - below)
 
 
 def _level_quantile(counts: np.ndarray, q: float, low: int) -> float:

@@ -372,7 +372,8 @@ def _title(title: str, subtitle: str | None) -> str:
 
 
 def plot_trajectories(
-    table: pd.DataFrame | PerMonth | object, title: str, path: str | PathLike | None = None, *, start: str,
+    table: pd.DataFrame | PerMonth | object, title: str,
+    path: str | PathLike | None = None, *, start: str,
     subtitle: str | None = None,
     overlay: Callable[[dict[str, Axes]], None] | None = None,
 ) -> Figure:
@@ -437,7 +438,8 @@ def plot_trajectories(
 
 
 def plot_option_shares(
-    table: pd.DataFrame | PerMonth | object, title: str, path: str | PathLike | None = None, *, start: str,
+    table: pd.DataFrame | PerMonth | object, title: str,
+    path: str | PathLike | None = None, *, start: str,
     subtitle: str | None = None,
 ) -> Figure:
     """One panel per actor and dimension: the share of runs playing each option by month.

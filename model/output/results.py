@@ -297,11 +297,11 @@ def output_folder(target: str | os.PathLike) -> Iterator[OutputFolder]:
             previous = _previous_files(claim.target) or []
             for name in folder.files:
                 destination = claim.target / name
-                if destination.is_dir() or (staging / name).is_dir():
-                    # a folder cannot replace a folder or file in one step: move the old
-                    # one into the staging folder (removed with it), then move in the new
-                    if destination.exists() or destination.is_symlink():
-                        os.replace(destination, staging / f".old-{name}")
+                # a folder cannot replace a folder or file in one step: move the old one
+                # into the staging folder (removed with it), then move in the new one
+                if (destination.is_dir() or (staging / name).is_dir()) and \
+                        (destination.exists() or destination.is_symlink()):
+                    os.replace(destination, staging / f".old-{name}")
                 os.replace(staging / name, destination)
             for name in set(previous) - set(folder.files):
                 _remove(claim.target / name)
