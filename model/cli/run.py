@@ -6,7 +6,7 @@ import argparse
 import time
 
 from ..execution import default_chunk_runs, ensemble_table
-from ..output.run_report import write_run, write_run_streamed
+from ..output.run_report import streamed_chunk_runs, write_run, write_run_streamed
 from .common import (
     DEFAULT_SCENARIO,
     add_common,
@@ -67,10 +67,12 @@ def execute(args: argparse.Namespace) -> int:
     subtitle = describe_configuration(scenario, None, args.seed)
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:
-            chunk_runs = executor.chunk_runs or default_chunk_runs(scenario)
+            streamed = streams(args, args.runs, months)
+            chunk_runs = (streamed_chunk_runs(scenario, executor) if streamed
+                          else executor.chunk_runs or default_chunk_runs(scenario))
             execution = {"back_end": executor.describe(), "chunk_runs": chunk_runs,
                          "note": "neither changes any number written"}
-            if streams(args, args.runs, months):
+            if streamed:
                 text, _ = write_run_streamed(
                     scenario, out, runs=args.runs, seed=args.seed, months=months,
                     started=started, executor=executor, subtitle=subtitle,
@@ -78,7 +80,7 @@ def execute(args: argparse.Namespace) -> int:
             else:
                 table = ensemble_table(scenario, runs=args.runs, seed=args.seed,
                                        months=months, executor=executor)
-        if not streams(args, args.runs, months):
+        if not streamed:
             text, _ = write_run(table, scenario, out, runs=args.runs, seed=args.seed,
                                 months=months, started=started, subtitle=subtitle,
                                 write_table=not args.summary_only, execution=execution)

@@ -262,12 +262,29 @@ class TableDataset:
         self.parts = 0
 
     def write(self, columns: dict[str, Any]) -> None:
-        from ..ensemble.driver import to_table
+        """Write one chunk's columns as the next part (Arrow straight from the arrays:
+        dictionary-encoded options, min/max statistics for ``run`` and ``month`` only)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        frame = to_table([columns], self.months)
-        n = len(frame) // (self.months + 1)
-        frame["run"] += self.runs
-        frame.to_parquet(self.folder / f"part-{self.parts:05d}.parquet", index=False)
+        from ..core.actions import DIMENSION_BY_KEY
+
+        months1 = self.months + 1
+        n = len(columns["seed"]) // months1
+        arrays = {"run": pa.array(np.repeat(np.arange(self.runs, self.runs + n,
+                                                      dtype=np.int32), months1)),
+                  "month": pa.array(np.tile(np.arange(months1, dtype=np.int16), n))}
+        for name, values in columns.items():
+            if name in DIMENSION_BY_KEY:
+                options = pa.array(list(DIMENSION_BY_KEY[name].options))
+                arrays[name] = pa.DictionaryArray.from_arrays(pa.array(values), options)
+            else:
+                arrays[name] = pa.array(values)
+        table = pa.table(arrays)
+        pq.write_table(table, self.folder / f"part-{self.parts:05d}.parquet",
+                       use_dictionary=[k for k in columns if k in DIMENSION_BY_KEY],
+                       write_statistics=["run", "month"])
         self.runs += n
         self.parts += 1
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.schema import Scenario
 from ..ensemble.streaming import BINS, TOTAL_BINS, MonthlyStatistics
-from ..execution import Executor, ensemble_job
+from ..execution import Executor, default_chunk_runs, ensemble_job
 from .plots import plot_option_shares, plot_trajectories
 from .record import record_overlay
 from .results import manifest, output_folder
@@ -24,6 +24,18 @@ from .summary import format_summary, summarize, summarize_statistics
 
 #: Months whose treaty shares the summary reports (those inside the horizon).
 SUMMARY_MONTHS = (12, 24, 36)
+#: Runs per chunk of a streamed run unless ``--chunk-runs`` says otherwise: small enough
+#: that the chunks in flight on a Dask cluster (their table columns included) stay far
+#: below the memory target; the chunk size never changes a number.
+STREAM_CHUNK_RUNS = 5000
+
+
+def streamed_chunk_runs(scenario: Scenario, executor: Executor | None) -> int:
+    """The chunk size of a streamed run: the user's, else the smaller of the scenario's
+    default and ``STREAM_CHUNK_RUNS``."""
+    if executor is not None and executor.chunk_runs:
+        return executor.chunk_runs
+    return min(default_chunk_runs(scenario), STREAM_CHUNK_RUNS)
 
 
 def write_run(table: pd.DataFrame, scenario: Scenario, out: Path, *, runs: int, seed: int,
@@ -60,6 +72,7 @@ def write_run_streamed(scenario: Scenario, out: Path, *, runs: int, seed: int, m
     with output_folder(out) as folder:
         dataset = folder.table_dataset("ensemble", months) if write_table else None
         job = ensemble_job(scenario, runs, seed, months, output="statistics",
+                           chunk_runs=streamed_chunk_runs(scenario, executor),
                            executor=executor, table=write_table,
                            sink=dataset.write if dataset is not None else None)
         if executor is None:
