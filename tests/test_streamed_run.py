@@ -175,3 +175,23 @@ def test_the_size_switch_is_by_rows(capsys, tmp_path):
     assert "histograms" not in gathered and "histograms" in streamed
     assert (tmp_path / "a" / "ensemble.parquet").exists()
     assert (tmp_path / "b" / "ensemble").is_dir()
+
+
+@pytest.mark.slow
+def test_compare_streamed_has_the_same_outcomes_for_any_chunk_size(capsys, tmp_path):
+    """A streamed comparison keeps per-run outcomes: its outcome table equals the gathered
+    one byte for byte, and nothing it writes depends on the chunk size."""
+    def compare(out, *flags):
+        status, _, stderr = in_process(capsys, "compare", "baseline", "china_enables",
+                                       "--runs", "40", "--months", "13", "--out", str(out),
+                                       *flags)
+        assert status == 0, stderr
+
+    compare(tmp_path / "gathered")
+    compare(tmp_path / "s7", "--stream-above", "0", "--chunk-runs", "7")
+    compare(tmp_path / "s40", "--stream-above", "0", "--chunk-runs", "40")
+    gathered = (tmp_path / "gathered" / "outcomes.csv").read_bytes()
+    assert (tmp_path / "s7" / "outcomes.csv").read_bytes() == gathered
+    for name in ("outcomes.csv", "outcomes.md", "report.md", "compare_trajectories.png",
+                 "compare_outcomes.png"):
+        assert (tmp_path / "s7" / name).read_bytes() == (tmp_path / "s40" / name).read_bytes()

@@ -7,12 +7,14 @@ import time
 
 from ..analysis.compare import compare
 from ..analysis.reports.comparison import write_comparison
+from ..output.run_report import streamed_chunk_runs
 from .common import (
     add_common,
     add_execution_options,
     claim_folder,
     default_out,
     executor_from,
+    nonnegative_int,
     positive_int,
     report_written,
     scenario_from,
@@ -20,12 +22,23 @@ from .common import (
 
 HELP = "compare scenarios on the same seeds"
 
+#: Largest run-months per scenario gathered in memory (its arrays: about 100 bytes a
+#: run-month); above it a comparison is streamed (``--stream-above``).
+STREAM_ABOVE_ROWS = 5_000_000
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO..., --months and the common flags."""
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                         help="scenario names or .toml paths; the first is the reference")
     parser.add_argument("--months", type=positive_int, default=None)
+    parser.add_argument("--stream-above", type=nonnegative_int, default=STREAM_ABOVE_ROWS,
+                        metavar="ROWS",
+                        help="gather each scenario's runs only up to this many run-months "
+                             "(runs × (months + 1)); above it only per-run outcomes and "
+                             "per-month statistics are kept (the outcome table is the same; "
+                             "trajectories within 1/2000 of the range) "
+                             f"(default {STREAM_ABOVE_ROWS:,}; 0: always)")
     add_common(parser)
     add_execution_options(parser)
 
@@ -35,10 +48,14 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenarios = [scenario_from(args, name) for name in args.scenarios]
     out = args.out or default_out("compare", args)
+    longest = max(s.horizon if args.months is None else args.months for s in scenarios)
+    stream = args.runs * (longest + 1) > args.stream_above
     with claim_folder(out) as claim:  # checked and locked before simulating
         with executor_from(args) as executor:
             result = compare(scenarios, args.runs, args.seed, args.months,
-                             executor=executor)
+                             executor=executor, stream=stream,
+                             chunk_runs=min(streamed_chunk_runs(s, executor)
+                                            for s in scenarios) if stream else None)
         print(write_comparison(result, out, scenarios, started))
     report_written(out, claim.files, started)
     return 0
