@@ -151,13 +151,17 @@ def test_run_is_the_same_for_any_chunk_size_and_any_workers(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_streamed_table_is_the_gathered_table(capsys, tmp_path):
-    """The dataset folder reads back as the table a small run gathers; a later run into
-    the same folder replaces it (dataset by file, file by dataset, or none)."""
+    """The switch is by rows; the dataset folder reads back as the table a small run
+    gathers; a later run into the same folder replaces it (dataset by file, file by
+    dataset, or none with --summary-only)."""
     out = tmp_path / "out"
-    _run(capsys, out, "--stream-above", "0", "--chunk-runs", "10")
+    rows = 45 * 14
+    streamed_text = _run(capsys, out, "--stream-above", str(rows - 1), "--chunk-runs", "10")
+    assert "histograms" in streamed_text
     streamed = pd.read_parquet(out / "ensemble")
     assert len(list((out / "ensemble").glob("part-*.parquet"))) == 5
-    _run(capsys, out)
+    gathered_text = _run(capsys, out, "--stream-above", str(rows))
+    assert "histograms" not in gathered_text
     assert not (out / "ensemble").exists()
     pd.testing.assert_frame_equal(streamed, pd.read_parquet(out / "ensemble.parquet"))
     _run(capsys, out, "--stream-above", "0")
@@ -166,15 +170,6 @@ def test_streamed_table_is_the_gathered_table(capsys, tmp_path):
     assert not (out / "ensemble").exists()
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         [*OUTPUTS, "manifest.json"])
-
-
-@pytest.mark.slow
-def test_the_size_switch_is_by_rows(capsys, tmp_path):
-    gathered = _run(capsys, tmp_path / "a", "--stream-above", str(45 * 14))
-    streamed = _run(capsys, tmp_path / "b", "--stream-above", str(45 * 14 - 1))
-    assert "histograms" not in gathered and "histograms" in streamed
-    assert (tmp_path / "a" / "ensemble.parquet").exists()
-    assert (tmp_path / "b" / "ensemble").is_dir()
 
 
 @pytest.mark.slow
@@ -195,3 +190,15 @@ def test_compare_streamed_has_the_same_outcomes_for_any_chunk_size(capsys, tmp_p
     for name in ("outcomes.csv", "outcomes.md", "report.md", "compare_trajectories.png",
                  "compare_outcomes.png"):
         assert (tmp_path / "s7" / name).read_bytes() == (tmp_path / "s40" / name).read_bytes()
+
+
+def test_every_summary_line_carries_its_uncertainty(table, arrays):
+    """Issue 24 item 8: shares with a count and a 95% interval, medians with a 90% band."""
+    for summary in (summarize(table), summarize_statistics(_statistics(arrays, [17]))):
+        text = format_summary(summary, "baseline", runs=RUNS, seed=3, start="2023-07")
+        for line in text.splitlines()[1:]:
+            if "histograms" in line:
+                continue
+            assert "95% CI" in line or "90% band" in line, line
+            if "% of run" in line or " runs (" in line:
+                assert "95% CI" in line, line
