@@ -82,6 +82,14 @@ def _bin_counts(values: np.ndarray, low: float, high: float, bins: int) -> np.nd
     return np.bincount(flat.ravel(), minlength=rows * bins).reshape(rows, bins)
 
 
+def _code_counts(codes: np.ndarray, n: int) -> np.ndarray:
+    """``(rows, n)`` counts of integer codes ``0..n-1`` (rows × runs), in integers."""
+    rows = codes.shape[0]
+    flat = (np.arange(rows, dtype=np.int64) * n)[:, None] + np.clip(codes.astype(np.int64),
+                                                                     0, n - 1)
+    return np.bincount(flat.ravel(), minlength=rows * n).reshape(rows, n)
+
+
 def _interpolated_quantile(counts: np.ndarray, q: float, low: float, width: float) -> float:
     """Quantile ``q`` of the values a histogram counts, defined as numpy's default (linear
     interpolation between the order statistics at rank ``(n - 1)·q``), with each order
@@ -159,8 +167,7 @@ class MonthlyStatistics:
                 lo, hi = int(np.floor(low)), int(np.ceil(high))
                 n_levels = hi - lo + 1
                 codes = np.clip(values.astype(np.int64) - lo, 0, n_levels - 1)
-                out[f"levels.{column}"] = _bin_counts(codes.astype(float), 0, n_levels,
-                                                      n_levels)
+                out[f"levels.{column}"] = _code_counts(codes, n_levels)
                 first = np.zeros((n_levels, months + 2), dtype=np.int64)
                 for level in range(n_levels):
                     at = codes == level
@@ -183,7 +190,7 @@ class MonthlyStatistics:
                                                   high * max(months, 1), TOTAL_BINS)[0]
         for key, codes in choice.items():
             n_options = len(DIMENSION_BY_KEY[key].options)
-            out[f"options.{key}"] = _bin_counts(codes.astype(float), 0, n_options, n_options)
+            out[f"options.{key}"] = _code_counts(codes, n_options)
         return out
 
     def add_arrays(self, part: dict[str, np.ndarray]) -> None:
