@@ -2,6 +2,11 @@
 
 Every scenario is run with the same per-run seeds, so run i faces the same random draws
 in each scenario and the paired differences measure the scenarios, not the noise.
+
+Large comparisons (``stream=True``; the command switches above a size) never gather the
+runs: each chunk returns its per-run outcomes and per-month statistics
+(``model.ensemble.streaming``), so the outcome table is the same as when gathered and the
+trajectories are read off histograms (within one bin, 1/2000 of the range).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from matplotlib.figure import Figure
 
 from ..core.scenario import Scenario
 from ..ensemble.driver import EnsembleArrays
+from ..ensemble.streaming import MonthlyStatistics
 from ..execution import Executor, ensemble_job, run_jobs
 from ..output.plots import displayable, finish, format_time_axis
 from ..output.statistics import estimate, mean_interval
@@ -35,14 +41,20 @@ MAX_BANDED = 3
 
 @dataclass
 class Comparison:
-    """Arrays of every scenario (same seeds) and the outcome table."""
+    """Every scenario's arrays (same seeds) — or, when streamed, its per-month
+    statistics — and the outcome table."""
 
     names: list[str]
-    arrays: dict[str, EnsembleArrays]
+    arrays: dict[str, EnsembleArrays | MonthlyStatistics]
     outcomes: pd.DataFrame
     runs: int
     seed: int
     start: str  # month 0 of the scenarios, YYYY-MM
+
+    @property
+    def months(self) -> int:
+        """Months of the shortest scenario's runs."""
+        return min(a.months for a in self.arrays.values())
 
 
 _FULL_RANGE = {"probability": (0.0, 1.0), "index 0–1": (0.0, 1.0)}
@@ -54,33 +66,40 @@ def outcome_range(metric: Metric, months: int) -> tuple[float, float]:
     return _FULL_RANGE.get(metric.unit, (0.0, float(months)))
 
 
-def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays]) -> pd.DataFrame:
+def outcome_table(names: list[str], arrays: dict[str, EnsembleArrays],
+                  values: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
     """One row per scenario × outcome: estimate with 95% interval, and the paired
     difference (column ``difference``) from the first scenario, the reference, with its
     95% interval.
 
     Outcomes that the runs are too short to define (``treaty_by_36`` in 12-month runs)
     are not available (``available`` False): their numbers are NaN, never a 0 with an
-    interval.
+    interval. ``values`` (``{scenario: {outcome: per-run values}}``) stands in for the
+    metrics of ``arrays`` when the runs were streamed (``arrays`` then needs only
+    ``months``).
     """
     rows = []
     reference = names[0]
     months = min(a.months for a in arrays.values())
+
+    def of(name: str, metric: Metric) -> np.ndarray:
+        return values[name][metric.name] if values is not None else metric(arrays[name])
+
     for metric_name in OUTCOMES:
         metric = METRICS[metric_name]
         available = metric.available(months)
-        base = metric(arrays[reference]) if available else None
+        base = of(reference, metric) if available else None
         for name in names:
             row = {"scenario": name, "outcome": metric_name, "unit": metric.unit,
                    "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                    "difference": np.nan, "diff_ci_low": np.nan, "diff_ci_high": np.nan,
                    "available": available}
             if available:
-                values = metric(arrays[name])
+                per_run = of(name, metric)
                 row["estimate"], row["ci_low"], row["ci_high"] = estimate(
-                    values, metric.is_probability, outcome_range(metric, months))
+                    per_run, metric.is_probability, outcome_range(metric, months))
                 (row["difference"], row["diff_ci_low"],
-                 row["diff_ci_high"]) = mean_interval(values - base)
+                 row["diff_ci_high"]) = mean_interval(per_run - base)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -128,21 +147,37 @@ def labels_apart(scenarios: list[Scenario]) -> list[str]:
 
 
 def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | None = None,
-            progress=None, executor: Executor | None = None) -> Comparison:
+            progress=None, executor: Executor | None = None, stream: bool = False,
+            chunk_runs: int | None = None) -> Comparison:
     """Run every scenario on the same ``runs`` seeds and tabulate the outcomes.
 
     The scenarios' chunks run together on ``executor`` (default: in this process); the
-    numbers are the same on any back end.
+    numbers are the same on any back end. With ``stream`` the runs are never gathered:
+    per-run outcomes and per-month statistics only (the outcome table is the same).
     """
     if len(scenarios) < 2:
         raise ValueError(f"compare needs two or more scenarios, got {len(scenarios)}")
     names = labels_apart(scenarios)  # the same file twice, or two with one name
-    jobs = [ensemble_job(scenario, runs, seed, months, output="arrays", executor=executor,
-                         name="compare") for scenario in scenarios]
-    arrays = dict(zip(names, run_jobs(jobs, executor)))
+    if not stream:
+        jobs = [ensemble_job(scenario, runs, seed, months, output="arrays",
+                             executor=executor, chunk_runs=chunk_runs, name="compare")
+                for scenario in scenarios]
+        arrays = dict(zip(names, run_jobs(jobs, executor)))
+        values = None
+    else:
+        jobs = []
+        for scenario in scenarios:
+            horizon = scenario.horizon if months is None else months
+            metrics = [METRICS[m] for m in OUTCOMES if METRICS[m].available(horizon)]
+            jobs.append(ensemble_job(scenario, runs, seed, months, output="statistics",
+                                     metrics=metrics, executor=executor,
+                                     chunk_runs=chunk_runs, name="compare"))
+        results = run_jobs(jobs, executor)
+        arrays = {n: stats for n, (stats, _) in zip(names, results)}
+        values = {n: per_run for n, (_, per_run) in zip(names, results)}
     if progress is not None:
         progress(len(scenarios))
-    return Comparison(names, arrays, outcome_table(names, arrays), runs, seed,
+    return Comparison(names, arrays, outcome_table(names, arrays, values), runs, seed,
                       scenarios[0].start)
 
 
@@ -162,9 +197,16 @@ def markdown_table(outcomes: pd.DataFrame, reference: str) -> str:
     return "\n".join(lines)
 
 
-def _centre_and_band(arrays: EnsembleArrays, column: str) -> tuple[np.ndarray, ...]:
-    """Median with its 50% band across runs; for flows (zero in many runs, so a median
-    would hide them) the mean across runs with the 95% interval of the mean."""
+def _centre_and_band(arrays: EnsembleArrays | MonthlyStatistics,
+                     column: str) -> tuple[np.ndarray, ...]:
+    """Median with its 50% band across runs; for flows (all or nothing each month) the
+    mean across runs with the 95% interval of the mean."""
+    if isinstance(arrays, MonthlyStatistics):
+        if column.endswith("_flow"):
+            mean, half = arrays.mean(column), 1.96 * arrays.sem(column)
+            return mean, mean - half, mean + half
+        q25, q50, q75 = arrays.quantiles(column, (0.25, 0.5, 0.75)).T
+        return q50, q25, q75
     values = arrays.state[column].astype(float)
     if column.endswith("_flow"):
         mean = values.mean(axis=1)
@@ -226,7 +268,7 @@ def plot_outcomes(comparison: Comparison, path: str | PathLike | None = None) ->
     fig = Figure(figsize=(14, 8), layout="constrained")
     axes = fig.subplots(2, 4).ravel()
     names = comparison.names
-    months = min(a.months for a in comparison.arrays.values())
+    months = comparison.months
     y = np.arange(len(names))[::-1]
     for ax, outcome in zip(axes, OUTCOMES):
         metric = METRICS[outcome]

@@ -80,6 +80,7 @@ seed_int = _integer(0, "a seed")
 months_int = _bounded(1, HORIZON_MAX, "a number of months",
                       "the longest horizon a scenario may have")
 month_int = _bounded(0, HORIZON_MAX, "a month", "the longest horizon a scenario may have")
+nonnegative_int = _integer(0, "a number of rows")
 
 
 def finite_float(text: str) -> float:
@@ -172,8 +173,9 @@ def add_execution_options(parser: argparse.ArgumentParser, chunks: bool = True) 
                        help="keep each finished chunk in DIR and reuse those already there; "
                             "rerun the same command to finish an interrupted one")
     group.add_argument("--chunk-runs", type=positive_int, default=None, metavar="N",
-                       help="runs per chunk (default 20000; 500 when an actor plays qre); "
-                            "summaries add up chunk by chunk, so keep N to compare")
+                       help="runs per chunk (default 20000, 5000 for a streamed run; 500 "
+                            "when an actor plays qre); it changes memory and progress steps, "
+                            "never a number written")
 
 
 def executor_from(args: argparse.Namespace):
@@ -219,7 +221,9 @@ def report_written(out: Path, files: list[str], started: float) -> None:
 _TAGGED = {"runs": "runs", "seed": "seed", "months": "m"}
 #: Attributes of the parsed arguments that do not change what is computed.
 _NOT_CONFIGURATION = {"func", "out", "command", "defaults_", "given_", "markdown",
-                      # where it runs never changes the numbers
+                      # where and in what chunks it runs never changes a number written:
+                      # chunks merge as integer counts, exact sums or in run order
+                      # (tests/test_streamed_run.py compares the bytes)
                       "workers", "scheduler", "resume", "chunk_runs",
                       # a side effect (calibrate writes a scenario too), not a setting
                       "write_scenario"}
@@ -233,8 +237,10 @@ def default_out(base: str, args: argparse.Namespace) -> Path:
     scenario other than the command's default by its name — and an
     8-digit digest stands for everything else (``--set`` overrides, a scenario given as a
     path, grid axes, metric, ...). The same command line always maps to the same folder,
-    so a rerun replaces its own results and never another configuration's. ``main``
-    records each option's default in ``args.defaults_``.
+    so a rerun replaces its own results and never another configuration's. The execution
+    options (``--workers``, ``--scheduler``, ``--resume``, ``--chunk-runs``) are left out:
+    the files they produce are the same, bit for bit. ``main`` records each option's
+    default in ``args.defaults_``.
     """
     defaults = getattr(args, "defaults_", {})
     library = set(available_scenarios())

@@ -8,6 +8,7 @@ import time
 from ..analysis.reports.sensitivity import write_sensitivity
 from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol, sample_size
 from .common import (
+    UsageError,
     add_common,
     add_execution_options,
     add_metric_and_months,

@@ -7,7 +7,10 @@ any process) and ``merge(parts)`` (on the client, in chunk order). An :class:`Ex
 runs jobs in-process (default), on a ``LocalCluster`` of N processes (``workers=N``) or
 on a running Dask cluster (``scheduler=ADDRESS``), optionally keeping every finished
 chunk in a resumable :class:`ChunkStore` (``store=DIR``). Same plan + chunk order ⇒ the
-same numbers on every back end, bit for bit.
+same numbers on every back end, bit for bit; and every merge here is independent of the
+chunk size too (tables and per-run values joined in run order, per-month statistics as
+integer counts and exact sums), so ``chunk_runs`` changes memory and progress, never a
+number.
 
 The API for analyses and commands (calibration and discovery included)::
 
@@ -25,7 +28,10 @@ The API for analyses and commands (calibration and discovery included)::
 - :func:`ensemble_table` / :func:`ensemble_summary` / :func:`ensemble_arrays` /
   :func:`ensemble_job` (``output="metrics"``) — one scenario's ensemble as the long
   table, per-month summary (merged from per-chunk histograms), raw arrays, or per-run
-  outcomes; equal to ``model.ensemble.run_ensemble`` with the default chunk size.
+  outcomes; equal to ``model.ensemble.run_ensemble``. ``output="statistics"`` gives the
+  mergeable ``MonthlyStatistics`` and per-run outcomes, and with ``table=True, sink=f``
+  hands each chunk's table columns to ``f`` in order (how a streamed ``run`` writes its
+  Parquet dataset without gathering it).
 - :func:`run_jobs` — several jobs with all their chunks in flight together (compare,
   claims). Your own job: any object with ``name``, ``spec()`` (JSON-able identity),
   ``chunks()``, ``compute(chunk) -> dict[str, ndarray]`` and ``merge(iterator)``.

@@ -22,11 +22,11 @@ import pandas as pd
 from ..core.sampling import construction_draws
 from ..core.schema import HORIZON_MAX, Scenario
 from ..ensemble.driver import EnsembleArrays, make_streams, simulate, table_columns, to_table
-from ..ensemble.streaming import MonthlySummary
+from ..ensemble.streaming import MonthlyStatistics
 from .executor import Executor
 from .plan import Chunk, chunk_seeds, default_chunk_runs, plan_chunks
 
-OUTPUTS = ("table", "summary", "arrays", "metrics")
+OUTPUTS = ("table", "summary", "arrays", "metrics", "statistics")
 
 
 @functools.lru_cache(maxsize=16)
@@ -61,23 +61,18 @@ class NamedOutcome:
 
 # ------------------------------------------------------------------ summaries as arrays
 
-def summary_arrays(stats: MonthlySummary) -> dict[str, np.ndarray]:
-    """A ``MonthlySummary`` as named arrays (to ship or store a chunk's summary)."""
-    out = {"runs": np.array([stats.runs], dtype=np.int64)}
-    out.update({f"hist.{c}": h for c, h in stats.hist.items()})
-    out.update({f"sums.{c}": s for c, s in stats.sums.items()})
-    out.update({f"counts.{k}": n for k, n in stats.counts.items()})
-    return out
+def summary_arrays(stats: MonthlyStatistics) -> dict[str, np.ndarray]:
+    """A ``MonthlyStatistics`` as named arrays (to ship or store a chunk's summary)."""
+    return stats.to_arrays()
 
 
-def merge_summary(total: MonthlySummary, part: dict[str, np.ndarray]) -> None:
-    """Add a chunk's summary arrays into ``total`` (the same sums as ``total.add``)."""
-    total.runs += int(part["runs"][0])
-    for c in total.hist:
-        total.hist[c] += part[f"hist.{c}"]
-        total.sums[c] += part[f"sums.{c}"]
-    for k in total.counts:
-        total.counts[k] += part[f"counts.{k}"]
+def merge_summary(total: MonthlyStatistics, part: dict[str, np.ndarray]) -> None:
+    """Add a chunk's summary arrays into ``total`` (integer additions: exact)."""
+    total.add_arrays(part)
+
+
+def _prefixed(part: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in part.items() if k.startswith(prefix)}
 
 
 # ------------------------------------------------------------------ jobs
@@ -90,7 +85,14 @@ class EnsembleJob:
     - ``"summary"``: per-month histograms, sums and option counts (merged: a
       ``MonthlySummary`` frame), so the client never holds the runs;
     - ``"arrays"``: the ``EnsembleArrays`` (merged along the run axis);
-    - ``"metrics"``: one value per run of each of ``metrics`` (merged: ``{name: (runs,)}``).
+    - ``"metrics"``: one value per run of each of ``metrics`` (merged: ``{name: (runs,)}``);
+    - ``"statistics"``: per-month statistics (``MonthlyStatistics``) and one value per
+      run of each of ``metrics``; merged into ``(statistics, {name: (runs,)})``. With
+      ``table`` each chunk also returns its table columns, handed in chunk order to
+      ``sink`` on the client (e.g. a Parquet dataset writer) and never gathered.
+
+    The statistics are integer counts and exact integer sums, so they (and every
+    number read off them) do not depend on ``chunk_runs`` or on the back end.
     """
 
     scenario: str
@@ -102,12 +104,22 @@ class EnsembleJob:
     metrics: tuple = ()
     seeds: np.ndarray | None = field(default=None, compare=False)
     name: str = "ensemble"
+    table: bool = False
+    sink: Callable[[dict[str, np.ndarray]], Any] | None = field(default=None, compare=False)
 
     def spec(self) -> dict[str, Any]:
         return {"kind": "ensemble", "output": self.output, "scenario": json.loads(self.scenario),
                 "runs": self.runs, "seed": self.seed, "months": self.months,
                 "chunk_runs": self.chunk_runs, "metrics": [m.name for m in self.metrics],
-                "seeds": _digest(self.seeds)}
+                "seeds": _digest(self.seeds), "table": self.table}
+
+    def __getstate__(self) -> dict[str, Any]:  # the sink stays on the client
+        state = dict(self.__dict__)
+        state["sink"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def chunks(self) -> list[Chunk]:
         return plan_chunks(1, self.runs, self.chunk_runs)
@@ -118,9 +130,15 @@ class EnsembleJob:
         if self.output == "table":
             return table_columns(arrays)
         if self.output == "summary":
-            stats = MonthlySummary(self.months)
-            stats.add(arrays.state, arrays.choice)
-            return summary_arrays(stats)
+            return MonthlyStatistics.chunk_arrays(arrays.state, arrays.choice, self.months)
+        if self.output == "statistics":
+            part = {f"stats.{k}": v for k, v in MonthlyStatistics.chunk_arrays(
+                arrays.state, arrays.choice, self.months).items()}
+            part.update({f"metric.{m.name}": np.asarray(m(arrays), dtype=float)
+                         for m in self.metrics})
+            if self.table:
+                part.update({f"table.{k}": v for k, v in table_columns(arrays).items()})
+            return part
         if self.output == "arrays":
             return {"seeds": arrays.seeds,
                     **{f"state.{k}": v for k, v in arrays.state.items()},
@@ -132,10 +150,21 @@ class EnsembleJob:
         if self.output == "table":
             return to_table(list(parts), self.months)
         if self.output == "summary":
-            total = MonthlySummary(self.months)
+            total = MonthlyStatistics(self.months)
             for part in parts:
-                merge_summary(total, part)
+                total.add_arrays(part)
             return total.frame()
+        if self.output == "statistics":
+            stats = MonthlyStatistics(self.months)
+            metrics: dict[str, list[np.ndarray]] = {m.name: [] for m in self.metrics}
+            for part in parts:
+                stats.add_arrays(_prefixed(part, "stats."))
+                for name, values in _prefixed(part, "metric.").items():
+                    metrics[name].append(values)
+                if self.table and self.sink is not None:
+                    self.sink(_prefixed(part, "table."))
+                del part
+            return stats, {k: np.concatenate(v) for k, v in metrics.items()}
         parts = list(parts)
         if self.output == "metrics":
             return {m.name: np.concatenate([p[m.name] for p in parts]) for m in self.metrics}
@@ -228,15 +257,19 @@ def _seeds(runs: int | None, seeds) -> tuple[int, np.ndarray | None]:
 def ensemble_job(scenario: Scenario, runs: int | None = None, seed: int = 0,
                  months: int | None = None, *, output: str = "table", seeds=None,
                  metrics: Sequence = (), chunk_runs: int | None = None,
-                 executor: Executor | None = None, name: str = "ensemble") -> EnsembleJob:
-    """The job of an ensemble (see :class:`EnsembleJob`); arguments as in ``run_ensemble``."""
+                 executor: Executor | None = None, name: str = "ensemble",
+                 table: bool = False,
+                 sink: Callable[[dict[str, np.ndarray]], Any] | None = None) -> EnsembleJob:
+    """The job of an ensemble (see :class:`EnsembleJob`); arguments as in ``run_ensemble``;
+    ``table`` and ``sink`` for ``output="statistics"``."""
     if output not in OUTPUTS:
         raise ValueError(f"output={output!r}; allowed: {', '.join(OUTPUTS)}")
     runs, seeds = _seeds(runs, seeds)
     chunk_runs = chunk_runs or (executor.chunk_runs if executor else None) \
         or default_chunk_runs(scenario)
     return EnsembleJob(scenario_data(scenario), runs, int(seed), _months(scenario, months),
-                       output, int(chunk_runs), tuple(metrics), seeds, name)
+                       output, int(chunk_runs), tuple(metrics), seeds, name, bool(table),
+                       sink)
 
 
 def _run(job, executor: Executor | None):

@@ -1,6 +1,8 @@
 """Plots of ensemble results: state trajectories with uncertainty bands, and option shares.
 
-Input is the long result table of ``model.run_ensemble``: one row per (run, month) with
+Input is the long result table of ``model.run_ensemble`` — or, for ensembles whose table
+is never gathered, their per-month statistics (``model.ensemble.streaming``; the figures
+read both through ``model.output.per_month.PerMonth``): one row per (run, month) with
 integer ``run`` and ``month`` (month 0 = the scenario's start), the state columns and one
 ``actor.dimension`` column per action holding the chosen option's name (string or
 Categorical). Unknown extra columns are ignored; a missing state or action column leaves
@@ -29,6 +31,7 @@ from matplotlib.ticker import MaxNLocator
 from ..core.actions import DIMENSIONS
 from ..core.calendar import axis_label, calendar_month, year_month
 from ..core.state import STATE_BY_NAME, UNIT_INDEX, AllianceLevel
+from .per_month import PerMonth, from_statistics
 from .style import ACTOR_COLORMAPS, DPI
 
 FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
@@ -223,12 +226,12 @@ def _no_data(ax: Axes, what: str) -> None:
     )
 
 
-def _band_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]) -> None:
+def _band_panel(ax: Axes, table: PerMonth, series: Sequence[tuple[str, str]]) -> None:
     shown = []
     for column, color in series:
         if column not in table:
             continue
-        bands = quantile_bands(table, column)
+        bands = table.bands(column)
         x = bands.index.to_numpy()
         label = STATE_BY_NAME[column].label if column in STATE_BY_NAME else column
         ax.fill_between(x, bands["q05"], bands["q95"], color=color, alpha=_BAND_ALPHA_90, lw=0)
@@ -253,15 +256,13 @@ def _band_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]
     ax.set_ylim(-0.02, 1.02)
 
 
-def _mean_panel(ax: Axes, table: pd.DataFrame, series: Sequence[tuple[str, str]]) -> None:
+def _mean_panel(ax: Axes, table: PerMonth, series: Sequence[tuple[str, str]]) -> None:
     """Mean across runs per month, with the 95% interval of the mean as a band."""
     shown = []
     for column, color in series:
         if column not in table:
             continue
-        values = pd.to_numeric(table[column], errors="coerce").astype(float)
-        grouped = values.groupby(table["month"].to_numpy(), sort=True)
-        mean, sem = grouped.mean(), grouped.sem().fillna(0.0)
+        mean, sem = table.mean_sem(column)
         x = mean.index.to_numpy()
         label = STATE_BY_NAME[column].label if column in STATE_BY_NAME else column
         ax.fill_between(x, mean - 1.96 * sem, mean + 1.96 * sem, color=color, alpha=0.2, lw=0)
@@ -322,13 +323,42 @@ def _save(fig: Figure, path: str | PathLike | None) -> None:
     finish(fig, path)
 
 
+def _table_mean_sem(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    values = pd.to_numeric(table[column], errors="coerce").astype(float)
+    grouped = values.groupby(table["month"].to_numpy(), sort=True)
+    return grouped.mean(), grouped.sem().fillna(0.0)
+
+
+def _table_shares(table: pd.DataFrame, column: str, options: Sequence[str]) -> pd.DataFrame:
+    if column == "alliance_level":  # levels by name
+        names = table["alliance_level"].round().map(
+            {float(level): level.label for level in AllianceLevel})
+        return option_shares(table.assign(alliance_level=names), column, options)
+    return option_shares(table, column, options)
+
+
+def per_month(data: pd.DataFrame | PerMonth | object) -> PerMonth:
+    """What the figures draw (:class:`PerMonth`) from a result table, from merged
+    per-month statistics (``MonthlyStatistics``), or as given."""
+    if isinstance(data, PerMonth):
+        return data
+    if not isinstance(data, pd.DataFrame):
+        return from_statistics(data)
+    months = np.sort(pd.unique(data["month"].to_numpy()))
+    return PerMonth(months, int(data["run"].nunique()), frozenset(data.columns),
+                    lambda column: quantile_bands(data, column),
+                    lambda column: _table_mean_sem(data, column),
+                    lambda column, options: _table_shares(data, column, options))
+
+
 def _title(title: str, subtitle: str | None) -> str:
     """A figure title with the configuration (runs, seed, overrides) on a second line."""
     return f"{title}\n{subtitle}" if subtitle else title
 
 
 def plot_trajectories(
-    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str,
+    table: pd.DataFrame | PerMonth | object, title: str,
+    path: str | PathLike | None = None, *, start: str,
     subtitle: str | None = None,
     overlay: Callable[[dict[str, Axes]], None] | None = None,
 ) -> Figure:
@@ -344,11 +374,12 @@ def plot_trajectories(
     beside the panels, off the data. ``start`` is the scenario's month 0 (``YYYY-MM``)
     for the calendar axis; ``subtitle`` (seed, overrides) goes under the title.
     ``overlay`` (e.g. ``model.output.record_overlay.record_overlay``) is called with the axes by
-    the column they show, to mark the record on them.
+    the column they show, to mark the record on them. ``table`` may also be per-month
+    statistics (see :func:`per_month`).
     Returns the Figure; saves it as well when ``path`` is given.
     """
-    months = np.sort(pd.unique(table["month"].to_numpy()))
-    n_runs = int(table["run"].nunique())
+    table = per_month(table)
+    months, n_runs = table.months, table.runs
     rows = -(-len(_TRAJECTORY_PANELS) // 2)
     fig, axes = _new_figure(rows, 2, (14, 11 * rows / 3))
     for i, (ax, (panel_title, unit, series)) in enumerate(
@@ -359,10 +390,7 @@ def plot_trajectories(
         elif series:
             _band_panel(ax, table, series)
         elif "alliance_level" in table:
-            names = table["alliance_level"].round().map(
-                {float(level): level.label for level in AllianceLevel})
-            shares = option_shares(table.assign(alliance_level=names), "alliance_level",
-                                   [level.label for level in AllianceLevel])
+            shares = table.shares("alliance_level", [level.label for level in AllianceLevel])
             colors = colormaps["RdPu"](np.linspace(0.15, 0.95, shares.shape[1]))
             _stack(ax, shares.index.to_numpy(), shares, colors)
             _legend_right(ax, title="level", title_fontsize=8)
@@ -395,23 +423,25 @@ def plot_trajectories(
 
 
 def plot_option_shares(
-    table: pd.DataFrame, title: str, path: str | PathLike | None = None, *, start: str,
+    table: pd.DataFrame | PerMonth | object, title: str,
+    path: str | PathLike | None = None, *, start: str,
     subtitle: str | None = None,
 ) -> Figure:
     """One panel per actor and dimension: the share of runs playing each option by month.
 
     Stacked areas (stacked bars for a single month) with options ordered from least to
-    most escalatory, darker = more escalatory, colour family by actor. Returns the
-    Figure; saves it as well when ``path`` is given.
+    most escalatory, darker = more escalatory, colour family by actor. ``table`` may
+    also be per-month statistics (see :func:`per_month`). Returns the Figure; saves it
+    as well when ``path`` is given.
     """
-    months = np.sort(pd.unique(table["month"].to_numpy()))
-    n_runs = int(table["run"].nunique())
+    table = per_month(table)
+    months, n_runs = table.months, table.runs
     rows = -(-len(DIMENSIONS) // 2)
     fig, axes = _new_figure(rows, 2, (13, 3 * rows))
     for i, (ax, dim) in enumerate(zip(axes, DIMENSIONS)):
         column, panel_title = dim.key, dim.label
         if column in table:
-            shares = option_shares(table, column, dim.options)
+            shares = table.shares(column, dim.options)
             cmap = colormaps[ACTOR_COLORMAPS[dim.actor]]
             colors = cmap(np.linspace(0.3, 0.9, shares.shape[1]))
             _stack(ax, shares.index.to_numpy(), shares, colors)

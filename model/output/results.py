@@ -243,9 +243,69 @@ class OutputFolder:
         if len(table) <= CSV_MAX_ROWS:
             table.to_csv(self.path(f"{stem}.csv"), index=False)
 
+    def table_dataset(self, stem: str, months: int) -> TableDataset:
+        """Stage a Parquet dataset folder ``stem/`` written part by part (for tables too
+        large to gather): see :class:`TableDataset`."""
+        folder = self.path(stem)
+        folder.mkdir()
+        return TableDataset(folder, months)
+
     def save_figure(self, name: str, plot: Callable[[Path], Any]) -> None:
         """Stage a figure: ``plot`` is called with the path to save it to."""
         plot(self.path(name))
+
+
+class TableDataset:
+    """The long result table as a Parquet dataset: one file per chunk of runs, in order.
+
+    ``write(columns)`` takes one chunk's table columns (``model.ensemble.table_columns``)
+    and writes ``part-NNNNN.parquet`` with the same columns and types as a gathered
+    table (``run`` numbered on across parts, options as categoricals), so
+    ``pandas.read_parquet(folder)`` or ``pyarrow.dataset.dataset(folder)`` reads the
+    whole table back, in run order. How many parts there are depends on the chunk size;
+    the rows do not.
+    """
+
+    def __init__(self, folder: Path, months: int) -> None:
+        self.folder = folder
+        self.months = int(months)
+        self.runs = 0
+        self.parts = 0
+
+    def write(self, columns: dict[str, Any]) -> None:
+        """Write one chunk's columns as the next part (Arrow straight from the arrays:
+        dictionary-encoded options, min/max statistics for ``run`` and ``month`` only)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from ..core.actions import DIMENSION_BY_KEY
+
+        months1 = self.months + 1
+        n = len(columns["seed"]) // months1
+        arrays = {"run": pa.array(np.repeat(np.arange(self.runs, self.runs + n,
+                                                      dtype=np.int32), months1)),
+                  "month": pa.array(np.tile(np.arange(months1, dtype=np.int16), n))}
+        for name, values in columns.items():
+            if name in DIMENSION_BY_KEY:
+                options = pa.array(list(DIMENSION_BY_KEY[name].options))
+                arrays[name] = pa.DictionaryArray.from_arrays(pa.array(values), options)
+            else:
+                arrays[name] = pa.array(values)
+        table = pa.table(arrays)
+        pq.write_table(table, self.folder / f"part-{self.parts:05d}.parquet",
+                       use_dictionary=[k for k in columns if k in DIMENSION_BY_KEY],
+                       write_statistics=["run", "month"])
+        self.runs += n
+        self.parts += 1
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or a folder (a dataset) of an earlier result."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -265,9 +325,15 @@ def output_folder(target: str | os.PathLike) -> Iterator[OutputFolder]:
             yield folder
             previous = _previous_files(claim.target) or []
             for name in folder.files:
-                os.replace(staging / name, claim.target / name)
+                destination = claim.target / name
+                # a folder cannot replace a folder or file in one step: move the old one
+                # into the staging folder (removed with it), then move in the new one
+                if (destination.is_dir() or (staging / name).is_dir()) and \
+                        (destination.exists() or destination.is_symlink()):
+                    os.replace(destination, staging / f".old-{name}")
+                os.replace(staging / name, destination)
             for name in set(previous) - set(folder.files):
-                (claim.target / name).unlink(missing_ok=True)
+                _remove(claim.target / name)
             claim.files = list(folder.files)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

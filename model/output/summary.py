@@ -5,6 +5,11 @@ integer ``run`` and ``month`` (month 0 = the scenario's start, the initial state
 (``alliance_level``, ``munitions_flow``, ...) and one ``actor.dimension`` column per
 action holding the chosen option's name. Unknown extra columns are ignored; a missing
 column makes the numbers that need it ``None`` instead of failing.
+
+:func:`summarize_statistics` gives the same numbers from per-month statistics merged
+across chunks (``model.ensemble.streaming.MonthlyStatistics``), for ensembles whose
+table is never gathered: counts and shares exactly, quantiles to within the stated
+histogram error (``"quantile_error"``).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.actions import DIMENSION_BY_KEY
 from ..core.calendar import calendar_month
 from ..core.state import AllianceLevel
+from ..ensemble.streaming import MonthlyStatistics, quantile_error
 from .statistics import wilson_interval
 
 #: Quantiles of the reported 90% band.
@@ -38,12 +45,25 @@ def _median(values: pd.Series) -> float | None:
     return None if values.empty else float(values.median())
 
 
-def _mode(values: pd.Series) -> dict[str, Any] | None:
+def _mode_of(option: str, count: int, total: int, runs: int) -> dict[str, Any]:
+    """The most common option's share of run-months, with a conservative 95% interval:
+    the Wilson interval of that share over ``runs`` runs (the months of one run are not
+    independent draws; if they were fully dependent the share would be one run's)."""
+    share = count / total
+    return {"option": option, "share": share,
+            "ci": wilson_interval(share * runs, runs) if runs else (share, share)}
+
+
+def _mode(values: pd.Series, runs: int) -> dict[str, Any] | None:
     values = values.dropna().astype(str)
     if values.empty:
         return None
     counts = values.value_counts()
-    return {"option": str(counts.index[0]), "share": float(counts.iloc[0] / len(values))}
+    return _mode_of(str(counts.index[0]), int(counts.iloc[0]), len(values), runs)
+
+
+def _share(k: int, n: int) -> dict[str, Any]:
+    return {"share": k / n, "ci": wilson_interval(k, n), "successes": k, "n": n}
 
 
 def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict[str, Any]:
@@ -59,14 +79,17 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
     - ``cumulative_munitions``: same, of the per-run sum of ``munitions_flow`` over
       months 1..final (1 = one month of large-scale deliveries).
     - ``russia_evades_final``: share of runs whose ``russia.sanctions`` is ``evade`` at
-      the final month.
-    - ``sanctions_integrity_final``: median at the final month.
+      the final month; ``russia_evades``: the same as ``{"share", "ci", "successes",
+      "n"}``.
+    - ``sanctions_integrity_final``: median at the final month;
+      ``sanctions_integrity_band``: ``{"median", "q05", "q95"}`` there.
     - ``nk_tech_level``: ``{"start": median at the first month, "final": median at the
-      final month}``.
+      final month, "start_band", "final_band"}`` (each ``{"median", "q05", "q95"}``).
     - ``last_window``: ``(first, last)`` months of the "last 12 months" window (months
       final−11..final, never month 0 unless the table has only month 0).
-    - ``china_stance_mode``, ``us_pressure_mode``: ``{"option", "share"}``, the most
-      common option over run-months of that window and its share.
+    - ``china_stance_mode``, ``us_pressure_mode``: ``{"option", "share", "ci"}``, the
+      most common option over run-months of that window, its share and a conservative
+      95% interval (Wilson over the runs).
 
     Entries whose column is missing from the table are ``None``.
     """
@@ -88,8 +111,7 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
             if m not in present:
                 continue
             reached = (is_treaty & (month <= m)).groupby(table["run"]).any()
-            k, n = int(reached.sum()), int(reached.size)
-            treaty[m] = {"share": k / n, "ci": wilson_interval(k, n), "successes": k, "n": n}
+            treaty[m] = _share(int(reached.sum()), int(reached.size))
     out["treaty_by_month"] = treaty
 
     out["alliance_strength_final"] = (
@@ -104,14 +126,20 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
 
     if "russia.sanctions" in table:
         stance = at_final["russia.sanctions"].dropna().astype(str)
-        out["russia_evades_final"] = float((stance == "evade").mean()) if len(stance) else None
+        out["russia_evades"] = (_share(int((stance == "evade").sum()), len(stance))
+                                if len(stance) else None)
     else:
-        out["russia_evades_final"] = None
-    out["sanctions_integrity_final"] = (
-        _median(at_final["sanctions_integrity"]) if "sanctions_integrity" in table else None
-    )
+        out["russia_evades"] = None
+    out["russia_evades_final"] = out["russia_evades"] and out["russia_evades"]["share"]
+    if "sanctions_integrity" in table:
+        out["sanctions_integrity_final"] = _median(at_final["sanctions_integrity"])
+        out["sanctions_integrity_band"] = _band(at_final["sanctions_integrity"])
+    else:
+        out["sanctions_integrity_final"] = out["sanctions_integrity_band"] = None
     out["nk_tech_level"] = (
-        {"start": _median(at_first["nk_tech_level"]), "final": _median(at_final["nk_tech_level"])}
+        {"start": _median(at_first["nk_tech_level"]), "final": _median(at_final["nk_tech_level"]),
+         "start_band": _band(at_first["nk_tech_level"]),
+         "final_band": _band(at_final["nk_tech_level"])}
         if "nk_tech_level" in table
         else None
     )
@@ -119,24 +147,119 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
     window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
     out["last_window"] = (window_start, final)
     window = table[month >= window_start]
-    out["china_stance_mode"] = _mode(window["china.stance"]) if "china.stance" in table else None
-    out["us_pressure_mode"] = (
-        _mode(window["united_states.pressure"]) if "united_states.pressure" in table else None
-    )
+    for key, column in MODE_COLUMNS.items():
+        out[key] = _mode(window[column], n_runs) if column in table else None
+    return out
+
+
+#: Summary keys of the most common option of an ``actor.dimension`` column.
+MODE_COLUMNS = {"china_stance_mode": "china.stance",
+                "us_pressure_mode": "united_states.pressure"}
+
+
+def _stats_band(stats: MonthlyStatistics, column: str, month: int) -> dict[str, float]:
+    median, lo, hi = stats.quantiles(column, (0.5, *BAND_90))[month]
+    return {"median": float(median), "q05": float(lo), "q95": float(hi)}
+
+
+def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 24, 36)
+                         ) -> dict[str, Any]:
+    """:func:`summarize`'s numbers from per-month statistics merged across chunks.
+
+    Counts and shares (treaty by month, Russia evading, most common options) are exact
+    integers, equal to :func:`summarize` on the full table; medians and bands are read
+    off per-month histograms and are within ``quantile_error`` (recorded in the result:
+    ``{"per_month": {column: error}, "cumulative_munitions": error}``) of the exact ones.
+    """
+    if stats.runs < 1:
+        raise ValueError("summarize_statistics needs statistics of at least one run")
+    first, final, runs = 0, stats.months, stats.runs
+    out: dict[str, Any] = {"runs": runs, "first_month": first, "final_month": final}
+    treaty: dict[int, dict[str, Any]] = {}
+    if "alliance_level" in stats.levels:
+        by_month = np.cumsum(stats.first_month("alliance_level", AllianceLevel.TREATY)[:-1])
+        for m in months:
+            if 0 <= int(m) <= final:
+                treaty[int(m)] = _share(int(by_month[int(m)]), runs)
+    out["treaty_by_month"] = treaty
+    has = stats.has
+    out["alliance_strength_final"] = (_stats_band(stats, "alliance_strength", final)
+                                      if has("alliance_strength") else None)
+    if "munitions_flow" in stats.totals:
+        median, lo, hi = stats.total_quantiles("munitions_flow", (0.5, *BAND_90))
+        out["cumulative_munitions"] = {"median": median, "q05": lo, "q95": hi}
+    else:
+        out["cumulative_munitions"] = None
+    if has("russia.sanctions"):
+        evade = list(DIMENSION_BY_KEY["russia.sanctions"].options).index("evade")
+        out["russia_evades"] = _share(int(stats.option_counts("russia.sanctions")[final, evade]),
+                                      runs)
+    else:
+        out["russia_evades"] = None
+    out["russia_evades_final"] = out["russia_evades"] and out["russia_evades"]["share"]
+    if has("sanctions_integrity"):
+        out["sanctions_integrity_band"] = _stats_band(stats, "sanctions_integrity", final)
+        out["sanctions_integrity_final"] = out["sanctions_integrity_band"]["median"]
+    else:
+        out["sanctions_integrity_final"] = out["sanctions_integrity_band"] = None
+    if has("nk_tech_level"):
+        start_band, final_band = (_stats_band(stats, "nk_tech_level", m) for m in (first, final))
+        out["nk_tech_level"] = {"start": start_band["median"], "final": final_band["median"],
+                                "start_band": start_band, "final_band": final_band}
+    else:
+        out["nk_tech_level"] = None
+    window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
+    out["last_window"] = (window_start, final)
+    for key, column in MODE_COLUMNS.items():
+        if not has(column):
+            out[key] = None
+            continue
+        counts = stats.option_counts(column)[window_start:final + 1].sum(axis=0)
+        best = int(np.argmax(counts))  # ties: the first option, as value_counts' order may
+        out[key] = _mode_of(str(DIMENSION_BY_KEY[column].options[best]), int(counts[best]),
+                            int(counts.sum()), runs)
+    out["quantile_error"] = {
+        "per_month": {c: quantile_error(c) for c in stats.continuous},
+        "cumulative_munitions": (quantile_error("munitions_flow", final)
+                                 if "munitions_flow" in stats.totals else None)}
     return out
 
 
 def _pct(x: float) -> str:
-    """Whole percent, but one decimal below 1% so a small upper bound does not read 0%."""
-    return f"{100 * x:.1f}%" if 0 < x < 0.01 else f"{100 * x:.0f}%"
+    """Percent, as few decimals as keep it honest: whole percent, but never 0% or 100%
+    unless it is exactly that (995 of 1,000 reads 99.5%, 1 of 10,000 reads 0.01%)."""
+    if x <= 0 or x >= 1:
+        return f"{100 * x:.0f}%"
+    for decimals in range(4):
+        text = f"{100 * x:.{decimals}f}"
+        if 0 < float(text) < 100:
+            return text + "%"
+    return f"{100 * x:.4g}%"
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return f"95% CI {_pct(ci[0])}–{_pct(ci[1])}"
+
+
+def _of_runs(share: dict[str, Any]) -> str:
+    """``995 of 1,000 runs (99.5%; 95% CI 98.8–99.8%)``."""
+    return (f"{share['successes']:,} of {share['n']:,} runs ({_pct(share['share'])}; "
+            f"{_ci(share['ci'])})")
+
+
+def _band_text(band: dict[str, float], digits: int = 2) -> str:
+    return f"90% band {band['q05']:.{digits}f}–{band['q95']:.{digits}f}"
 
 
 def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed: int,
                    start: str, overrides: dict[str, Any] | None = None) -> str:
-    """Render a :func:`summarize` dict as a short plain-text summary (about 8–12 lines);
+    """Render a :func:`summarize` dict as a short plain-text summary (about 8–13 lines);
     ``start`` is the scenario's month 0 (``YYYY-MM``) for the calendar dates. The first
     line states the configuration — scenario, runs, seed, months and every ``--set``
-    override (``key=value``) — so a summary is never mistaken for another's."""
+    override (``key=value``) — so a summary is never mistaken for another's. Every share
+    comes with its count and 95% interval, every median with its 90% band across runs;
+    a summary read off histograms (:func:`summarize_statistics`) says how close its
+    quantiles are."""
     first, final = summary["first_month"], summary["final_month"]
     lines = [
         f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
@@ -147,11 +270,8 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
             f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
     treaty = summary.get("treaty_by_month") or {}
     for m, t in sorted(treaty.items()):
-        lo, hi = t["ci"]
-        lines.append(
-            f"Treaty (level 4) reached by month {m} ({calendar_month(start, m)}) in "
-            f"{_pct(t['share'])} of runs (95% CI {100 * lo:.0f}–{100 * hi:.0f}%)"
-        )
+        lines.append(f"Treaty (level 4) reached by month {m} ({calendar_month(start, m)}) in "
+                     + _of_runs(t))
     if not treaty:
         lines.append("Treaty (level 4): none of the requested months is in the table")
 
@@ -159,25 +279,27 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
     if band:
         lines.append(
             f"Alliance strength at month {final}: median {band['median']:.2f} "
-            f"(90% band {band['q05']:.2f}–{band['q95']:.2f}; index 0–1)"
+            f"({_band_text(band)}; index 0–1)"
         )
     band = summary.get("cumulative_munitions")
     if band:
         lines.append(
             f"Cumulative munitions, months 1–{final}: median {band['median']:.1f} "
-            f"(90% band {band['q05']:.1f}–{band['q95']:.1f}; 1 = a month at large scale)"
+            f"({_band_text(band, 1)}; 1 = a month at large scale)"
         )
-    evade = summary.get("russia_evades_final")
+    evade = summary.get("russia_evades")
     if evade is not None:
-        lines.append(f"Russia evades UN sanctions at month {final} in {_pct(evade)} of runs")
-    integrity = summary.get("sanctions_integrity_final")
-    if integrity is not None:
-        lines.append(f"Sanctions integrity at month {final}: median {integrity:.2f} (index 0–1)")
+        lines.append(f"Russia evades UN sanctions at month {final} in {_of_runs(evade)}")
+    band = summary.get("sanctions_integrity_band")
+    if band is not None:
+        lines.append(f"Sanctions integrity at month {final}: median {band['median']:.2f} "
+                     f"({_band_text(band)}; index 0–1)")
     tech = summary.get("nk_tech_level")
-    if tech and tech["start"] is not None and tech["final"] is not None:
+    if tech and tech.get("start_band") and tech.get("final_band"):
         lines.append(
             f"North Korean tech level: median {tech['start']:.2f} at month {first} -> "
-            f"{tech['final']:.2f} at month {final} (index 0–1)"
+            f"{tech['final']:.2f} at month {final} ({_band_text(tech['final_band'])}; "
+            "index 0–1)"
         )
     w0, w1 = summary["last_window"]
     for key, label in (("china_stance_mode", "China stance"), ("us_pressure_mode", "US pressure")):
@@ -185,6 +307,14 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
         if mode:
             lines.append(
                 f"Most common {label}, months {w0}–{w1}: {mode['option']} "
-                f"({_pct(mode['share'])} of run-months)"
+                f"({_pct(mode['share'])} of run-months; {_ci(mode['ci'])}, over runs)"
             )
+    error = summary.get("quantile_error")
+    if error:
+        widths = sorted(set(error["per_month"].values()))
+        text = "/".join(f"{w:.2g}" for w in widths)
+        lines.append(f"Medians and bands read off per-month histograms: within {text} of "
+                     "the exact values"
+                     + (f" (cumulative munitions within {error['cumulative_munitions']:.2g})"
+                        if error.get("cumulative_munitions") else ""))
     return "\n".join(lines)

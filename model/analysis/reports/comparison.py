@@ -68,7 +68,7 @@ def write_comparison(result: compare_module.Comparison, out: Path, scenarios: li
         folder.write_text("report.md", report)
         folder.write_json("manifest.json", manifest(
             scenarios[0], command="compare", seed=result.seed, runs=result.runs,
-            months=result.arrays[reference].months, wall_time=time.perf_counter() - started,
+            months=result.months, wall_time=time.perf_counter() - started,
             files=[*folder.files, "manifest.json"],
             extra={"scenarios": result.names,
                    "all_overrides": {n: s.overrides for n, s in zip(result.names, scenarios)}}))
