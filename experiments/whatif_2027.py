@@ -51,7 +51,7 @@ def main(runs: int = RUNS, seed: int = SEED, out: Path = RESULTS_DIR / "whatif_2
                                     for k, v in q.changes.items())
                         + f". What carried it: {lead}. [details](../{out.name}-{q.name}/report.md)")
     summary = pd.concat(rows, ignore_index=True)
-    at_horizon = summary[summary["when"] == "horizon"]
+    at_horizon = summary[summary["month"] == summary["month"].max()]  # the horizon
     lines = ["| question | " + " | ".join(at_horizon["label"].unique()) + " |",
              "|---|" + "---:|" * at_horizon["label"].nunique()]
     for name, part in at_horizon.groupby("question", sort=False):

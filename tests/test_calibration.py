@@ -49,9 +49,9 @@ def table(**columns) -> pd.DataFrame:
 
 def rules_file(tmp_path, body: str, months: int = 6):
     shutil.copy(RECORD_DIR / "events.csv", tmp_path / "events.csv")
+    every = ",".join(f'"{e}"' for e in load_events(RECORD_DIR / "events.csv"))
     text = (f'record = "events.csv"\nmonths = {months}\n'
-            '[[unexpressed]]\nevents = ["R01","R02","R03","R04","R05","R06","R07","R08",'
-            '"R09","R10","R11","R12","R13","R14","R15","R16","R17","R18"]\nwhy = "test"\n'
+            f'[[unexpressed]]\nevents = [{every}]\nwhy = "test"\n'
             + textwrap.dedent(body))
     path = tmp_path / "observations.toml"
     path.write_text(text)
@@ -173,7 +173,7 @@ def test_total_rule_with_a_scale(tmp_path):
 
 def test_shipped_rules_load_and_cover_every_event():
     obs = load_observations()
-    assert len(obs.events) == 18
+    assert len(obs.events) == 23
     covered = {e for r in obs.rules for e in r.events}
     covered |= {e for u in obs.unexpressed for e in u["events"]}
     assert covered == set(obs.events)
@@ -454,7 +454,8 @@ def test_particles_below_what_abc_smc_needs_are_refused(tmp_path, capsys):
     status, _, err = in_process(capsys, "calibrate", "--particles", "10", "--out",
                                 str(tmp_path / "o"))
     assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "--particles 10" in err and "at least 20" in err
+    from model.analysis.calibration_abc import minimum_particles
+    assert "--particles 10" in err and f"at least {minimum_particles()}" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -515,14 +516,14 @@ def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypat
     for name in ("calibrated.toml", "calibrated.posterior.csv"):
         shutil.copy(SCENARIO_DIR / name, folder)
     monkeypatch.setattr(command, "SCENARIO_DIR", folder)
-    status, out, err = in_process(capsys, "calibrate", "--particles", "20", "--rounds", "2",
+    status, out, err = in_process(capsys, "calibrate", "--particles", "24", "--rounds", "2",
                                   "--no-forecast", "--write-scenario", "calibrated",
                                   "--out", str(tmp_path / "o"))
     assert status == 0, err
     assert "wrote" in out and "calibrated.toml" in out
     written = (folder / "calibrated.posterior.csv").read_text().splitlines()
     assert written == (tmp_path / "o" / "posterior.csv").read_text().splitlines()
-    assert len(written) == 21  # header + 20 particles
+    assert len(written) == 25  # header + 24 particles
     scenario = load_scenario(str(folder / "calibrated.toml"))
     assert scenario.name == "calibrated" and len(scenario.sample.weights) == 20
     assert scenario.horizon == 65

@@ -285,7 +285,9 @@ def offsets(result: WhatIf) -> list[tuple[str, int]]:
     horizon, as ``(label, month)``."""
     out = [(f"+{k} months", result.month + k) for k in OFFSETS
            if result.month + k <= result.horizon]
-    if not out or out[-1][1] != result.horizon:
+    if out and out[-1][1] == result.horizon:
+        out[-1] = (f"{out[-1][0]} (horizon)", result.horizon)
+    else:
         out.append(("horizon", result.horizon))
     return out
 

@@ -29,7 +29,7 @@ from .common import (
     seed_int,
 )
 
-HELP = "calibrate to the record July 2023 – June 2024 (ABC-SMC); write the posterior"
+HELP = "calibrate to the record July 2023 – October 2024 (ABC-SMC); write the posterior"
 
 #: Months of a scenario written with --write-scenario: July 2023 to December 2028.
 CALIBRATED_HORIZON = 65
@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Calibrate the scenario's unconstrained parameters to the dated record (July 2023 –
-    June 2024) with ABC-SMC; write posterior.csv (a joint sample a scenario can carry),
+    October 2024) with ABC-SMC; write posterior.csv (a joint sample a scenario can carry),
     report.md, figures and manifest.json. A second calibration on the events up to March
     2024 only checks what the model forecasts for the rest."""
     from ..core.scenario import load_scenario

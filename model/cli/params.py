@@ -64,9 +64,12 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     article = sum(r["article_only"] for r in rows)
     print(f"Parameters of scenario '{scenario.name}' ({scenario.path})")
-    fitted = sum("record" in r["provenance"].split(":")[0] for r in rows)
+    sources = [r["provenance"].split(":")[0].split(" (")[0].split(" + ") for r in rows]
+    fitted = sum(s == ["record"] for s in sources)  # a calibration's posterior median
+    cite = sum("record" in s and s != ["record"] for s in sources)
     print(f"{len(rows)} parameters: {article} rest on the article alone, "
           f"{len(rows) - article - fitted} involve an explicit assumption"
+          + (f" ({cite} of them citing events of the record)" if cite else "")
           + (f", {fitted} are fitted to the record" if fitted else "") + "\n")
     width = max(len(r["key"]) for r in rows)
     vwidth = max(len(r["value"]) for r in rows)

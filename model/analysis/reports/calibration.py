@@ -113,14 +113,14 @@ def report_text(result: Calibration, wall_time: float = 0.0) -> str:
         part = f" ({entry['part']})" if entry.get("part") else ""
         lines.append(f"- {', '.join(entry['events'])}{part}: {entry['why']}.")
     lines += ["", "Intelligence estimates of volumes disagree (confidence M rules weigh half);"
-              " events after June 2024 are never used.", ""]
+              " events after October 2024 are never used.", ""]
     return "\n".join(lines)
 
 
 def _fit_section(result: Calibration, wall_time: float) -> list[str]:
     """How the fit was made: method, effort, rounds and the final threshold."""
     posterior, observations = result.posterior, result.observations
-    lines = ["# Calibration to the record, July 2023 – June 2024", "",
+    lines = ["# Calibration to the record, July 2023 – October 2024", "",
              f"Scenario `{result.scenario.name}` calibrated with pyabc's ABC-SMC (thresholds: "
              f"the median distance of the last population; seed {result.seed}): "
              f"{len(posterior.weights)} particles, {posterior.simulations:,} simulated runs "
@@ -228,13 +228,13 @@ def scenario_text(posterior: Posterior, *, name: str, sample_file: str, extends:
                f"from the joint sample")
         sections.setdefault(section, []).append(
             f'{leaf} = {{ value = {med:.6g}, source = "record", why = "{why}" }}')
-    lines = ["# The baseline's incentives fitted to what happened July 2023 - June 2024 and "
+    lines = ["# The baseline's incentives fitted to what happened July 2023 - October 2024 and "
              "projected to December 2028.", f"# Written by `{command}`; the posterior "
              f"({len(posterior.weights)} weighted particles) is {sample_file}:",
              "# every run draws one particle from its own seed. Rerun the command to refit.",
              f'extends = "{extends}"', f'name = "{name}"',
              'description = "The baseline\'s incentives fitted to the record of July 2023 - '
-             'June 2024, projected to December 2028"', f'start = "{start}"',
+             'October 2024, projected to December 2028"', f'start = "{start}"',
              f"horizon = {horizon}", "", "[sample]", f'file = "{sample_file}"']
     for section, entries in sections.items():
         lines += ["", f"[{section}]", *entries]
