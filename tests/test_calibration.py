@@ -525,5 +525,5 @@ def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypat
     assert written == (tmp_path / "o" / "posterior.csv").read_text().splitlines()
     assert len(written) == 25  # header + 24 particles
     scenario = load_scenario(str(folder / "calibrated.toml"))
-    assert scenario.name == "calibrated" and len(scenario.sample.weights) == 20
+    assert scenario.name == "calibrated" and len(scenario.sample.weights) == 24
     assert scenario.horizon == 65

@@ -377,7 +377,8 @@ def test_sparse_stage_game_equals_the_dense_one(baseline):
         "dist": "uniform", "low": 0.1, "high": 1.0}}), {"levers.war_demand": np.linspace(
             0.1, 1.0, 50)}).as_columns()
     layout = probe_layout(state, params)
-    assert layout.separable and len(layout.deps[4]) == 4  # North Korea: aid, tech, US, China
+    # North Korea: Russia's arms (its shells count only when bought), aid, tech, US, China
+    assert layout.separable and len(layout.deps[4]) == 5
     dense, _ = sparse_from_dense(stage_payoffs(state, params), layout)
     for got, want in zip(sparse_stage_game(state, params, layout).tensors, dense.tensors):
         np.testing.assert_array_equal(got, want)

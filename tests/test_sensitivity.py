@@ -88,7 +88,7 @@ def test_constant_output_is_a_clear_error():
 # --------------------------------------------------------------------------- ranges, problem
 
 def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
-    assert len(SENSITIVITY_RANGES) == 20
+    assert len(SENSITIVITY_RANGES) == 29
     # the calibration's priors are these ranges; the treaty decision's weights are covered
     from model.analysis.calibration_abc import PRIORS
 

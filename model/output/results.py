@@ -258,7 +258,7 @@ class OutputFolder:
 class TableDataset:
     """The long result table as a Parquet dataset: one file per chunk of runs, in order.
 
-    ``write(columns)`` takes one chunk's table columns (``model.ensemble.table_columns``)
+    ``write(columns)`` takes one chunk's table columns (``model.ensemble.driver.table_columns``)
     and writes ``part-NNNNN.parquet`` with the same columns and types as a gathered
     table (``run`` numbered on across parts, options as categoricals), so
     ``pandas.read_parquet(folder)`` or ``pyarrow.dataset.dataset(folder)`` reads the
