@@ -23,6 +23,7 @@ from ..core.scenario import available_scenarios
 from ..core.schema import ScenarioError
 from ..output.results import OutputFolderError
 from .common import DEFAULT_SCENARIO, Parser, UsageError
+from .extras import check_extras
 
 #: The commands (each the module of that name), in the order ``--help`` lists them.
 COMMANDS = ("run", "params", "compare", "sweep", "sensitivity", "equilibria", "claims",
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser([argv[0]] if argv[0] in COMMANDS else COMMANDS)
         args = parser.parse_args(argv)
         args.defaults_ = _command_defaults(parser, args.command)
+        check_extras(args)  # a missing optional library: one line naming the pip install
         return args.func(args)
     except (UsageError, ScenarioError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
