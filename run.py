@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""alliance-sim command line. `python run.py` runs the baseline; `python run.py --help`."""
+"""alliance-sim command line. `python run.py` runs the calibrated scenario (= `python run.py run
+calibrated`); `python run.py --help` lists the commands."""
 
 import sys
 

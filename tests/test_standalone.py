@@ -42,7 +42,8 @@ def project_files() -> list[Path]:
         paths = [p for p in ROOT.rglob("*") if p.is_file()]
     return sorted(p for p in paths
                   if p.is_file() and not SKIP_DIRS & set(p.relative_to(ROOT).parts)
-                  and not any(part.endswith(".egg-info") for part in p.parts)
+                  and not any(part.endswith(".egg-info") or part.startswith(".venv")
+                              for part in p.parts)
                   and p.suffix in TEXT_SUFFIXES)
 
 
