@@ -43,7 +43,7 @@ class AllianceModel(mesa.Model):
 
     Row 0 of the data collector is the initial state and posture; row m is the state
     after month m and the options chosen in month m. All randomness comes from the
-    model's own generator (``self.rng``), drawn in the layout of ``model.sampling``.
+    model's own generator (``self.rng``), drawn in the layout of ``model.core.sampling``.
     """
 
     def __init__(self, scenario: Scenario | str | Path = "baseline",
@@ -51,7 +51,9 @@ class AllianceModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         seed = fresh_seed() if seed is None else int(seed)
-        super().__init__(seed=seed)
+        # rng=, not seed=: the same generator, np.random.default_rng(seed), in Mesa 3.3
+        # and 3.5 (which deprecates seed=)
+        super().__init__(rng=seed)
         self.scenario = scenario
         self.seed = seed
         self.month = 0

@@ -2,7 +2,7 @@
 
 The monthly step calls the same kernels as the Mesa agents (``model.kernels``) with a
 run axis of length N — there is no Python loop over runs inside a month. Each run draws
-from its own ``numpy.random.default_rng(seed)`` in the layout of ``model.sampling``, so
+from its own ``numpy.random.default_rng(seed)`` in the layout of ``model.core.sampling``, so
 run i equals ``AllianceModel(scenario, seed=seeds[i])`` by construction.
 """
 
@@ -59,7 +59,7 @@ class EnsembleArrays:
 
 @dataclass(frozen=True)
 class Streams:
-    """Each run's uniforms in the layout of ``model.sampling``.
+    """Each run's uniforms in the layout of ``model.core.sampling``.
 
     ``params`` is ``(runs, n_distributions)`` (drawn at construction), ``monthly`` is
     ``(months, runs, DRAWS_PER_MONTH)``.
@@ -188,7 +188,7 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
 
     Per-run seeds are ``seeds`` when given (run i then equals
     ``AllianceModel(scenario, seed=seeds[i])`` exactly), else derived from ``seed`` with
-    :func:`model.sampling.derive_seeds`; the ``seed`` column records each run's seed.
+    :func:`model.core.sampling.derive_seeds`; the ``seed`` column records each run's seed.
     ``months`` defaults to the scenario's horizon. With ``summary=True`` only per-month
     quantiles, means and option shares are kept (``model.streaming``), in memory bounded
     by ``CHUNK_RUNS`` runs whatever ``runs`` is.
