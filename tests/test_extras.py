@@ -76,6 +76,10 @@ def test_the_extras_of_a_requirement_count(monkeypatch):
     hide(monkeypatch, "networkx")
     with pytest.raises(extras.MissingExtra, match=r"missing: networkx\)"):
         extras.require_extra("dashboard", "dashboard")
+    hide(monkeypatch, "solara")  # named by the extra and by mesa[rec]: said once
+    with pytest.raises(extras.MissingExtra) as info:
+        extras.require_extra("dashboard", "dashboard")
+    assert str(info.value).count("solara") == 1
 
 
 @pytest.mark.parametrize("argv, extra, hidden", [

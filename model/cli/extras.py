@@ -115,7 +115,7 @@ def require_extra(extra: str, what: str, *, declared: Iterable[str] | None = Non
                                f"install on Python {python}; use a Python it supports "
                                "(see pyproject.toml)")
         return
-    missing = unmet(requirements, version)
+    missing = list(dict.fromkeys(unmet(requirements, version)))  # once each, in order
     if missing:
         raise MissingExtra(f"{what} needs the [{extra}] extra (missing: {', '.join(missing)}"
                            f"): pip install -e \".[{extra}]\"{AFTER_INSTALL.get(extra, '')}")
