@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""alliance-sim command line. `python run.py` runs the calibrated scenario; `python run.py
---help` lists the commands."""
+"""alliance-sim command line. `python run.py` runs the calibrated scenario (= `python run.py run
+calibrated`); `python run.py --help` lists the commands."""
 
 import signal
 import sys

@@ -1,7 +1,7 @@
-"""Check the article's causal claims C1–C8 (DESIGN.md) by paired comparisons.
+"""Check the article's causal claims C1–C8 (docs/ODD.md, section 1) by paired comparisons.
 
 `python experiments/article_claims.py` = `python run.py claims --runs 2000`. Exits 1 if
-a claim fails; see model/claims.py for how each comparison is set up.
+a claim fails; see model/analysis/claims.py for how each comparison is set up.
 """
 
 from __future__ import annotations

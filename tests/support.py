@@ -10,6 +10,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The source article is not part of the repository (it is copyrighted; docs/source.md
+#: gives its reference). Where a copy is at hand, point this variable at it and the tests
+#: that check the docs paraphrase it (never copy it) run; without it they skip.
+ARTICLE_ENV = "ALLIANCE_SIM_ARTICLE"
+
+
+def article_path() -> Path | None:
+    """The source article's text file named by ``$ALLIANCE_SIM_ARTICLE``, or None."""
+    path = Path(os.environ.get(ARTICLE_ENV, "")).expanduser()
+    return path if os.environ.get(ARTICLE_ENV) and path.is_file() else None
 
 
 def run_py(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 
 import pandas as pd
 import pytest
@@ -31,7 +32,7 @@ def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 5 and manifest["runs"] == 30 and manifest["months"] == 12
     assert manifest["overrides"] == {"levers.war_demand": 0.9}
-    assert manifest["packages"]["mesa"] == "3.3.1"
+    assert manifest["packages"]["mesa"] == metadata.version("mesa")  # 3.3.1 or 3.5.x
     assert manifest["resolved_scenario"]["levers"]["war_demand"]["value"] == 0.9
     assert manifest["wall_time_seconds"] > 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no staging left

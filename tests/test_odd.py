@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import ROOT
+from support import ARTICLE_ENV, ROOT, article_path
 
 from model import load_scenario
 from model.cli.params import parameter_rows
@@ -96,9 +96,9 @@ def test_named_source_files_exist(odd_text):
 
 def test_paraphrases_the_article(odd_text):
     """No run of 8 words in common with the source article (cite, never copy)."""
-    article = ROOT.parent / "shared" / "source" / "article.txt"
-    if not article.exists():
-        pytest.skip("the source article is not beside the repository")
+    article = article_path()
+    if article is None:
+        pytest.skip(f"no copy of the source article (set {ARTICLE_ENV} to its text file)")
     words = re.findall(r"[a-z’']+", article.read_text(encoding="utf-8").lower())
     grams = {" ".join(words[i:i + 8]) for i in range(len(words) - 7)}
     ours = re.findall(r"[a-z’']+", odd_text.lower())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import ROOT
 
 from model import Actor, ScenarioError, available_scenarios, load_scenario
 from model.core.parameters import ASSUMPTION, LOCATORS, RECORD, SPECS
@@ -15,16 +17,15 @@ from model.core.scenario import parse_override_value
 from model.core.schema import Distribution
 from model.kernels import RULES
 
-DESIGN_LOCATORS = {"lede", "intro.1", "intro.2", "mba.1", "mba.2", "mba.3", "sa.1", "nk.1",
-                   "lt.1", "lt.2"}
-#: DESIGN.md, "Levers": the article locator each lever rests on (at least one of these).
+#: docs/source.md's table of locators: each locator and the levers its "used for" column names
+SOURCE_PAGE = dict(re.findall(r"^\| `([\w.]+)` \|(.*)$",
+                              (ROOT / "docs" / "source.md").read_text(encoding="utf-8"), re.M))
+DOCUMENTED_LOCATORS = set(SOURCE_PAGE)
+#: the article locators each lever rests on (at least one of these), as docs/source.md says
 LEVER_SOURCES = {
-    "war_demand": {"mba.1"},
-    "international_pressure": {"lede", "lt.2"},
-    "nk_food_crisis": {"nk.1"},
-    "nk_tech_appetite": {"nk.1"},
-    "russia_reputation_cost": {"mba.3"},
-    "circumvention_learning": {"lt.1"},
+    lever: {locator for locator, row in SOURCE_PAGE.items() if f"`levers.{lever}`" in row}
+    for lever in ("war_demand", "international_pressure", "nk_food_crisis", "nk_tech_appetite",
+                  "russia_reputation_cost", "circumvention_learning")
 }
 
 
@@ -48,7 +49,7 @@ def test_baseline_loads(baseline):
 
 
 def test_locators_are_the_articles_paragraphs():
-    assert set(LOCATORS) == DESIGN_LOCATORS
+    assert set(LOCATORS) == DOCUMENTED_LOCATORS
     assert ASSUMPTION not in LOCATORS
 
 
@@ -65,10 +66,12 @@ def test_every_parameter_has_provenance(name):
         assert param.provenance()
 
 
-def test_baseline_levers_cite_the_design_locators(baseline):
+def test_baseline_levers_cite_the_documented_locators(baseline):
     for lever, locators in LEVER_SOURCES.items():
+        assert locators, f"docs/source.md names no paragraph for levers.{lever}"
         sources = set(baseline.param(f"levers.{lever}").source)
-        assert sources & locators, f"levers.{lever} cites {sources}, DESIGN.md says {locators}"
+        assert sources & locators, (f"levers.{lever} cites {sources}, docs/source.md says "
+                                    f"{locators}")
 
 
 def test_baseline_values_within_their_ranges(baseline):

@@ -53,8 +53,12 @@ class AllianceModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         seed = fresh_seed() if seed is None else int(seed)
-        super().__init__(seed=seed)
-        self.scenario = scenario
+        # rng=, not seed=: the same generator, np.random.default_rng(seed), in Mesa 3.3
+        # and 3.5 (which deprecates seed=)
+        super().__init__(rng=seed)
+        # Mesa 3.5 reserves Model.scenario for its own (experimental) Scenario, which its
+        # SolaraViz reads; ours has its own name under every Mesa release
+        self.alliance_scenario = scenario
         self.seed = seed
         self.month = 0
 
@@ -103,7 +107,7 @@ class AllianceModel(mesa.Model):
                              self.month, uniforms[:, TREATY_SLOT])
         self.beliefs = update_beliefs(self.beliefs, choice, self.params)
         self.choice = choice
-        self.running = self.month < self.scenario.horizon
+        self.running = self.month < self.alliance_scenario.horizon
         self.datacollector.collect(self)
 
     def stage_game(self):
@@ -117,7 +121,7 @@ class AllianceModel(mesa.Model):
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""
-        for _ in range(self.scenario.horizon if months is None else months):
+        for _ in range(self.alliance_scenario.horizon if months is None else months):
             self.step()
 
     def table(self):

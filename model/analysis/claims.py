@@ -1,4 +1,4 @@
-"""Check the article's causal claims (DESIGN.md, C1–C8) by paired comparisons.
+"""Check the article's causal claims (C1–C8, docs/ODD.md section 1) by paired comparisons.
 
 Each check runs two arms on the same seeds (common random numbers) that differ in one
 lever or policy — or, for C6 and C8, compares two windows of the same runs — and

@@ -26,6 +26,7 @@ from typing import Any
 from ..core.errors import UserError
 from ..core.scenario import available_scenarios
 from .common import DEFAULT_SCENARIO, Parser, UsageError
+from .extras import check_extras
 
 #: The commands (each the module of that name), in the order ``--help`` lists them.
 COMMANDS = ("run", "params", "compare", "whatif", "sweep", "sensitivity", "equilibria",
@@ -126,6 +127,7 @@ def _main(argv: list[str]) -> int:
         parser = build_parser([argv[0]] if argv[0] in COMMANDS else COMMANDS)
         args = parser.parse_args(argv)
         args.defaults_ = _command_defaults(parser, args.command)
+        check_extras(args)  # a missing optional library: one line naming the pip install
         return args.func(args)
     except UserError as exc:  # every module's one-line errors (UsageError among them)
         print(f"error: {exc}", file=sys.stderr)

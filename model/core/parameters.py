@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Article locators (see DESIGN.md): paragraphs of the source article in reading order.
+#: Article locators (see docs/source.md): paragraphs of the source article in reading order.
 LOCATORS: dict[str, str] = {
     "lede": "opening summary: pressure mounts, both sides seek to fortify the alliance",
     "intro.1": "both leaders reclusive, both states sanctioned and opposed to US dominance",

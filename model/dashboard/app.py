@@ -29,7 +29,7 @@ import solara
 from mesa.visualization import SolaraViz
 
 from ..abm.model import AllianceModel
-from ..core.scenario import available_scenarios
+from ..core.scenario import Scenario, available_scenarios
 from ..core.schema import ScenarioError
 from .controls import Controls
 from .ensemble_view import EnsembleResult, EnsembleView
@@ -52,9 +52,18 @@ def starting_scenario() -> str:
     return "calibrated" if "calibrated" in available_scenarios() else "baseline"
 
 
+class SteppedRun(AllianceModel):
+    """The dashboard's stepped run: an ``AllianceModel`` that SolaraViz's Reset re-creates
+    from the keywords ``alliance`` and ``seed``. (Mesa 3.5's SolaraViz hands a model keyword
+    named ``scenario`` its own Scenario object, so this one is named otherwise.)"""
+
+    def __init__(self, alliance: Scenario, seed: int) -> None:
+        super().__init__(alliance, seed=seed)
+
+
 def new_run(applied: Applied) -> AllianceModel:
     """The stepped Mesa run of a setting (month 0)."""
-    return AllianceModel(applied.scenario, seed=applied.settings.seed)
+    return SteppedRun(applied.scenario, seed=applied.settings.seed)
 
 
 @solara.component
@@ -103,7 +112,7 @@ def Dashboard(scenario: str | None = None, runs: int | None = None,
         solara.Text(f"One Mesa run, stepped (seed {current.settings.seed}): Step / ▶ / "
                     "Reset in the sidebar", style={"font-size": "20px", "font-weight": "500"})
         SolaraViz(model, components=run_components(),
-                  model_params={"scenario": current.scenario, "seed": current.settings.seed},
+                  model_params={"alliance": current.scenario, "seed": current.settings.seed},
                   name=f"{TITLE} — scenario '{current.scenario.name}'",
                   ).key(f"viz-{version.value}")
         GameView(model.value)

@@ -51,7 +51,7 @@ RUN_PLOTS = (
 def ChosenOptions(model: AllianceModel):
     """Each actor's options this month (at month 0: the posture before the first move)."""
     update_counter.get()
-    start = model.scenario.start
+    start = model.alliance_scenario.start
     when = calendar_month(start, model.month)
     head = ("posture before the first move" if model.month == 0
             else "options chosen this month")
