@@ -404,6 +404,27 @@ def test_batches_give_what_pyabc_gives_one_particle_at_a_time():
     assert batch.simulated >= batched_pops["samples"].sum() and batch.batches > 4
 
 
+def test_thresholds_fall_every_round_on_few_distance_values():
+    """pyabc's median threshold stays on a value most distances share (here 1, for ever);
+    FallingQuantile takes the largest distance below it instead, or half of it."""
+    from model.analysis.abc_batches import FallingQuantile
+
+    def population(*distances):
+        return lambda: pd.DataFrame({"distance": distances, "w": np.ones(len(distances))})
+
+    eps = FallingQuantile(alpha=0.5)
+    eps.initialize(0, population(0.0, 1, 1, 1, 2, 2), None, 10, {})
+    assert eps(0) == 1.0
+    eps.update(1, population(0.0, 0.5, 1, 1, 1), None, 0.5, {})
+    assert eps(1) == 0.5  # the median is still 1: the largest distance below it
+    eps.update(2, population(0.25, 0.5, 0.5, 0.5), None, 0.5, {})
+    assert eps(2) == 0.25
+    eps.update(3, population(0.25, 0.25), None, 0.5, {})
+    assert eps(3) == 0.125  # nothing below the last threshold: half of it
+    eps.update(4, population(0.0, 0.0, 0.1), None, 0.5, {})
+    assert eps(4) == 0.0  # a plain median when it falls
+
+
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
     # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow
