@@ -348,7 +348,11 @@ def test_parameter_recovery_on_a_synthetic_record(tmp_path):
 def test_same_seed_same_posterior(tmp_path):
     scenario, obs = synthetic_rules(tmp_path, 0.15)
     kwargs = dict(particles=60, rounds=2, batch_size=500, priors={GROWTH.key: GROWTH})
+    np.random.seed(7)
     a = calibrate(scenario, obs, seed=1, **kwargs)
+    after = np.random.random()  # pyabc's global random state is put back as it was
+    np.random.seed(7)
+    assert np.random.random() == after
     b = calibrate(scenario, obs, seed=1, **kwargs)
     np.testing.assert_array_equal(a.samples, b.samples)
     np.testing.assert_array_equal(a.weights, b.weights)
@@ -404,6 +408,27 @@ def test_batches_give_what_pyabc_gives_one_particle_at_a_time():
     np.testing.assert_array_equal(batched_pops["epsilon"], single_pops["epsilon"])
     np.testing.assert_array_equal(batched_pops["samples"], single_pops["samples"])
     assert batch.simulated >= batched_pops["samples"].sum() and batch.batches > 4
+
+
+def test_thresholds_fall_every_round_on_few_distance_values():
+    """pyabc's median threshold stays on a value most distances share (here 1, for ever);
+    FallingQuantile takes the largest distance below it instead, or half of it."""
+    from model.analysis.abc_batches import FallingQuantile
+
+    def population(*distances):
+        return lambda: pd.DataFrame({"distance": distances, "w": np.ones(len(distances))})
+
+    eps = FallingQuantile(alpha=0.5)
+    eps.initialize(0, population(0.0, 1, 1, 1, 2, 2), None, 10, {})
+    assert eps(0) == 1.0
+    eps.update(1, population(0.0, 0.5, 1, 1, 1), None, 0.5, {})
+    assert eps(1) == 0.5  # the median is still 1: the largest distance below it
+    eps.update(2, population(0.25, 0.5, 0.5, 0.5), None, 0.5, {})
+    assert eps(2) == 0.25
+    eps.update(3, population(0.25, 0.25), None, 0.5, {})
+    assert eps(3) == 0.125  # nothing below the last threshold: half of it
+    eps.update(4, population(0.0, 0.0, 0.1), None, 0.5, {})
+    assert eps(4) == 0.0  # a plain median when it falls
 
 
 @pytest.mark.slow

@@ -83,8 +83,11 @@ class OneModel(pyabc.RVBase):
 
 class NormalKernel(pyabc.transition.Transition):
     """Perturb a particle drawn by weight with a multivariate normal whose covariance is
-    the population's weighted covariance times Silverman's factor squared (what pyabc's
-    ``MultivariateNormalTransition`` does, in numpy)."""
+    the population's weighted covariance times ``scale``; by default Silverman's factor
+    squared (what pyabc's ``MultivariateNormalTransition`` does, in numpy)."""
+
+    def __init__(self, scale: float | None = None) -> None:
+        self.scale = scale
 
     def fit(self, X, w) -> None:
         if len(X) <= len(X.columns):
@@ -95,9 +98,12 @@ class NormalKernel(pyabc.transition.Transition):
         self.cumulative = np.cumsum(w) / np.sum(w)
         self.weights = np.asarray(w, dtype=float) / np.sum(w)
         dim = self.points.shape[1]
-        factor = pyabc.transition.silverman_rule_of_thumb(1 / np.sum(self.weights ** 2), dim)
+        scale = self.scale
+        if scale is None:
+            scale = pyabc.transition.silverman_rule_of_thumb(
+                1 / np.sum(self.weights ** 2), dim) ** 2
         cov = np.atleast_2d(np.cov(self.points, aweights=self.weights, rowvar=False))
-        self.factor = np.linalg.cholesky(cov * factor ** 2)
+        self.factor = np.linalg.cholesky(cov * scale)
         self.norm = ((2 * np.pi) ** (-dim / 2)) / np.prod(np.diag(self.factor))
 
     def rvs_single(self) -> pyabc.Parameter:
@@ -118,7 +124,8 @@ class NormalKernel(pyabc.transition.Transition):
 
 class FallingQuantile(pyabc.epsilon.Epsilon):
     """Each round's threshold: the weighted ``alpha``-quantile of the last population's
-    distances (pyabc's ``QuantileEpsilon``), but always below the last threshold. With
+    distances (pyabc's ``QuantileEpsilon``) snapped down to a distance the population
+    holds, but always below the last threshold. With
     distances that take few values (sums of rule scores), the quantile can sit on the
     last threshold, where pyabc's would stay for ever; then the largest distance below
     it is taken (or ``alpha`` times it when there is none)."""
@@ -150,6 +157,11 @@ class FallingQuantile(pyabc.epsilon.Epsilon):
         weights = table["w"].to_numpy(dtype=float)
         threshold = float(pyabc.weighted_statistics.weighted_quantile(
             points=distances, weights=weights / weights.sum(), alpha=self.alpha))
+        # snapped to the largest distance at or below it (the same runs are accepted;
+        # the interpolated quantile can sit a rounding error below a shared value)
+        at_or_below = distances[distances <= threshold * (1 + 1e-12)]
+        if at_or_below.size:
+            threshold = float(at_or_below.max())
         last = self.thresholds.get(t - 1)
         if last is not None and threshold >= last:
             below = distances[distances < last]
@@ -211,13 +223,15 @@ class BatchSampler(pyabc.sampler.Sampler):
     returns one summary-statistics dict per row; ``batch_index`` counts the batches of the
     whole inference (0, 1, ...), for seeding. Pass ``sampler.model`` to ``pyabc.ABCSMC`` as
     its model. ``max_batch`` bounds a batch (memory), ``min_batch`` keeps late batches
-    from being too small to be efficient.
+    from being too small to be efficient; ``log`` receives a line per round.
     """
 
     def __init__(self, keys: Sequence[str],
                  simulate: Callable[[np.ndarray, int], Sequence[dict]], *,
-                 max_batch: int = 20_000, min_batch: int = 100) -> None:
+                 max_batch: int = 20_000, min_batch: int = 100,
+                 log: Callable[[str], object] | None = None) -> None:
         super().__init__()
+        self.log = log
         self.model = BatchModel(keys)
         self.simulate = simulate
         self.max_batch, self.min_batch = int(max_batch), int(min_batch)
@@ -259,4 +273,7 @@ class BatchSampler(pyabc.sampler.Sampler):
         if sample.n_accepted < n:
             sample.ok = False
         self._rate = max(sample.n_accepted, 1) / max(evaluated, 1)
+        if self.log is not None and t >= 0 and ana_vars is not None:
+            self.log(f"round {t + 1}: threshold {ana_vars.eps(t):.3g}, {evaluated} "
+                     "simulations")
         return sample

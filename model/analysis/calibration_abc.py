@@ -160,6 +160,7 @@ def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str
 def calibrate(scenario: Scenario, observations: Observations, *, particles: int = 1000,
               seed: int = 0, rounds: int = 12, batch_size: int = 20_000,
               priors: dict[str, Prior] | None = None, quantile: float = 0.5,
+              kernel_scale: float | None = None,
               log: Callable[[str], Any] | None = None, client: Any = None) -> Posterior:
     """Run ABC-SMC and return the last population as a ``Posterior``.
 
@@ -182,7 +183,7 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     scores = batch_scores(scenario, observations, keys, seed, client)
     sampler = BatchSampler(keys, lambda params, index: [{"scores": row} for row in
                                                           scores(params, index)],
-                           max_batch=batch_size)
+                           max_batch=batch_size, log=log)
     prior = BoxPrior({k: (p.low, p.high) for k, p in priors.items()})
     logging.getLogger("ABC").setLevel(logging.WARNING)  # pyabc's per-round info lines
     started, cpu = time.perf_counter(), time.process_time()
@@ -192,7 +193,7 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
         abc = pyabc.ABCSMC(sampler.model, prior,
                            lambda x, _: float(distance(x["scores"], weights)),
                            population_size=particles, model_prior=OneModel(),
-                           transitions=NormalKernel(), sampler=sampler,
+                           transitions=NormalKernel(kernel_scale), sampler=sampler,
                            eps=FallingQuantile(quantile))
         abc.new("sqlite://", {"scores": np.zeros(len(observations.rules))})
         history = abc.run(minimum_epsilon=0.0, max_nr_populations=rounds)
@@ -205,9 +206,6 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     for pop in populations[populations["t"] >= 0].itertuples():
         rows.append({"round": int(pop.t) + 1, "threshold": float(pop.epsilon),
                      "simulations": int(pop.samples)})
-        if log is not None:
-            log(f"round {int(pop.t) + 1}: threshold {float(pop.epsilon):.3g}, "
-                f"{int(pop.samples)} simulations")
     w = np.asarray(w, dtype=float)
     return Posterior(keys, samples, w / w.sum(), priors,
                      tuple(r.id for r in observations.fitted()), rows, sampler.simulated,

@@ -123,7 +123,9 @@ def _fit_section(result: Calibration, wall_time: float) -> list[str]:
     lines = ["# Calibration to the record, July 2023 – October 2024", "",
              f"Scenario `{result.scenario.name}` calibrated with pyabc's ABC-SMC (thresholds: "
              f"the median distance of the last population; seed {result.seed}): "
-             f"{len(posterior.weights)} particles, {posterior.simulations:,} simulated runs "
+             f"{len(posterior.weights)} particles (effective sample size "
+             f"{1 / np.sum(posterior.weights ** 2):.0f}, the weights' 1/Σw²), "
+             f"{posterior.simulations:,} simulated runs "
              f"(the prior sample that sets the first threshold included) in "
              f"{len(posterior.rounds)} rounds, "
              f"calibration wall time {posterior.wall_time:.0f} s, CPU time "
