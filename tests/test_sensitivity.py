@@ -98,7 +98,7 @@ def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
     assert {k for k in SENSITIVITY_RANGES if k.startswith("levers.")} == {
         f"levers.{k}" for k in ("war_demand", "international_pressure", "nk_food_crisis",
                                 "nk_tech_appetite", "russia_reputation_cost",
-                                "circumvention_learning")}
+                                "circumvention_learning", "russia_west_relations")}
     for key, (low, high, why) in SENSITIVITY_RANGES.items():
         spec = SPECS[key]
         assert spec.low <= low < high <= spec.high, key
