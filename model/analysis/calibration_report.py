@@ -22,8 +22,8 @@ from ..core.record import Observations
 from ..core.sampling import construction_draws, derive_seeds
 from ..core.schema import JointSample, Scenario
 from ..ensemble.driver import make_streams, simulate
+from ..output.figures import finish
 from ..output.statistics import wilson_interval
-from ..output.style import DPI
 from .calibration_elfi import Posterior
 from .calibration_observations import arrays_from_ensemble, score_matrix
 
@@ -123,7 +123,7 @@ def plot_parameters(posterior: Posterior, path=None, extra: Posterior | None = N
     axes.ravel()[0].legend(fontsize=7)
     fig.suptitle("Calibrated parameters: prior vs posterior (line: posterior median)")
     if path is not None:
-        fig.savefig(path, dpi=DPI)
+        finish(fig, path)
         plt.close(fig)
     return fig
 
@@ -153,7 +153,7 @@ def plot_predictive(check: Check, path=None) -> Figure:
     ax.set_title("Predictive check: how often runs reproduce each pattern of the record")
     ax.legend(loc="lower right", fontsize=8)
     if path is not None:
-        fig.savefig(path, dpi=DPI)
+        finish(fig, path)
         plt.close(fig)
     return fig
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from ..core.scenario import Scenario
 from ..ensemble.driver import EnsembleArrays
 from ..execution import Executor, ensemble_job, run_jobs
-from ..output.plots import displayable, finish, format_time_axis
+from ..output.figures import displayable, finish, format_time_axis
 from ..output.statistics import estimate, mean_interval
 from .metrics import METRICS, Metric
 

@@ -34,10 +34,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import binomtest
 
+from ..output.figures import DPI, finish
 from ..output.reports import header
 from ..output.results import manifest, output_folder
 from ..output.statistics import wilson_interval
-from ..output.style import DPI
 from .futures import CHINA, CHINA_LEVELS, default_ranges, evaluate_futures, sample_futures
 
 #: The restriction phrases use at most this many significant digits.
@@ -609,10 +609,7 @@ def plot_peeling(result: DiscoveryResult, path: Any = None) -> Figure:
     ax.set_title(f"PRIM peeling trajectories for {result.short_phrase}\nscenario "
                  f"{result.scenario} · {result.samples} futures × {result.runs} runs "
                  f"(common seeds) · seed {result.seed}", fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
@@ -667,10 +664,7 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
     fig.suptitle(f"Where {result.short_phrase} concentrates\nscenario {result.scenario}"
                  f" · {result.samples} futures · qp = quasi-p value of the restriction",
                  fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 # --------------------------------------------------------------------------- report

@@ -36,9 +36,9 @@ from matplotlib.figure import Figure
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
 from ..core.scenario import Scenario, validated
+from ..output.figures import DPI, finish
 from ..output.reports import header
 from ..output.results import manifest, output_folder
-from ..output.style import DPI
 from .futures import default_ranges, evaluate_futures, sample_futures
 
 BETTER = ("min", "max")
@@ -365,10 +365,7 @@ def plot_outcomes(result: RobustResult, path: Any = None) -> Figure:
                  f"{result.scenario} · {result.runs} runs per future, common seeds · "
                  f"{'others respond by their rules' if result.respond else 'others fixed'}",
                  fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def plot_regret(result: RobustResult, path: Any = None) -> Figure:
@@ -403,10 +400,7 @@ def plot_regret(result: RobustResult, path: Any = None) -> Figure:
         ax.set_axis_off()
     fig.suptitle(f"Regret against the best policy in each future ({result.samples} futures)\n"
                  f"scenario {result.scenario} · seed {result.seed}", fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 # --------------------------------------------------------------------------- report

@@ -21,7 +21,7 @@ from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
 from ..ensemble.batch import check_keys
 from ..execution import Executor, evaluate_points
-from ..output.plots import finish
+from ..output.figures import finish
 from ..output.statistics import estimate
 from .metrics import Metric
 
