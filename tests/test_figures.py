@@ -443,3 +443,20 @@ def test_the_dashboards_fan_chart_marks_the_record_too():
     assert len(_vertical_xs(fig.axes[0], "record-event")) == 9
     assert _vertical_xs(fig.axes[0], "record-end") == [11.0]
     assert _by_gid(fig.axes[0], "record-marker")
+
+
+def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path):
+    import json
+    import time
+
+    from model.output.run_report import write_run
+
+    scenario, table = calibrated48
+    for today, out in ((None, tmp_path / "plain"), ("2026-11", tmp_path / "dated")):
+        write_run(table, scenario, out, runs=6, seed=0, months=48,
+                  started=time.perf_counter(), today=today)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest.get("figures_today") == today
+    plain = (tmp_path / "plain" / "trajectories.png").read_bytes()
+    dated = (tmp_path / "dated" / "trajectories.png").read_bytes()
+    assert plain != dated
