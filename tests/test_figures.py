@@ -158,6 +158,11 @@ def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     for ax in fig.axes:  # eight overlapping bands merge: none with this many scenarios
         assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert_legends_off_the_data(fig)
+    for ax in fig.axes:  # what is record and what is projection (issue 24, item 10)
+        assert [float(line.get_xdata()[0]) for line in ax.get_lines()
+                if line.get_gid() == "record-end"] == [11.0]
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any(label.startswith("end of the record (Jun 2024)") for label in labels)
 
 
 def test_compare_outcomes_keep_points_inside_and_share_scales(comparison8):

@@ -86,12 +86,15 @@ class _Overlay:
                             if r.kind == "total" and r.column == "munitions_flow"
                             and r.scale_name), None)
 
-    def __call__(self, axes: dict[str, Axes]) -> None:
+    def __call__(self, axes: dict[str, Axes]) -> list:
+        """Mark the record on ``axes`` (by column; ``KEY_PANEL``: a spare panel for the
+        numbered markers' key, without which events are lines only). Returns the legend
+        handles of what was drawn, for a figure that has no spare panel."""
         key_ax = axes.get(KEY_PANEL)
         by_column = {c: ax for c, ax in axes.items() if c != KEY_PANEL}
         panels = [ax for ax in dict.fromkeys(by_column.values()) if ax.get_visible()]
         if not panels:
-            return
+            return []
         lo, hi = panels[0].get_xlim()
         groups: dict[int, list[Event]] = {}
         for event in self.events:
@@ -102,14 +105,16 @@ class _Overlay:
         for ax in panels:
             drawn |= self._lines(ax, groups, lo, hi)
         drawn |= self._targets(by_column, lo, hi)
-        if groups:
+        if groups and key_ax is not None:
             for ax in panels[:2]:
                 self._markers(ax, groups, lo, hi)
             drawn.add("record-marker")
         if self.shells is not None and "munitions_flow" in by_column:
             self._shell_axis(by_column["munitions_flow"])
+        handles = self._handles(drawn)
         if key_ax is not None and drawn:
-            self._key(key_ax, groups, drawn)
+            self._key(key_ax, groups, handles)
+        return handles
 
     def _lines(self, ax: Axes, groups: dict[int, list[Event]], lo: float, hi: float
                ) -> set[str]:
@@ -171,11 +176,13 @@ class _Overlay:
                          f"{scale:,.0f} at 1)", fontsize=8)
         right.tick_params(labelsize=8)
 
-    def _key(self, ax: Axes, groups: dict[int, list[Event]], drawn: set[str]) -> None:
+    def _handles(self, drawn: set[str]) -> list:
+        """Legend entries for what was drawn."""
         handles = []
         if "record-event" in drawn:
-            handles.append(Line2D([], [], color=EVENT_COLOR, lw=0.8, ls=":",
-                                  label="event of the record (numbered below)"))
+            handles.append(Line2D([], [], color=EVENT_COLOR, lw=0.8, ls=":", label=(
+                "event of the record (numbered below)" if "record-marker" in drawn
+                else "event of the record (experiments/record)")))
         if "record-end" in drawn:
             handles.append(Line2D([], [], color=END_COLOR, lw=1.4, label=(
                 f"end of the record ({calendar_month(self.start, self.end)}): "
@@ -191,6 +198,9 @@ class _Overlay:
         if "today" in drawn:
             handles.append(Line2D([], [], color=TODAY_COLOR, lw=1.0, ls="--",
                                   label=f"today (given: {calendar_month(self.start, self.today)})"))
+        return handles
+
+    def _key(self, ax: Axes, groups: dict[int, list[Event]], handles: list) -> None:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=8,
                   frameon=False, borderaxespad=0.0, title="The record (experiments/record)",
                   title_fontsize=9, alignment="left")
