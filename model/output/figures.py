@@ -16,9 +16,10 @@ from typing import BinaryIO
 import numpy as np
 from matplotlib import font_manager, rcParams
 from matplotlib.axes import Axes
+from matplotlib.category import StrCategoryLocator
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator
 
 from ..core.actions import Actor
 from ..core.calendar import axis_label, calendar_month, year_month
@@ -175,11 +176,14 @@ def finish(fig: Figure, path: str | PathLike | BinaryIO | None, *, tight: bool =
             text.set_text(displayable(content))
     for ax in _all_axes(fig):  # tick labels are made at draw time, from the formatter
         for axis in (ax.xaxis, ax.yaxis):
-            labels = [t.get_text() for t in axis.get_majorticklabels()]
-            if any(not label.isascii() for label in labels):
-                shown = [displayable(label) for label in labels]
-                if shown != labels:
-                    axis.set_ticks(axis.get_majorticklocs(), shown)
+            locator, formatter = axis.get_major_locator(), axis.get_major_formatter()
+            if not isinstance(locator, FixedLocator | StrCategoryLocator) and not isinstance(
+                    formatter, FixedFormatter):
+                continue  # numbers: nothing to replace (and no ticks made needlessly)
+            locations = axis.get_majorticklocs()
+            labels = [str(label) for label in formatter.format_ticks(locations)]
+            if not all(label.isascii() for label in labels):
+                axis.set_ticks(locations, [displayable(label) for label in labels])
     if tight and fig.get_layout_engine() is None:
         fig.tight_layout()
     if path is not None:
