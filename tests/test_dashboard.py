@@ -326,8 +326,8 @@ def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, t
     step) is no change: every run still draws the posterior, and the export says so."""
     dash = calibrated_dash
     cost = slider(dash, "russia_reputation_cost")
-    assert cost.step == 1e-06 and cost.v_model == 0.583826
-    cost.v_model = 0.5838260000000001  # 583826 × 1e-06 in floating point
+    assert cost.step == 1e-05 and cost.v_model == 0.46868
+    cost.v_model = 0.46868000000000004  # 46868 × 1e-05 in floating point
     time.sleep(0.5)
     wait_for(lambda: settled(dash), "the ensemble")
     assert text_with(dash, "Scenario 'calibrated'; changed from the file: nothing")

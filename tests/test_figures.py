@@ -13,6 +13,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.legend import Legend
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from model import load_scenario, run_ensemble
@@ -163,9 +164,9 @@ def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     assert_legends_off_the_data(fig)
     for ax in fig.axes:  # what is record and what is projection (issue 24, item 10)
         assert [float(line.get_xdata()[0]) for line in ax.get_lines()
-                if line.get_gid() == "record-end"] == [11.0]
+                if line.get_gid() == "record-end"] == [15.0]
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert any(label.startswith("end of the record (Jun 2024)") for label in labels)
+    assert any(label.startswith("end of the record (Oct 2024)") for label in labels)
 
 
 @pytest.mark.slow
@@ -307,16 +308,18 @@ def record_figure(table, start="2023-07", today=None, which="plot_trajectories",
                                  overlay=record_overlay(start, today=today), **kw)
 
 
-@pytest.mark.parametrize("start, groups, today", [("2023-07", 9, [40.0]), ("2030-01", 0, [])])
+@pytest.mark.parametrize("start, groups, today", [("2023-07", 13, [40.0]), ("2030-01", 0, [])])
 def test_record_events_and_a_given_today_are_marked_where_the_months_reach_them(
         calibrated48, start, groups, today):
     fig = record_figure(calibrated48[1], start=start, today="2026-11")
     ax = fig.axes[0]
     assert len(_vertical_xs(ax, "record-event")) == groups
     assert _vertical_xs(ax, "today") == today
-    if groups:  # the summit (September 2023) at month 2, the treaty (June 2024) at month 11
+    if groups:  # the summit (September 2023) at month 2, the treaty (June 2024) at month 11,
+        # the US round of October 2024 (R27) at month 15
         assert _vertical_xs(ax, "record-event")[:2] == [0.0, 2.0]
-        assert _vertical_xs(ax, "record-event")[-1] == 11.0
+        assert 11.0 in _vertical_xs(ax, "record-event")
+        assert _vertical_xs(ax, "record-event")[-1] == 15.0
 
 
 def test_figures_do_not_depend_on_the_clock(calibrated48):
@@ -358,12 +361,12 @@ def test_events_are_numbered_at_the_records_month_with_a_key(calibrated48):
 def test_the_end_of_the_record_and_the_calibration_window_are_marked(calibrated48):
     fig = record_figure(calibrated48[1])
     for ax in fig.axes[:7]:
-        assert _vertical_xs(ax, "record-end") == [11.0]  # June 2024, R17 and R18
+        assert _vertical_xs(ax, "record-end") == [15.0]  # October 2024, R27
         (window,) = _by_gid(ax, "calibration-window")
-        assert list(window.get_xdata()) == [0.5, 12.5]  # the fitted rules read months 1–12
+        assert list(window.get_xdata()) == [0.5, 14.5]  # the fitted rules read months 1–14
     labels = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
-    assert any(label.startswith("end of the record (Jun 2024)") for label in labels)
-    assert any(label.startswith("calibration window (Aug 2023–Jul 2024") for label in labels)
+    assert any(label.startswith("end of the record (Oct 2024)") for label in labels)
+    assert any(label.startswith("calibration window (Aug 2023–Sep 2024") for label in labels)
     assert any(label.startswith("event of the record") for label in labels)
     assert any(label.startswith("target months of a fitted rule") for label in labels)
 
@@ -374,8 +377,9 @@ def test_the_treaty_window_is_drawn_above_the_stacked_levels(calibrated48):
     stack = [c for c in ax.collections if isinstance(c, PolyCollection)]
     windows = _by_gid(ax, "target-window")
     assert stack and windows
-    treaty = [w for w in windows if w.get_path().get_extents(w.get_transform()) is not None
-              and min(x for x, _ in w.get_xy()) == 8.5]  # months 9–12
+    treaty = [w for w in windows  # months 9–12 (axvspan: a Rectangle since Matplotlib 3.9)
+              if (w.get_x() if isinstance(w, Rectangle) else min(x for x, _ in w.get_xy()))
+              == 8.5]
     assert treaty and treaty[0].get_hatch()
     assert min(w.get_zorder() for w in windows) > max(c.get_zorder() for c in stack)
 
@@ -447,10 +451,10 @@ def test_the_dashboards_fan_chart_marks_the_record_too():
     from model.dashboard.ensemble_view import trajectories_figure
 
     scenario = load_scenario("calibrated")
-    table = run_ensemble(scenario, runs=4, seed=0, months=14)
+    table = run_ensemble(scenario, runs=4, seed=0, months=16)  # the record ends at month 15
     fig = trajectories_figure(table, scenario, "dashboard")
-    assert len(_vertical_xs(fig.axes[0], "record-event")) == 9
-    assert _vertical_xs(fig.axes[0], "record-end") == [11.0]
+    assert len(_vertical_xs(fig.axes[0], "record-event")) == 13
+    assert _vertical_xs(fig.axes[0], "record-end") == [15.0]
     assert _by_gid(fig.axes[0], "record-marker")
 
 

@@ -47,8 +47,8 @@ RECORD_START = "2023-07"
 _MARKER_ROWS = (0.07, 0.19, 0.31, 0.43)
 _MARKER_INCHES = 0.24  # a marker's width with a little air
 #: The key's layout, in points: width of a "number month" cell, width of a column.
-_KEY_WHEN_POINTS = 48
-_KEY_COLUMN_POINTS = 215
+_KEY_WHEN_POINTS = 54  # room for a two-digit number and "Sep 2024"
+_KEY_COLUMN_POINTS = 222
 #: gid of each kind of artist the overlay draws (what the figure tests look for).
 GIDS = ("record-event", "record-marker", "record-end", "calibration-window",
         "target-window", "today")
