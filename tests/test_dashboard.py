@@ -5,6 +5,7 @@ ensemble with the new value, bad input keeps the last good setting, export round
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import ipyvuetify as v
 import pytest
@@ -219,7 +220,19 @@ def test_export_of_every_library_scenario_round_trips(name, tmp_path):
     path = write_scenario(applied, tmp_path / f"{name}_copy.toml")
     back = load_scenario(path)
     skip = {"path", "overrides", "name", "description"}
-    assert back.model_dump(exclude=skip) == applied.scenario.model_dump(exclude=skip)
+    dumped, expected = back.model_dump(exclude=skip), applied.scenario.model_dump(exclude=skip)
+    if expected.get("sample"):  # the joint sample travels beside the file, by its name
+        assert 'file = "' + f'{name}_copy.sample.csv"' in path.read_text()
+        assert dumped["sample"].pop("file") == str(tmp_path / f"{name}_copy.sample.csv")
+        expected["sample"].pop("file")
+    assert dumped == expected
+    assert str(Path.cwd()) not in path.read_text() and "/" not in _sample_file(path)
+
+
+def _sample_file(path) -> str:
+    import tomllib
+
+    return tomllib.loads(path.read_text()).get("sample", {}).get("file", "")
 
 
 @pytest.mark.parametrize("low,high,value", [(0, 1, 0.8), (0, 0.15, 0.05), (0, 4, 2.0),
@@ -289,3 +302,89 @@ def test_export_refuses_names_that_are_not_plain_identifiers(name, tmp_path):
         export(initial("baseline"), None, name, tmp_path)
     assert "\n" not in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- issue 24, items 13–14
+
+
+def test_slider_steps_are_exact_powers_of_ten():
+    """The browser's slider takes its decimals from the step's text: 1e-06, never
+    1.0000000000000002e-06 (22 decimals), which moved the shown value on load."""
+    for low, high, value in [(0, 2, 0.583826), (0, 1, 0.333), (0, 0.15, 0.05), (0, 4, 2.0)]:
+        step = slider_step(low, high, value)
+        assert repr(step) in {f"{10.0 ** -k!r}" for k in range(0, 12)} | {
+            f"1e-{k:02d}" for k in range(5, 12)}, repr(step)
+
+
+@pytest.fixture
+def calibrated_dash(tmp_path):
+    box, rc = solara.render(solara.AppLayout(children=[Dashboard(
+        scenario="calibrated", runs=RUNS, export_dir=tmp_path)]), handle_error=False)
+    wait_for(lambda: text_with(rc, f"{RUNS} runs, seed 0, recomputed") and settled(rc),
+             "the first ensemble")
+    yield rc
+    box.close()
+
+
+def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, tmp_path):
+    """What the browser's slider sends on load (the file's value after rounding to its
+    step) is no change: every run still draws the posterior, and the export says so."""
+    dash = calibrated_dash
+    cost = slider(dash, "russia_reputation_cost")
+    assert cost.step == 1e-05 and cost.v_model == 0.46868
+    cost.v_model = 0.46868000000000004  # 46868 × 1e-05 in floating point
+    time.sleep(0.5)
+    wait_for(lambda: settled(dash), "the ensemble")
+    assert text_with(dash, "Scenario 'calibrated'; changed from the file: nothing")
+    dash.find(v.TextField, label="scenario name").widget.v_model = "as_loaded"
+    dash.find(v.Btn, children=["Export scenario + figures"]).widget.click()
+    wait_for(lambda: text_with(dash, "wrote "), "the export message")
+    text = (tmp_path / "as_loaded.toml").read_text()
+    assert "changed: nothing" in text and "set to" not in text
+    exported = load_scenario(tmp_path / "as_loaded.toml")
+    assert exported.sample.fixed == () and exported.sample.file == str(
+        tmp_path / "as_loaded.sample.csv")
+    assert str(Path(load_scenario("calibrated").sample.file).parent) not in text
+
+
+def test_after_a_rejected_input_the_controls_show_the_last_good_value(dash):
+    lam = dash.find(v.TextField, label="lam").widgets[0]
+    type_into(lam, "150")
+    wait_for(lambda: text_with(dash, "russia.lam: got 150"), "the error line")
+    good = str(load_scenario("baseline").russia.lam.value)
+    wait_for(lambda: dash.find(v.TextField, label="lam").widgets[0].v_model == good,
+             "the lam field back at the last good value")
+    slider(dash, "war_demand").v_model = 5.0
+    wait_for(lambda: text_with(dash, "(got 5.0)"), "the slider's error")
+    good = load_scenario("baseline").levers.war_demand.value
+    wait_for(lambda: slider(dash, "war_demand").v_model == good, "the slider back")
+    assert text_with(dash, "the controls show it")
+
+
+def test_no_framework_leftovers_and_the_game_text_wraps(dash):
+    shown = texts(dash)
+    assert not [t for t in shown if t.lower().startswith("page ")]
+    assert "Model Parameters" not in shown and not dash.find(v.Tab).widgets
+    game = [w for w in dash.find(v.Html, tag="pre").widgets if "<- best" in w.children[0]]
+    assert game and all("pre-wrap" in (w.style_ or "") for w in game)
+
+
+def test_the_stepped_run_is_drawn_in_months(baseline):
+    from model.abm.model import AllianceModel
+    from model.core.calendar import axis_label
+    from model.dashboard.run_panels import RUN_PLOTS, run_figure
+
+    model = AllianceModel(baseline, seed=0)
+    for months in (1, 4):
+        for measure, title, unit in RUN_PLOTS:
+            fig = run_figure(model, measure, title, unit)
+            ax = fig.axes[0]
+            assert ax.get_xlabel() == axis_label(baseline.start) != "Step"
+            xs = ax.get_lines()[0].get_xdata()
+            assert list(xs) == list(range(months))
+            lo, hi = ax.get_xlim()
+            assert lo <= 0 and hi >= months - 1 and hi - lo >= 1
+            if months == 1:  # one month: a visible point, not an empty axis
+                assert ax.get_lines()[0].get_marker() == "o"
+        for _ in range(3):
+            model.step()

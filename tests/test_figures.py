@@ -13,6 +13,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.legend import Legend
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from model import load_scenario, run_ensemble
@@ -45,6 +46,13 @@ def overlapping(boxes, pad: float = 0.0) -> list:
 def tick_label_boxes(axis, renderer) -> list:
     return [t.get_window_extent(renderer) for t in axis.get_ticklabels()
             if t.get_visible() and t.get_text()]
+
+
+def drawn_tick_labels(axis) -> list:
+    """The tick labels of ``axis`` that are drawn: visible, not empty, inside the view."""
+    lo, hi = sorted(axis.get_view_interval())
+    return [t for t, x in zip(axis.get_ticklabels(), axis.get_majorticklocs())
+            if t.get_visible() and t.get_text() and lo - 1e-9 <= x <= hi + 1e-9]
 
 
 def assert_ticks_readable(fig) -> None:
@@ -113,10 +121,9 @@ def test_flows_panel_shows_the_mean_across_runs(table):
     from model.output.plots import plot_trajectories
 
     fig = plot_trajectories(table, "t", start="2023-07")
-    (ax,) = [a for a in fig.axes if a.get_title().startswith("Flows")]
-    lines = {line.get_label(): line for line in ax.get_lines()}
-    for column, label in (("munitions_flow", "Munitions to Russia"),
-                          ("aid_flow", "Russian food and energy aid")):
+    lines = {line.get_label(): line for ax in fig.axes for line in ax.get_lines()}
+    for column, label in (("munitions_flow", "Munitions delivered (mean index)"),
+                          ("aid_flow", "Food and energy aid (share of runs giving it)")):
         mean = table.groupby("month")[column].mean()
         line = lines[label]
         np.testing.assert_allclose(line.get_xdata(), mean.index)
@@ -155,6 +162,11 @@ def test_compare_trajectories_have_a_calendar_and_stay_readable(comparison8):
     for ax in fig.axes:  # eight overlapping bands merge: none with this many scenarios
         assert not [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert_legends_off_the_data(fig)
+    for ax in fig.axes:  # what is record and what is projection (issue 24, item 10)
+        assert [float(line.get_xdata()[0]) for line in ax.get_lines()
+                if line.get_gid() == "record-end"] == [15.0]
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any(label.startswith("end of the record (Oct 2024)") for label in labels)
 
 
 @pytest.mark.slow
@@ -274,41 +286,190 @@ def test_morris_labels_do_not_overlap():
 # ---------------------------------------------------------------- the record on the plots
 
 
-def _record_lines(fig) -> tuple[list[float], list[float]]:
-    """x positions of the event lines and the "today" lines on the first panel."""
-    from model.output.record_overlay import EVENT_COLOR, TODAY_COLOR
-
-    def vertical(line) -> bool:
-        x = np.asarray(line.get_xdata(), dtype=float)
-        return len(x) == 2 and x[0] == x[1]
-
-    lines = [line for line in fig.axes[0].get_lines() if vertical(line)]
-    xs = {colour: sorted(float(line.get_xdata()[0]) for line in lines
-                         if line.get_color() == colour) for colour in (EVENT_COLOR, TODAY_COLOR)}
-    return xs[EVENT_COLOR], xs[TODAY_COLOR]
+def _by_gid(ax, gid: str) -> list:
+    return [a for a in ax.get_children() if a.get_gid() == gid]
 
 
-@pytest.mark.parametrize("start, events, today", [("2023-07", 18, [40.0]),
-                                                   ("2030-01", 0, [])])
-def test_record_events_and_today_are_marked_where_the_months_reach_them(start, events, today):
-    import datetime as dt
+def _vertical_xs(ax, gid: str) -> list[float]:
+    return sorted(float(line.get_xdata()[0]) for line in _by_gid(ax, gid))
 
-    from model.output.plots import plot_trajectories
+
+@pytest.fixture(scope="module")
+def calibrated48():
+    scenario = load_scenario("calibrated")
+    return scenario, run_ensemble(scenario, runs=6, seed=0, months=48)
+
+
+def record_figure(table, start="2023-07", today=None, which="plot_trajectories", **kw):
+    from model.output import plots
     from model.output.record_overlay import record_overlay
 
-    table = run_ensemble(load_scenario("baseline"), runs=4, seed=0, months=48)
-    overlay = record_overlay(start, today=dt.date(2026, 11, 28))
-    fig = plot_trajectories(table, "record", start=start, overlay=overlay)
-    event_xs, today_xs = _record_lines(fig)
-    assert len(event_xs) == events and today_xs == today
-    if events:  # the summit (September 2023) at month 2, the treaty (June 2024) at month 11
-        assert event_xs[0] == 0.0 and 2.0 in event_xs and event_xs[-1] == 11.0
+    return getattr(plots, which)(table, "record", start=start,
+                                 overlay=record_overlay(start, today=today), **kw)
+
+
+@pytest.mark.parametrize("start, groups, today", [("2023-07", 13, [40.0]), ("2030-01", 0, [])])
+def test_record_events_and_a_given_today_are_marked_where_the_months_reach_them(
+        calibrated48, start, groups, today):
+    fig = record_figure(calibrated48[1], start=start, today="2026-11")
+    ax = fig.axes[0]
+    assert len(_vertical_xs(ax, "record-event")) == groups
+    assert _vertical_xs(ax, "today") == today
+    if groups:  # the summit (September 2023) at month 2, the treaty (June 2024) at month 11,
+        # the US round of October 2024 (R27) at month 15
+        assert _vertical_xs(ax, "record-event")[:2] == [0.0, 2.0]
+        assert 11.0 in _vertical_xs(ax, "record-event")
+        assert _vertical_xs(ax, "record-event")[-1] == 15.0
+
+
+def test_figures_do_not_depend_on_the_clock(calibrated48):
+    """No "today" line unless a date is given: the same command draws the same figure."""
+    for which in ("plot_trajectories", "plot_option_shares"):
+        fig = record_figure(calibrated48[1], which=which)
+        assert not any(_by_gid(ax, "today") for ax in fig.axes)
+
+
+def test_events_are_numbered_at_the_records_month_with_a_key(calibrated48):
+    from model.core.record import load_observations
+
+    events = load_observations().events
+    for which in ("plot_trajectories", "plot_option_shares"):
+        fig = record_figure(calibrated48[1], which=which)
+        markers = [m for ax in fig.axes[:2] for m in _by_gid(ax, "record-marker")]
+        months = sorted({e.first for e in events.values()})
+        assert sorted({float(m.xy[0]) for m in markers}) == months
+        number = {float(m.xy[0]): m.get_text() for m in markers}
+        # R14 (reported 2 May 2024, the record's month 8: March oil) is under marker 7
+        assert events["R14"].first == 8 and number[8.0] == str(months.index(8) + 1)
+        key = fig.axes[-1] if which == "plot_trajectories" else fig.axes[7]
+        texts = [t.get_text() for t in key.texts]
+        for event in events.values():
+            assert any(t.startswith(f"{event.id} ") for t in texts), event.id
+        assert f"{months.index(8) + 1:>2}  Mar 2024" in texts
+        renderer = render(fig)
+        for ax in fig.axes[:2]:
+            boxes = [m.get_bbox_patch().get_window_extent(renderer)
+                     for m in _by_gid(ax, "record-marker")]
+            assert not overlapping(boxes)
+        key_boxes = [t.get_window_extent(renderer) for t in key.texts if t.get_text()]
+        assert not overlapping(key_boxes)
+        legend = key.get_legend().get_window_extent(renderer)
+        assert not overlapping([legend, *key_boxes])
+        assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 for b in key_boxes)
+
+
+def test_the_end_of_the_record_and_the_calibration_window_are_marked(calibrated48):
+    fig = record_figure(calibrated48[1])
+    for ax in fig.axes[:7]:
+        assert _vertical_xs(ax, "record-end") == [15.0]  # October 2024, R27
+        (window,) = _by_gid(ax, "calibration-window")
+        assert list(window.get_xdata()) == [0.5, 14.5]  # the fitted rules read months 1–14
+    labels = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
+    assert any(label.startswith("end of the record (Oct 2024)") for label in labels)
+    assert any(label.startswith("calibration window (Aug 2023–Sep 2024") for label in labels)
+    assert any(label.startswith("event of the record") for label in labels)
+    assert any(label.startswith("target months of a fitted rule") for label in labels)
+
+
+def test_the_treaty_window_is_drawn_above_the_stacked_levels(calibrated48):
+    fig = record_figure(calibrated48[1])
+    ax = next(a for a in fig.axes if a.get_title().startswith("Alliance level"))
+    stack = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    windows = _by_gid(ax, "target-window")
+    assert stack and windows
+    treaty = [w for w in windows  # months 9–12 (axvspan: a Rectangle since Matplotlib 3.9)
+              if (w.get_x() if isinstance(w, Rectangle) else min(x for x, _ in w.get_xy()))
+              == 8.5]
+    assert treaty and treaty[0].get_hatch()
+    assert min(w.get_zorder() for w in windows) > max(c.get_zorder() for c in stack)
+
+
+def test_the_strength_panel_names_the_level_thresholds(calibrated48):
+    from model.output.run_report import level_thresholds
+
+    scenario, table = calibrated48
+    thresholds = level_thresholds(scenario)
+    fig = record_figure(table, thresholds=thresholds)
+    render(fig)
+    ax = fig.axes[0]
+    (right,) = [c for c in ax.child_axes
+                if any("≥" in label.get_text() for label in c.yaxis.get_ticklabels())]
+    ticks = {t.get_text(): round(float(y), 6) for t, y in zip(right.yaxis.get_ticklabels(),
+                                                           right.get_yticks())}
+    assert ticks == {f"{name} ≥ {value:g}": round(value, 6)
+                     for name, value in thresholds.items()}
+    lines = {round(float(line.get_ydata()[0]), 6) for line in ax.get_lines()
+             if len(set(line.get_ydata())) == 1 and line.get_linestyle() != "-"}
+    assert set(ticks.values()) <= lines
+
+
+def test_flow_panels_say_what_a_mean_of_each_flow_is_and_show_shells(calibrated48):
+    from model.core.record import load_observations
+
+    fig = record_figure(calibrated48[1])
+    titles = {ax.get_title(): ax for ax in fig.axes}
+    aid = next(ax for title, ax in titles.items() if title.startswith("Aid and technology"))
+    labels = [line.get_label() for line in aid.get_lines()]
+    assert "Food and energy aid (share of runs giving it)" in labels
+    assert "Technology transfer (mean index)" in labels
+    assert "index 0–1" not in aid.get_title()
+    munitions = next(ax for t, ax in titles.items() if t.startswith("Munitions delivered"))
+    (shells,) = [c for c in munitions.child_axes if "shells" in c.get_ylabel()]
+    scale = load_observations().scales["shells_per_large_month"].value
+    render(fig)
+    low, high = shells.get_ylim()
+    assert high == pytest.approx(munitions.get_ylim()[1] * scale / 1e6)
+
+
+@pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
+def test_panel_titles_keep_clear_of_the_panel_above(calibrated48, which):
+    fig = record_figure(calibrated48[1], which=which)
+    renderer = render(fig)
+    ticks = [t.get_window_extent(renderer) for ax in all_axes(fig) if ax.get_visible()
+             for axis in (ax.xaxis, ax.yaxis) for t in drawn_tick_labels(axis)]
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes
+              if ax.get_visible() and ax.get_title()]
+    assert titles and not [pair for pair in itertools.product(titles, ticks)
+                           if overlapping(list(pair), pad=0.5)]
+
+
+@pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
+def test_one_month_draws_without_layout_warnings_or_overlapping_legends(which):
+    table = run_ensemble(load_scenario("calibrated"), runs=5, seed=0, months=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        fig = record_figure(table, which=which)
+        renderer = render(fig)
+    legends = [c for c in fig.get_children() if isinstance(c, Legend)]
+    legends += [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    boxes = [legend.get_window_extent(renderer) for legend in legends]
+    assert len(boxes) >= 3 and not overlapping(boxes)
+    assert_legends_off_the_data(fig)
 
 
 def test_the_dashboards_fan_chart_marks_the_record_too():
     from model.dashboard.ensemble_view import trajectories_figure
 
     scenario = load_scenario("calibrated")
-    table = run_ensemble(scenario, runs=4, seed=0, months=14)
-    event_xs, _ = _record_lines(trajectories_figure(table, scenario, "dashboard"))
-    assert len(event_xs) == 18
+    table = run_ensemble(scenario, runs=4, seed=0, months=16)  # the record ends at month 15
+    fig = trajectories_figure(table, scenario, "dashboard")
+    assert len(_vertical_xs(fig.axes[0], "record-event")) == 13
+    assert _vertical_xs(fig.axes[0], "record-end") == [15.0]
+    assert _by_gid(fig.axes[0], "record-marker")
+
+
+def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path):
+    import json
+    import time
+
+    from model.output.run_report import write_run
+
+    scenario, table = calibrated48
+    for today, out in ((None, tmp_path / "plain"), ("2026-11", tmp_path / "dated")):
+        write_run(table, scenario, out, runs=6, seed=0, months=48,
+                  started=time.perf_counter(), today=today)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest.get("figures_today") == today
+    plain = (tmp_path / "plain" / "trajectories.png").read_bytes()
+    dated = (tmp_path / "dated" / "trajectories.png").read_bytes()
+    assert plain != dated

@@ -11,6 +11,7 @@ import pytest
 from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
 from model.core.state import STATE_COLUMNS as ALL_STATE_COLUMNS
 from model.output.plots import (
+    monthly_stats,
     option_shares,
     plot_option_shares,
     plot_trajectories,
@@ -213,7 +214,25 @@ def test_plot_trajectories_writes_png(table, tmp_path):
     _check_png(path)
     _check_labelled(fig, "Baseline")
     assert "50 runs" in fig._suptitle.get_text()
-    assert len([ax for ax in fig.axes if ax.get_ylabel()]) == 6
+    assert len([ax for ax in fig.axes if ax.get_ylabel()]) == 7
+
+
+@pytest.mark.parametrize("plot", [plot_trajectories, plot_option_shares])
+def test_figures_draw_the_same_from_a_table_or_its_monthly_statistics(table, plot):
+    """Drawing is apart from computing: a ``MonthlyStats`` gathered any way draws the
+    figure a table does."""
+    def drawn(fig):
+        return [(ax.get_title(), [(line.get_label(), line.get_xydata().tolist())
+                                  for line in ax.get_lines()],
+                 [c.get_paths()[0].vertices.tolist() for c in ax.collections
+                  if c.get_paths()]) for ax in fig.axes]
+
+    stats = monthly_stats(table)
+    assert drawn(plot(stats, "t", start=START)) == drawn(plot(table, "t", start=START))
+    assert stats.runs == 50 and list(stats.months) == list(range(13))
+    assert set(stats.means) == {"munitions_flow", "aid_flow", "tech_flow"}
+    mean = stats.means["aid_flow"]["mean"]
+    np.testing.assert_allclose(mean.to_numpy(), table.groupby("month")["aid_flow"].mean())
 
 
 @pytest.mark.slow

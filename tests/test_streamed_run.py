@@ -202,3 +202,28 @@ def test_every_summary_line_carries_its_uncertainty(table, arrays):
             assert "95% CI" in line or "90% band" in line, line
             if "% of run" in line or " runs (" in line:
                 assert "95% CI" in line, line
+
+
+def test_the_figures_statistics_from_a_stream_agree_with_the_table(arrays, table):
+    """``plots.monthly_stats`` reads a streamed run's statistics as it reads a table: the
+    same panels, shares and means exact, quantile bands within one histogram bin."""
+    from model.output.plots import monthly_stats, plot_option_shares, plot_trajectories
+
+    streamed, exact = monthly_stats(_statistics(arrays, [25])), monthly_stats(table)
+    assert streamed.runs == exact.runs and list(streamed.months) == list(exact.months)
+    assert streamed.bands.keys() == exact.bands.keys()
+    assert streamed.means.keys() == exact.means.keys()
+    assert streamed.shares.keys() == exact.shares.keys()
+    for column, bands in exact.bands.items():
+        assert list(streamed.bands[column].columns) == list(bands.columns)
+        assert np.abs(streamed.bands[column].to_numpy() - bands.to_numpy()).max() \
+            <= quantile_error(column) + 1e-12, column
+    for column, band in exact.means.items():
+        np.testing.assert_allclose(streamed.means[column].to_numpy(), band.to_numpy(),
+                                   atol=1e-9, err_msg=column)
+    for column, shares in exact.shares.items():
+        read = streamed.shares[column][shares.columns]
+        np.testing.assert_allclose(read.to_numpy(), shares.to_numpy(), atol=1e-12,
+                                   err_msg=column)
+    for plot in (plot_trajectories, plot_option_shares):
+        assert plot(_statistics(arrays, [25]), "streamed", start="2023-07").axes

@@ -24,7 +24,7 @@ from ..core.actions import DIMENSION_BY_KEY
 from ..core.scenario import Scenario, validated
 from ..ensemble.driver import EnsembleArrays
 from ..execution import Executor, NamedOutcome, ensemble_job, run_jobs
-from ..output.plots import finish
+from ..output.figures import finish
 from ..output.statistics import mean_interval
 
 PerRun = Callable[[EnsembleArrays], np.ndarray]

@@ -23,7 +23,8 @@ from ..core.scenario import Scenario
 from ..ensemble.driver import EnsembleArrays
 from ..ensemble.streaming import MonthlyStatistics
 from ..execution import Executor, ensemble_job, run_jobs
-from ..output.plots import displayable, finish, format_time_axis
+from ..output.figures import displayable, finish, format_time_axis
+from ..output.record_overlay import record_overlay
 from ..output.statistics import estimate, mean_interval
 from .metrics import METRICS, Metric
 
@@ -250,8 +251,13 @@ def plot_trajectories(comparison: Comparison, path: str | PathLike | None = None
         format_time_axis(ax, months, show_xlabel=i >= 2, start=comparison.start)
     key = ("scenario\n(median and 50% band;\nflows: mean and 95% CI)" if banded else
            "scenario\n(median; flows: mean)")
+    overlay = record_overlay(comparison.start)  # what is record, what is projection
+    marks = overlay({c: ax for ax, (c, _) in zip(axes, TRAJECTORY_COLUMNS)}) if overlay else []
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize=9,
                title=key, title_fontsize=9)
+    if marks:
+        fig.legend(handles=marks, loc="outside lower center", ncol=2, fontsize=8,
+                   frameon=False)
     fig.suptitle(f"Scenarios compared on the same {comparison.runs} seeds", fontsize=14)
     return finish(fig, path)
 

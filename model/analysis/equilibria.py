@@ -26,7 +26,7 @@ from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
 from ..kernels import MonthGame, kernel_params, with_memory
 from ..kernels.stage import OPTIONS, PLAYERS, StageGame
-from ..output.plots import finish
+from ..output.figures import finish
 from .sweep import Axis, check_grid
 
 SHORT = {"russia": "RU", "north_korea": "NK", "united_states": "US", "china": "CN"}

@@ -20,7 +20,7 @@ from ..core.parameters import SPECS
 from ..core.scenario import check_keys, validated
 from ..core.schema import Distribution, Scenario, ScenarioError
 from ..execution import Executor, evaluate_points
-from ..output.plots import finish
+from ..output.figures import finish
 from ..output.statistics import estimate
 from .metrics import Metric
 

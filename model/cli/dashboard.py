@@ -9,7 +9,9 @@ layers (neither imports the other).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 
 from ..core.scenario import load_scenario
 from .common import UsageError
@@ -31,6 +33,27 @@ def port_number(text: str) -> int:
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
     return value
+
+
+def check_free(host: str, port: int) -> None:
+    """A one-line ``UsageError`` when ``host:port`` cannot be bound (in use, or an address
+    this machine does not have), before any address is printed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UsageError(f"dashboard: --host {host}: not an address of this machine "
+                         f"({exc.strerror or exc}); e.g. 127.0.0.1 or 0.0.0.0") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"dashboard: --port {port}: {host}:{port} is already in "
+                                 "use; choose another with --port") from None
+            raise UsageError(f"dashboard: --host {host} --port {port}: cannot listen there "
+                             f"({exc.strerror or exc})") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +85,7 @@ def execute(args: argparse.Namespace) -> int:
         os.environ[SCENARIO_ENV] = str(args.scenario)
     os.environ["SOLARA_APP"] = APP
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no beacons offline
+    check_free(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"alliance-sim dashboard at http://{host}:{args.port}/ (Ctrl-C stops it)",
           flush=True)

@@ -6,7 +6,8 @@ exists, else ``baseline``). The page holds:
 
 - the controls (sidebar): scenario, the six levers, each actor's rule and ``lam``, seed,
   ensemble size; defaults from the scenario file;
-- one Mesa run, stepped with SolaraViz's Step / Play / Reset, with Mesa plot components;
+- one Mesa run, stepped with Mesa's Step / Play / Reset (SolaraViz's controller), with its
+  state so far drawn as the run figures are (months, calendar);
 - the ensemble, rerun and redrawn on every change of a control;
 - the game at the stepped run's month: payoff tables, pure equilibria, QRE;
 - export of the setting as a scenario file plus the ensemble's figures.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 if __package__ in (None, ""):  # `solara run model/dashboard/app.py` loads this file by path
@@ -26,7 +28,7 @@ if __package__ in (None, ""):  # `solara run model/dashboard/app.py` loads this 
     __package__ = "model.dashboard"  # noqa: A001 - lets the relative imports below resolve
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController, ShowSteps
 
 from ..abm.model import AllianceModel
 from ..core.scenario import Scenario, available_scenarios
@@ -35,12 +37,13 @@ from .controls import Controls
 from .ensemble_view import EnsembleResult, EnsembleView
 from .export import EXPORT_DIR, ExportPanel
 from .game_view import GameView
-from .run_panels import run_components
+from .run_panels import SteppedRunView
 from .settings import Applied, Settings, apply, initial
 
 SCENARIO_ENV = "ALLIANCE_SIM_SCENARIO"  # set by `python run.py dashboard SCENARIO`
 EXPORT_ENV = "ALLIANCE_SIM_EXPORT_DIR"
 TITLE = "Russia–North Korea alliance"
+PLAY_INTERVAL_MS = 300  # between months while ▶ plays the stepped run
 
 
 def starting_scenario() -> str:
@@ -64,6 +67,18 @@ class SteppedRun(AllianceModel):
 def new_run(applied: Applied) -> AllianceModel:
     """The stepped Mesa run of a setting (month 0)."""
     return SteppedRun(applied.scenario, seed=applied.settings.seed)
+
+
+@solara.component
+def SteppedRunControls(model: solara.Reactive[AllianceModel], applied: Applied):
+    """Mesa's Step / ▶ / Reset for the stepped run and its step count (the controls
+    SolaraViz shows, without its empty parameter card and page tabs)."""
+    ModelController(model, model_parameters={"alliance": applied.scenario,
+                                             "seed": applied.settings.seed},
+                    play_interval=solara.use_reactive(PLAY_INTERVAL_MS),
+                    render_interval=solara.use_reactive(1),
+                    use_threads=solara.use_reactive(False))
+    ShowSteps(model.value)
 
 
 @solara.component
@@ -98,11 +113,15 @@ def Dashboard(scenario: str | None = None, runs: int | None = None,
         result.current = value
 
     current = applied.value
+    with solara.AppBar():
+        solara.AppBarTitle(f"{TITLE} — scenario '{current.scenario.name}'")
     with solara.Sidebar():
-        Controls(current.settings, on_settings=on_settings, on_error=on_error
-                 ).key(f"controls-{resets.value}")
+        with solara.Card("Stepped run (one Mesa run)", margin=0):
+            SteppedRunControls(model, current).key(f"run-{version.value}")
+        Controls(current.settings, on_settings=on_settings, on_error=on_error,
+                 revision=resets.value)
 
-    with solara.Column(style={"padding": "4px 12px"}):
+    with solara.Column(style={"padding": "4px 12px 96px 12px"}):  # clear of the Solara badge
         if error.value:
             solara.Error(error.value, classes=["dashboard-error"])
             solara.Text("The page keeps the last good setting; the controls show it.",
@@ -111,10 +130,7 @@ def Dashboard(scenario: str | None = None, runs: int | None = None,
                      current.overrides, version.value, on_result=on_result)
         solara.Text(f"One Mesa run, stepped (seed {current.settings.seed}): Step / ▶ / "
                     "Reset in the sidebar", style={"font-size": "20px", "font-weight": "500"})
-        SolaraViz(model, components=run_components(),
-                  model_params={"alliance": current.scenario, "seed": current.settings.seed},
-                  name=f"{TITLE} — scenario '{current.scenario.name}'",
-                  ).key(f"viz-{version.value}")
+        SteppedRunView(model.value)
         GameView(model.value)
         ExportPanel(current, lambda: result.current,
                     export_dir or os.environ.get(EXPORT_ENV) or EXPORT_DIR)
@@ -131,5 +147,10 @@ def warn_if_assets_missing() -> None:
               file=sys.stderr)
 
 
+# Solara warns (ten lines, on every page load) that a session cookie served over plain
+# http falls back to samesite=lax; that is the right cookie for a page served on this
+# machine, so the warning says nothing to act on here.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https",
+                        category=UserWarning)
 warn_if_assets_missing()
 page = Dashboard()

@@ -42,8 +42,17 @@ def scenario_settings(name: str, current: Settings) -> Settings:
 
 @solara.component
 def Controls(settings: Settings, on_settings: Callable[[Settings], None],
-             on_error: Callable[[str], None]):
-    """Every control of the dashboard; ``on_settings`` receives each new setting."""
+             on_error: Callable[[str], None], revision: int = 0):
+    """Every control of the dashboard; ``on_settings`` receives each new setting. A new
+    ``revision`` (after a rejected input) builds every field afresh from ``settings``, so
+    the fields show the last good setting, not the rejected value."""
+    with solara.Column(gap="0px").key(f"controls-{revision}"):
+        _Fields(settings, on_settings, on_error)
+
+
+@solara.component
+def _Fields(settings: Settings, on_settings: Callable[[Settings], None],
+            on_error: Callable[[str], None]):
     path_text = solara.use_reactive("")
 
     def choose_scenario(name: str) -> None:

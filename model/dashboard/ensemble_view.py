@@ -17,8 +17,10 @@ import solara.lab
 
 from ..core.scenario import Scenario
 from ..ensemble.driver import run_ensemble
+from ..output.figures import finish
 from ..output.plots import plot_option_shares, plot_trajectories
 from ..output.record_overlay import record_overlay
+from ..output.run_report import level_thresholds
 from ..output.summary import format_summary, summarize
 
 #: Resolution of the on-screen chart (the exported figures use the run command's DPI).
@@ -54,10 +56,12 @@ def title_of(scenario: Scenario, overrides: dict) -> str:
 
 
 def trajectories_figure(table: pd.DataFrame, scenario: Scenario, title: str, path=None):
-    """The ``run`` command's fan chart, with the record's events, "today" and the
-    observation targets marked when the scenario's months reach them."""
+    """The ``run`` command's fan chart, with the record (its events, its end, the
+    calibration window, the observation targets) marked where the scenario's months reach
+    it, and the level thresholds of the scenario."""
     return plot_trajectories(table, title, path, start=scenario.start,
-                             overlay=record_overlay(scenario.start))
+                             overlay=record_overlay(scenario.start),
+                             thresholds=level_thresholds(scenario))
 
 
 def compute(scenario: Scenario, runs: int, seed: int, title: str,
@@ -67,7 +71,7 @@ def compute(scenario: Scenario, runs: int, seed: int, title: str,
     table = run_ensemble(scenario, runs=runs, seed=seed, months=scenario.horizon)
     figure = trajectories_figure(table, scenario, title)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    finish(figure, buffer, dpi=dpi)
     months = [m for m in (12, 24, 36) if m <= scenario.horizon] or [scenario.horizon]
     text = format_summary(summarize(table, months=months), scenario.name, runs, seed,
                           scenario.start)
@@ -79,7 +83,8 @@ def save_figures(result: EnsembleResult, scenario: Scenario, title: str, folder)
     """Write the ensemble's two figures (as the ``run`` command does) into ``folder``."""
     paths = [folder / "trajectories.png", folder / "option_shares.png"]
     trajectories_figure(result.table, scenario, title, paths[0])
-    plot_option_shares(result.table, title, paths[1], start=scenario.start)
+    plot_option_shares(result.table, title, paths[1], start=scenario.start,
+                       overlay=record_overlay(scenario.start))
     return paths
 
 

@@ -19,7 +19,8 @@ EXPORT_DIR = RESULTS_DIR / "dashboard"
 
 def export(applied: Applied, result: EnsembleResult | None, name: str,
            folder: str | Path = EXPORT_DIR) -> list[Path]:
-    """Write ``<folder>/<name>.toml`` and, when an ensemble is shown, its two figures
+    """Write ``<folder>/<name>.toml`` (with ``<name>.sample.csv`` beside it when the
+    scenario draws from a joint sample) and, when an ensemble is shown, its two figures
     (``trajectories.png``, ``option_shares.png``) into ``<folder>/<name>_figures/``."""
     try:
         check_name(name)
@@ -28,6 +29,8 @@ def export(applied: Applied, result: EnsembleResult | None, name: str,
     folder = Path(folder)
     scenario_file = write_scenario(applied, folder / f"{name}.toml")
     written = [scenario_file]
+    if applied.scenario.sample is not None:
+        written.append(folder / f"{name}.sample.csv")
     if result is not None:
         figures = folder / f"{name}_figures"
         figures.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,9 @@ def qre_heading(model: AllianceModel) -> str:
     return "QRE at lam: " + ", ".join(f"{Actor(p).value} {lam:g}" for p, lam in zip(PLAYERS, lams))
 
 
-PRE = {"font-size": "12px"}
+#: CSS of the game's text blocks: wrapped inside the card, never cut off at its edge.
+#: (``Preformatted`` passes keywords to ``ipyvue.Html``, whose CSS trait is ``style_``.)
+PRE = "font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0"
 
 
 def _wrap(block: str) -> str:
@@ -69,6 +71,6 @@ def GameView(model: AllianceModel):
                     style={"font-size": "13px"})
         blocks = [b for b in payoff_tables(analysis).split("\n\n") if b.strip()]
         with solara.Columns([1, 1]):  # Russia's four dimensions | the other three actors
-            solara.Preformatted(_wrap(blocks[0]), style=PRE)
-            solara.Preformatted("\n\n".join(_wrap(b) for b in blocks[1:]), style=PRE)
-        solara.Preformatted(text, style=PRE)
+            solara.Preformatted(_wrap(blocks[0]), style_=PRE)
+            solara.Preformatted("\n\n".join(_wrap(b) for b in blocks[1:]), style_=PRE)
+        solara.Preformatted(text, style_=PRE)

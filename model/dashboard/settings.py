@@ -12,6 +12,7 @@ drawn from a distribution) is kept until its control is moved.
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,13 +59,26 @@ def lever_range(name: str, value: float) -> tuple[float, float]:
 
 def slider_step(low: float, high: float, value: float) -> float:
     """A round step (a power of ten, about a hundredth of the range) on whose grid both
-    ends and ``value`` lie, so that showing a value never moves it."""
-    step = 10.0 ** math.floor(math.log10((high - low) / 100)) if high > low else 1.0
+    ends and ``value`` lie, so that showing a value never moves it. The step is the exact
+    float of ``1eK`` (never a product of divisions, such as 1.0000000000000002e-06): the
+    browser's slider takes its decimals from the step's text and rounds to them, so a
+    step with a long tail would move the shown value and report it as a change."""
+    exponent = math.floor(math.log10((high - low) / 100)) if high > low else 0
     for _ in range(12):
+        step = float(f"1e{exponent}")
         if all(abs(x / step - round(x / step)) < 1e-6 for x in (low, high, value)):
             break
-        step /= 10
+        exponent -= 1
     return step
+
+
+def same_value(value: Any, default: Any) -> bool:
+    """Whether a control's value is the file's: equal, or for numbers equal to the ninth
+    significant digit (what a slider sends back after rounding to its step)."""
+    if isinstance(value, float | int) and isinstance(default, float | int) and not (
+            isinstance(value, bool) or isinstance(default, bool)):
+        return math.isclose(value, default, rel_tol=1e-9, abs_tol=1e-12)
+    return value == default
 
 
 def control_defaults(scenario: Scenario) -> dict[str, Any]:
@@ -142,7 +156,7 @@ def overrides_of(settings: Settings, defaults: dict[str, Any]) -> dict[str, Any]
                                     or rule != defaults.get(f"{actor}.rule")):
                 out[key] = dict(value)
             continue
-        if value != defaults.get(key):
+        if not same_value(value, defaults.get(key)):
             out[key] = value
     return out
 
@@ -188,11 +202,13 @@ def _drop_none(node: Any) -> Any:
     return node
 
 
-def scenario_toml(applied: Applied, name: str) -> str:
+def scenario_toml(applied: Applied, name: str, sample_file: str | None = None) -> str:
     """The applied setting as a self-contained scenario file (TOML text).
 
     Every parameter keeps its provenance; a value changed in the dashboard says so in its
     ``why``, with the file's value, so the exported file stays honest about its sources.
+    A joint sample is named by ``sample_file`` (a file beside the exported scenario;
+    default: the scenario's own sample file name, without its folder).
     """
     scenario = applied.scenario
     data = scenario.model_dump(mode="json", exclude={"path", "overrides"})
@@ -202,7 +218,8 @@ def scenario_toml(applied: Applied, name: str) -> str:
         # the same joint sample file; a sampled parameter changed here holds in every run
         # (``set_below`` is how an extending scenario's own values leave the sample)
         held = set(scenario.sample.fixed) | (set(applied.overrides) & set(scenario.sample.keys))
-        data["sample"] = {"file": scenario.sample.file, "set_below": sorted(held)}
+        data["sample"] = {"file": sample_file or Path(scenario.sample.file).name,
+                          "set_below": sorted(held)}
     changed = ", ".join(f"{k} = {v!r}" for k, v in applied.overrides.items()) or "nothing"
     data["description"] = (f"{scenario.description} (exported from the dashboard; "
                            f"changed: {changed})")
@@ -222,10 +239,16 @@ def scenario_toml(applied: Applied, name: str) -> str:
 
 
 def write_scenario(applied: Applied, path: str | Path) -> Path:
-    """Write :func:`scenario_toml` to ``path`` (its stem becomes the scenario's name)."""
+    """Write :func:`scenario_toml` to ``path`` (its stem becomes the scenario's name). A
+    joint sample is copied beside it as ``<stem>.sample.csv`` and named without a folder,
+    so the exported files work wherever they are moved together."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(scenario_toml(applied, path.stem), encoding="utf-8")
+    sample_file = None
+    if applied.scenario.sample is not None:
+        sample_file = f"{path.stem}.sample.csv"
+        shutil.copyfile(applied.scenario.sample.file, path.parent / sample_file)
+    path.write_text(scenario_toml(applied, path.stem, sample_file), encoding="utf-8")
     return path
 
 

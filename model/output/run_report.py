@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.schema import Scenario
 from ..ensemble.streaming import BINS, TOTAL_BINS, MonthlyStatistics
 from ..execution import Executor, default_chunk_runs, ensemble_job
-from .plots import plot_option_shares, plot_trajectories
+from .plots import monthly_stats, plot_option_shares, plot_trajectories
 from .record_overlay import record_overlay
 from .results import manifest, output_folder
 from .summary import format_summary, summarize, summarize_statistics
@@ -28,6 +28,8 @@ SUMMARY_MONTHS = (12, 24, 36)
 #: that the chunks in flight on a Dask cluster (their table columns included) stay far
 #: below the memory target; the chunk size never changes a number.
 STREAM_CHUNK_RUNS = 5000
+#: The alliance levels whose strength thresholds the strength panel marks.
+THRESHOLD_LEVELS = ("diplomatic", "arms_trade", "tech_transfer")
 
 
 def streamed_chunk_runs(scenario: Scenario, executor: Executor | None) -> int:
@@ -38,24 +40,47 @@ def streamed_chunk_runs(scenario: Scenario, executor: Executor | None) -> int:
     return min(default_chunk_runs(scenario), STREAM_CHUNK_RUNS)
 
 
+def level_thresholds(scenario: Scenario) -> dict[str, float]:
+    """Level name -> the strength at which ties reach it (``dynamics.level_*``)."""
+    return {name: float(getattr(scenario.dynamics, f"level_{name}").value)
+            for name in THRESHOLD_LEVELS}
+
+
+def write_figures(folder, data: pd.DataFrame | MonthlyStatistics, scenario: Scenario,
+                  title: str, *, subtitle: str | None = None, today: str | None = None
+                  ) -> None:
+    """Save ``trajectories.png`` and ``option_shares.png`` of ``data`` (a result table or
+    a streamed run's per-month statistics) into ``folder`` (an ``output_folder``), the
+    record marked on both; ``today`` (``YYYY-MM``) adds a "today" line."""
+    stats = monthly_stats(data)
+    overlay = record_overlay(scenario.start, today=today)
+    folder.save_figure("trajectories.png", lambda p: plot_trajectories(
+        stats, title, p, start=scenario.start, subtitle=subtitle, overlay=overlay,
+        thresholds=level_thresholds(scenario)))
+    folder.save_figure("option_shares.png", lambda p: plot_option_shares(
+        stats, title, p, start=scenario.start, subtitle=subtitle, overlay=overlay))
+
+
 def write_run(table: pd.DataFrame, scenario: Scenario, out: Path, *, runs: int, seed: int,
               months: int, started: float, subtitle: str | None = None,
-              write_table: bool = True, execution: dict | None = None
-              ) -> tuple[str, list[str]]:
+              write_table: bool = True, execution: dict | None = None,
+              today: str | None = None) -> tuple[str, list[str]]:
     """Write ``table`` (from ``run_ensemble``) with its figures, summary and manifest into
     ``out``; return the summary text and the names of the files written.
 
     The summary's first line and every figure's title state the configuration: runs,
-    seed and ``--set`` overrides (``subtitle``, default: seed and overrides)."""
+    seed and ``--set`` overrides (``subtitle``, default: seed and overrides). The figures
+    depend on the command and the repository only: a "today" line is drawn only at a
+    given ``today`` (``YYYY-MM``), which the manifest then records."""
     with output_folder(out) as folder:
         if write_table:
             folder.write_table("ensemble", table)
         text = _write_rest(folder, table, summarize(table, months=SUMMARY_MONTHS), scenario,
                            runs=runs, seed=seed, months=months, started=started,
-                           subtitle=subtitle, extra={"statistics": "full table",
-                                                     "table": "ensemble.parquet"
-                                                     if write_table else None,
-                                                     "execution": execution})
+                           subtitle=subtitle, today=today,
+                           extra={"statistics": "full table",
+                                  "table": "ensemble.parquet" if write_table else None,
+                                  "execution": execution})
         files = list(folder.files)
     return text, files
 
@@ -63,12 +88,13 @@ def write_run(table: pd.DataFrame, scenario: Scenario, out: Path, *, runs: int, 
 def write_run_streamed(scenario: Scenario, out: Path, *, runs: int, seed: int, months: int,
                        started: float, executor: Executor | None = None,
                        subtitle: str | None = None, write_table: bool = True,
-                       execution: dict | None = None) -> tuple[str, list[str]]:
+                       execution: dict | None = None, today: str | None = None
+                       ) -> tuple[str, list[str]]:
     """Run the ensemble on ``executor`` chunk by chunk and write its folder into ``out``
     without ever holding the runs: figures and summary from per-month statistics merged
     across chunks (``MonthlyStatistics``), the table (``write_table``) as the Parquet
-    dataset ``ensemble/``, one part per chunk. Returns the summary text and the names of
-    the files written."""
+    dataset ``ensemble/``, one part per chunk. ``today`` as in :func:`write_run`. Returns
+    the summary text and the names of the files written."""
     with output_folder(out) as folder:
         dataset = folder.table_dataset("ensemble", months) if write_table else None
         job = ensemble_job(scenario, runs, seed, months, output="statistics",
@@ -82,7 +108,7 @@ def write_run_streamed(scenario: Scenario, out: Path, *, runs: int, seed: int, m
             stats, _ = executor.run(job)
         text = _write_rest(folder, stats, summarize_statistics(stats, months=SUMMARY_MONTHS),
                            scenario, runs=runs, seed=seed, months=months, started=started,
-                           subtitle=subtitle, extra={
+                           subtitle=subtitle, today=today, extra={
                                "statistics": f"streamed: per-month histograms of {BINS} bins "
                                              f"(totals: {TOTAL_BINS}), exact counts and sums",
                                "table": "ensemble/ (Parquet dataset)" if write_table
@@ -93,22 +119,18 @@ def write_run_streamed(scenario: Scenario, out: Path, *, runs: int, seed: int, m
 
 def _write_rest(folder, data: pd.DataFrame | MonthlyStatistics, summary: dict, scenario:
                 Scenario, *, runs: int, seed: int, months: int, started: float,
-                subtitle: str | None, extra: dict) -> str:
+                subtitle: str | None, extra: dict, today: str | None = None) -> str:
     """Figures, summary and manifest of a run (from its table or its statistics)."""
     text = format_summary(summary, scenario.name, runs, seed, scenario.start,
                           overrides=scenario.overrides)
     if subtitle is None:
         subtitle = f"seed {seed}" + "".join(f", {k}={v}" for k, v in scenario.overrides.items())
     title = f"Scenario '{scenario.name}'"
-    folder.save_figure("trajectories.png",
-                       lambda p: plot_trajectories(data, title, p, start=scenario.start,
-                                                   subtitle=subtitle,
-                                                   overlay=record_overlay(scenario.start)))
-    folder.save_figure("option_shares.png",
-                       lambda p: plot_option_shares(data, title, p, start=scenario.start,
-                                                    subtitle=subtitle))
+    write_figures(folder, data, scenario, title, subtitle=subtitle, today=today)
     folder.write_text("summary.txt", text + "\n")
     folder.write_json("summary.json", summary)
+    if today is not None:
+        extra = {**extra, "figures_today": today}
     folder.write_json("manifest.json", manifest(
         scenario, command="run", seed=seed, runs=runs, months=months,
         wall_time=time.perf_counter() - started, files=[*folder.files, "manifest.json"],

@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...output.figures import finish
 from ...output.results import manifest, output_folder
-from ...output.style import DPI
 from ..calibration import Calibration, Check, parameter_table
 from ..calibration_abc import Posterior
 
@@ -60,7 +60,7 @@ def plot_parameters(posterior: Posterior, path=None, extra: Posterior | None = N
     axes.ravel()[0].legend(fontsize=7)
     fig.suptitle("Calibrated parameters: prior vs posterior (line: posterior median)")
     if path is not None:
-        fig.savefig(path, dpi=DPI)
+        finish(fig, path)
         plt.close(fig)
     return fig
 
@@ -90,7 +90,7 @@ def plot_predictive(check: Check, path=None) -> Figure:
     ax.set_title("Predictive check: how often runs reproduce each pattern of the record")
     ax.legend(loc="lower right", fontsize=8)
     if path is not None:
-        fig.savefig(path, dpi=DPI)
+        finish(fig, path)
         plt.close(fig)
     return fig
 

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...output.figures import DPI, finish
 from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ...output.statistics import wilson_interval
-from ...output.style import DPI
 from ..discovery import DiscoveryResult, label
 from ..prim import fmt
 
@@ -57,10 +57,7 @@ def plot_peeling(result: DiscoveryResult, path: Any = None) -> Figure:
     ax.set_title(f"PRIM peeling trajectories for {result.short_phrase}\nscenario "
                  f"{result.scenario} · {result.samples} futures × {result.runs} runs "
                  f"(common seeds) · seed {result.seed}", fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
@@ -117,10 +114,7 @@ def plot_boxes(result: DiscoveryResult, path: Any = None) -> Figure:
     fig.suptitle(f"Where {result.short_phrase} concentrates\nscenario {result.scenario}"
                  f" · {result.samples} futures · qp = quasi-p value of the restriction",
                  fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def _cart_lines(result: DiscoveryResult) -> list[str]:

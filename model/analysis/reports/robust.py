@@ -10,9 +10,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...core.scenario import Scenario
+from ...output.figures import DPI, finish
 from ...output.report_header import header
 from ...output.results import manifest, output_folder
-from ...output.style import DPI
 from ..robust import RobustResult
 
 POLICY_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
@@ -61,10 +61,7 @@ def plot_outcomes(result: RobustResult, path: Any = None) -> Figure:
                  f"{result.scenario} · {result.runs} runs per future, common seeds · "
                  f"{'others respond by their rules' if result.respond else 'others fixed'}",
                  fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def plot_regret(result: RobustResult, path: Any = None) -> Figure:
@@ -99,10 +96,7 @@ def plot_regret(result: RobustResult, path: Any = None) -> Figure:
         ax.set_axis_off()
     fig.suptitle(f"Regret against the best policy in each future ({result.samples} futures)\n"
                  f"scenario {result.scenario} · seed {result.seed}", fontsize=10)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 # --------------------------------------------------------------------------- report

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from ...core.schema import Scenario
+from ...output.figures import DPI, finish
 from ...output.report_header import header
 from ...output.results import manifest, output_folder
-from ...output.style import DPI
 from ..sensitivity import SENSITIVITY_RANGES, SensitivityResult
 
 S1_COLOR = "#4c72b0"
@@ -29,10 +29,7 @@ def _subtitle(result: SensitivityResult) -> str:
 
 
 def _finish(fig: Figure, path: str | PathLike[str] | None) -> Figure:
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    return fig
+    return finish(fig, path, tight=True)
 
 
 def plot_sobol(result: SensitivityResult, title: str,
@@ -140,13 +137,11 @@ def plot_morris(result: SensitivityResult, title: str,
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     ax.set_title(f"{title}\n{_subtitle(result)} · {result.n} trajectories", fontsize=10)
-    fig.tight_layout()  # final geometry first, then the labels are measured on it
+    finish(fig, None, tight=True)  # final geometry first, then the labels are measured on it
     _place_labels(ax, [(str(r["parameter"]), float(r["mu_star"]), float(r["sigma"]))
                        for _, r in table.iterrows()
                        if np.isfinite(r["mu_star"]) and np.isfinite(r["sigma"])])
-    if path is not None:  # no second layout pass: it would move the measured labels
-        fig.savefig(path, dpi=DPI)
-    return fig
+    return finish(fig, path)  # no second layout pass: it would move the measured labels
 
 
 def write_sensitivity(result, out: Path, scenario: Scenario, started: float) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ...core.calendar import calendar_month
-from ...output.plots import finish, format_time_axis, set_panel_title
+from ...output.figures import finish, format_time_axis, set_panel_title
 from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ..conditioning import months_needed
