@@ -51,6 +51,15 @@ class Comparison:
     runs: int
     seed: int
     start: str  # month 0 of the scenarios, YYYY-MM
+    #: When streamed, each scenario's per-run outcomes (``{scenario: {outcome: values}}``).
+    per_run: dict[str, dict[str, np.ndarray]] | None = None
+
+    def outcome_values(self, name: str, outcome: str) -> np.ndarray:
+        """Per-run values of ``outcome`` in scenario ``name`` (from the runs, or as the
+        streamed chunks returned them)."""
+        if self.per_run is not None:
+            return self.per_run[name][outcome]
+        return METRICS[outcome](self.arrays[name])
 
     @property
     def months(self) -> int:
@@ -122,8 +131,7 @@ def extremes(comparison: Comparison, outcome: str) -> Extremes:
     """The scenario ``outcome`` is clearly highest in and the one it is clearly lowest in
     (see :class:`Extremes`); the candidates are those with the largest and smallest
     estimates, and each must be separated from every other scenario."""
-    metric = METRICS[outcome]
-    values = {name: metric(comparison.arrays[name]) for name in comparison.names}
+    values = {name: comparison.outcome_values(name, outcome) for name in comparison.names}
     means = {name: float(np.mean(v)) for name, v in values.items()}
 
     def separated(candidate: str, sign: int) -> bool:
@@ -179,7 +187,7 @@ def compare(scenarios: list[Scenario], runs: int, seed: int = 0, months: int | N
     if progress is not None:
         progress(len(scenarios))
     return Comparison(names, arrays, outcome_table(names, arrays, values), runs, seed,
-                      scenarios[0].start)
+                      scenarios[0].start, values)
 
 
 def markdown_table(outcomes: pd.DataFrame, reference: str) -> str:
