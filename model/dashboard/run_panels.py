@@ -40,7 +40,7 @@ def run_figure(model: AllianceModel, measure: dict[str, str], title: str, unit: 
                 label=STATE_BY_NAME[column].label, marker="o" if len(months) == 1 else None)
     set_panel_title(ax, title)
     ax.set_ylabel(unit)
-    format_time_axis(ax, months, show_xlabel=True, start=model.scenario.start)
+    format_time_axis(ax, months, show_xlabel=True, start=model.alliance_scenario.start)
     if unit == "level":
         ax.set_yticks([level.value for level in AllianceLevel],
                       [level.label for level in AllianceLevel])
