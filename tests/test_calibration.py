@@ -301,36 +301,32 @@ GROWTH = Prior("dynamics.alliance_growth", 0.05, 0.4, "test range")
 
 
 def synthetic_rules(tmp_path, truth: float):
-    """A synthetic record: the treaty month window and strength at month 10 that runs at
-    ``dynamics.alliance_growth = truth`` show (their middle half of runs)."""
+    """A synthetic record: the strength at months 4, 8 and 12 that runs at
+    ``dynamics.alliance_growth = truth`` show (their middle quarter of runs at each month).
+    Strength grows only with the exchange, which varies from run to run, so one month
+    says little about the growth rate; three months together pin it down."""
     scenario = load_scenario("baseline", {"dynamics.alliance_growth": truth})
     runs = run_ensemble(scenario, runs=300, seed=99, months=16)
-    strength = runs[runs["month"] == 10]["alliance_strength"]
-    lo, hi = np.quantile(strength, [0.25, 0.75])
-    path = rules_file(tmp_path, f"""
+    body = ""
+    for month in (4, 8, 12):
+        strength = runs[runs["month"] == month]["alliance_strength"]
+        lo, hi = np.quantile(strength, [0.375, 0.625])
+        for ident, when in ((f"strength_{month}", f"alliance_strength >= {lo:.4f}"),
+                            (f"not_too_strong_{month}", f"alliance_strength <= {hi:.4f}")):
+            body += f"""
         [[rule]]
-        id = "strength"
+        id = "{ident}"
         events = ["R17"]
         kind = "share"
-        when = "alliance_strength >= {lo:.4f}"
-        from = 10
-        to = 10
+        when = "{when}"
+        from = {month}
+        to = {month}
         min_share = 1
         tolerance = 1
         weight = 1
         reason = "synthetic"
-        [[rule]]
-        id = "not_too_strong"
-        events = ["R17"]
-        kind = "share"
-        when = "alliance_strength <= {hi:.4f}"
-        from = 10
-        to = 10
-        min_share = 1
-        tolerance = 1
-        weight = 1
-        reason = "synthetic"
-    """, months=12)
+"""
+    path = rules_file(tmp_path, body, months=12)
     return scenario, load_observations(path)
 
 
