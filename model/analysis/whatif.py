@@ -280,6 +280,18 @@ def run_whatif(scenario: Scenario, at: str, changes: dict[str, Any], runs: int, 
 # ------------------------------------------------------------------ results
 
 
+def pinned_by_change(result: WhatIf) -> set[str]:
+    """The dimension keys (``china.stance``) whose option the change itself sets."""
+    keys = set()
+    for key in result.changes:
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[1] == "action":
+            actor = Actor(parts[0])
+            name = parts[2] if len(parts) == 3 else dimensions_of(actor)[0].name
+            keys.add(f"{actor.value}.{name}")
+    return keys
+
+
 def offsets(result: WhatIf) -> list[tuple[str, int]]:
     """The reported months: 6, 12, 24 after the branch (those within the runs) and the
     horizon, as ``(label, month)``."""

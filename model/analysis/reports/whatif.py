@@ -20,6 +20,7 @@ from ..whatif import (
     WhatIf,
     carried,
     paired_differences,
+    pinned_by_change,
     weighted_bands,
     weighted_means,
 )
@@ -112,9 +113,11 @@ def _number(value: float, unit: str) -> str:
     return f"{value:+.3f}"
 
 
-def findings(differences: pd.DataFrame, explained: pd.DataFrame, top: int = 4) -> list[str]:
+def findings(differences: pd.DataFrame, explained: pd.DataFrame, top: int = 4,
+             pinned: frozenset[str] = frozenset()) -> list[str]:
     """The report's findings in words: each headline's difference (with its interval) at
-    each reported month, then what carried each change of play."""
+    each reported month, then what carried each change of play (a dimension in
+    ``pinned`` was set by the change itself: its payoffs did not carry it)."""
     lines = []
     for _, rows in differences.groupby("outcome", sort=False):
         parts = []
@@ -136,8 +139,14 @@ def findings(differences: pd.DataFrame, explained: pd.DataFrame, top: int = 4) -
                  "gained most and the one that lost most, averaged over runs and the months "
                  "from the branch; the terms add up to the total):")
     lines.append("")
-    for _, rows in explained.groupby("key", sort=False):
+    for key, rows in explained.groupby("key", sort=False):
         r0 = rows.iloc[0]
+        if key in pinned:
+            lines.append(f"- {r0['actor'].replace('_', ' ').title()} {r0['dimension']}: "
+                         f"`{r0['gained']}` {100 * r0['share_shift']:+.0f} points of "
+                         "run-months, set by the change itself (pinned from the branch on; "
+                         "its payoff terms did not carry it).")
+            continue
         shown = rows[rows["change"].abs() >= 0.005].head(top)
         terms = ", ".join(f"{r['term'].replace('_', ' ')} {r['change']:+.2f} ({r['source']})"
                           for _, r in shown.iterrows()) or "no single term above 0.005"
@@ -159,7 +168,7 @@ def write_whatif(result: WhatIf, out: Path, started: float,
     explained = carried(result)
     start = result.base.scenario.start
     conditioning = result.conditioning
-    lines = findings(differences, explained)
+    lines = findings(differences, explained, pinned=frozenset(pinned_by_change(result)))
     warning = conditioning.warning
     facts = ", ".join(f"`{f}` {100 * s:.0f}%" for f, s in conditioning.shares_met().items())
     report = (
