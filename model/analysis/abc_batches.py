@@ -25,13 +25,14 @@ proposals past the last one the population needs are simulated but never replaye
 Requires a deterministic acceptor and distance (pyabc's defaults: ``UniformAcceptor``
 and a function distance): a stochastic acceptor would draw random numbers in pass 2 only.
 
-The rest of pyabc's per-particle cost was its scipy-based prior density and pandas-based
-kernel (about 5 ms a particle, 90% of a calibration's CPU time, against 0.1 ms for the
-simulation itself). :class:`BoxPrior`, :class:`OneModel` and :class:`NormalKernel` are the
-same distributions through pyabc's public base classes (``DistributionBase``, ``RVBase``,
-``Transition``) in plain numpy: independent uniforms; the one model; and the
-multivariate normal kernel of ``MultivariateNormalTransition`` (weighted covariance of the
-population times Silverman's factor squared).
+Most of pyabc's remaining per-particle cost is its scipy-based prior density and
+pandas-based kernel, far more than a simulation in a batch costs
+(``benchmarks/bench_calibration.py``). :class:`BoxPrior`, :class:`OneModel` and
+:class:`NormalKernel` are the same distributions through pyabc's public base classes
+(``DistributionBase``, ``RVBase``, ``Transition``) in plain numpy: independent uniforms;
+the one model; and the multivariate normal kernel of ``MultivariateNormalTransition``
+(weighted covariance of the population times Silverman's factor squared, or times a
+given ``scale``).
 """
 
 from __future__ import annotations
