@@ -106,7 +106,8 @@ def test_row_zero_is_posture_and_initial_state(smoke, baseline):
 def test_mesa_states_stay_in_range(smoke):
     table = smoke.table()
     for c in UNIT_COLUMNS:
-        assert table[c].between(0.0, 1.0).all(), c
+        low, high = STATE_BY_NAME[c].low, STATE_BY_NAME[c].high
+        assert table[c].between(low, high).all(), c
     assert table["alliance_level"].between(0, 4).all()
 
 
