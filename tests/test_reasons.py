@@ -135,11 +135,24 @@ def test_treaty_comes_only_at_the_last_step_of_talks(base):
     assert (first_treaty.loc[first.index] == first).all()
 
 
-def test_talks_advance_one_step_at_most_a_month(base):
+def test_talks_advance_one_step_or_one_month_of_drafting_at_most_a_month(base):
+    """Before the last preparatory step talks move by whole steps; past it, by a month's
+    share of the drafting; the treaty is signed exactly ``treaty_drafting`` months of
+    drafting after the last preparatory step, never earlier."""
+    K = kernel_params(load_scenario("baseline"))
+    steps, drafting = K.dynamics.treaty_steps, K.dynamics.treaty_drafting
     talks = base.pivot(index="run", columns="month", values="treaty_talks").to_numpy()
-    steps = np.diff(talks, axis=1)
-    assert set(np.unique(steps)) <= {0.0, 1.0} | set(np.unique(steps[steps < 0]))
+    level = base.pivot(index="run", columns="month", values="alliance_level").to_numpy()
+    moves = np.diff(talks, axis=1)
+    before = talks[:, :-1] < steps - 1
+    np.testing.assert_array_equal(np.unique(moves[before & (moves >= 0)]), [0.0, 1.0])
+    np.testing.assert_allclose(np.unique(moves[~before & (moves > 0)]), 1.0 / drafting)
     assert (talks >= 0).all()
+    for run in np.flatnonzero((level == 4).any(axis=1)):
+        signed = np.argmax(level[run] == 4)
+        prepared = np.argmax(talks[run] >= steps - 1)
+        assert talks[run, signed] == steps
+        assert np.sum(moves[run, prepared:signed] > 0) == drafting
 
 
 def test_denunciation_needs_the_full_notice():
