@@ -31,7 +31,7 @@ from ..kernels import (
     state_columns,
     update_beliefs,
 )
-from ..kernels.stage import StageGame, stage_payoffs
+from ..kernels.stage import StageGame
 from .agents import StateActor
 
 
@@ -110,14 +110,19 @@ class AllianceModel(mesa.Model):
         self.running = self.month < self.alliance_scenario.horizon
         self.datacollector.collect(self)
 
-    def stage_game(self):
-        """The stage game at the current state (``model.kernels.stage.StageGame``), with this run's
-        parameter values; its equilibria are what the ``nash`` rule plays next month."""
+    def month_game(self) -> MonthGame:
+        """Next month's game as its decisions will see it: that month's levers, this run's
+        parameter values, the month's pinned actors and dimensions (what ``nash`` and
+        ``qre`` solve)."""
         month = self.month + 1
         state, _ = month_inputs(self.state, self.params, month)
         pinned = pinned_options([agent.policy.at(month) for agent in self.agents])
-        return StageGame(stage_payoffs(state, self.params_view.at(month), pinned)[0],
-                         self.month)
+        return MonthGame(state, self.params_view.at(month), self.choice, pinned=pinned)
+
+    def stage_game(self):
+        """The stage game at the current state (``model.kernels.stage.StageGame``), with this run's
+        parameter values; its equilibria are what the ``nash`` rule plays next month."""
+        return StageGame(self.month_game().payoffs[0], self.month)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""
