@@ -173,7 +173,7 @@ def test_total_rule_with_a_scale(tmp_path):
 
 def test_shipped_rules_load_and_cover_every_event():
     obs = load_observations()
-    assert len(obs.events) == 23
+    assert len(obs.events) == 29
     covered = {e for r in obs.rules for e in r.events}
     covered |= {e for u in obs.unexpressed for e in u["events"]}
     assert covered == set(obs.events)
