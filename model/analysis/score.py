@@ -48,8 +48,7 @@ from ..core.record import Observations, Rule
 from ..core.sampling import construction_draws, derive_seeds
 from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
-from .calibration import with_posterior
-from .calibration_abc import Posterior, calibrate
+from .calibration_abc import Posterior, calibrate, with_posterior
 from .calibration_observations import arrays_from_ensemble, holds, rule_scores
 from .conditioning import CONDITIONS, effective_sample_size
 
@@ -135,6 +134,16 @@ def origin_cutoff(start: str, month: int) -> dt.date:
 def fitted_by(observations: Observations, cutoff: dt.date) -> tuple[Rule, ...]:
     """The fitted rules whose events are all dated by ``cutoff``."""
     return observations.up_to(cutoff).fitted()
+
+
+def fit_origin(scenario: Scenario, observations: Observations, cutoff: dt.date, *,
+               particles: int, rounds: int, batch_size: int, seed: int, client: Any = None,
+               log: Callable[[str], Any] | None = print) -> Posterior:
+    """ABC-SMC fit of ``scenario``'s unconstrained parameters to the fitted rules whose
+    events are all dated by ``cutoff``: what an origin knew (the calibration's flow,
+    ``model.analysis.calibration_abc.calibrate``)."""
+    return calibrate(scenario, observations.up_to(cutoff), particles=particles,
+                     rounds=rounds, batch_size=batch_size, seed=seed, log=log, client=client)
 
 
 def known_facts(observations: Observations, cutoff: dt.date) -> tuple[Rule, ...]:
@@ -339,8 +348,9 @@ def run_score(scenario: Scenario, forecasts: Forecasts, origins: Sequence[str], 
             f"{len(subset.fitted())} rules dated by {cutoff}, then forecasting "
             f"{len(forecasts.after(month))} questions")
         started = time.perf_counter()
-        posterior = calibrate(scenario, subset, particles=particles, rounds=rounds,
-                              batch_size=batch_size, seed=seed + i, log=log, client=client)
+        posterior = fit_origin(scenario, forecasts.observations, cutoff, particles=particles,
+                               rounds=rounds, batch_size=batch_size, seed=seed + i,
+                               client=client, log=log)
         result = forecast_origin(scenario, forecasts, month, posterior, runs=runs, seed=seed,
                                  condition=condition)
         if result.kept <= 0:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from ...output.figures import finish, new_figure
@@ -118,13 +119,13 @@ def _interval(point: float, lo: float, hi: float) -> str:
     return f"{point:+.2f} ({lo:+.2f} to {hi:+.2f}; {verdict})"
 
 
-def skill_lines(result: ScoreResult) -> list[str]:
-    """The skill table: per origin and over all, Brier and log skill against each
-    reference with its 95% bootstrap interval."""
+def skill_lines(summary: pd.DataFrame) -> list[str]:
+    """The skill table (``model.analysis.score.summary_table``): per origin and over all,
+    Brier and log skill against each reference with its 95% bootstrap interval."""
     lines = ["| origin | questions (came true) | Brier: model / persistence / base rate | "
              "Brier skill vs persistence | Brier skill vs base rate | log skill vs "
              "persistence | log skill vs base rate |", "|---|---|---|---|---|---|---|"]
-    for row in result.summary.to_dict("records"):
+    for row in summary.to_dict("records"):
         cells = [row["origin"], f"{row['questions']} ({row['came_true']})",
                  f"{row['brier_model']:.3f} / {row['brier_persistence']:.3f} / "
                  f"{row['brier_base_rate']:.3f}"]
@@ -161,7 +162,7 @@ def report_text(result: ScoreResult, wall_time: float) -> str:
             f"better, negative worse), 95% intervals from {s['bootstrap']} bootstrap "
             "resamples of the questions. With a handful of questions per origin the "
             "intervals are wide: a skill whose interval includes 0 is reported as none "
-            "shown.", "", "## Skill", "", *skill_lines(result), "",
+            "shown.", "", "## Skill", "", *skill_lines(result.summary), "",
             "![reliability](reliability.png)", "", "![questions](questions.png)", "",
             "## What each origin's fit saw", "",
             "| origin | fitted rules | runs simulated | final threshold | runs agreeing with "
