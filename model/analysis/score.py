@@ -50,7 +50,7 @@ from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
 from .calibration_abc import Posterior, calibrate, with_posterior
 from .calibration_observations import arrays_from_ensemble, holds, rule_scores
-from .conditioning import CONDITIONS, effective_sample_size
+from .conditioning import CONDITIONS, MIN_EFFECTIVE_RUNS, effective_sample_size
 
 #: Bootstrap resamples of the questions for each skill interval.
 BOOTSTRAP = 2000
@@ -209,6 +209,15 @@ class OriginForecast:
     fitted_rules: tuple[str, ...]
 
     @property
+    def warning(self) -> str | None:
+        """A line to print and report when few runs agree with the facts known then."""
+        if self.effective_runs >= MIN_EFFECTIVE_RUNS:
+            return None
+        return (f"only {self.effective_runs:.0f} runs agree with the record's hard facts "
+                f"known then (fewer than {MIN_EFFECTIVE_RUNS}): the forecasts rest on few runs "
+                "(with none, every probability is ½); use more --runs")
+
+    @property
     def probabilities(self) -> np.ndarray:
         """Each question's probability, ``(k + ½)/(n + 1)``."""
         return jeffreys(self.hits, self.kept)
@@ -353,13 +362,10 @@ def run_score(scenario: Scenario, forecasts: Forecasts, origins: Sequence[str], 
                                client=client, log=log)
         result = forecast_origin(scenario, forecasts, month, posterior, runs=runs, seed=seed,
                                  condition=condition)
-        if result.kept <= 0:
-            raise ScoreError(f"--origin {calendar_month(scenario.start, month)}: none of "
-                             f"{runs} runs agrees with the record's hard facts known then "
-                             f"({', '.join(result.facts)}); allowed: more --runs or "
-                             "--condition none")
         log(f"  {time.perf_counter() - started:.0f} s; {result.kept:.0f} of {runs} runs agree "
             "with the facts known then")
+        if result.warning:
+            log(f"  warning: {result.warning}")
         results.append(result)
         tables.append(question_table(forecasts, scenario.start, result))
     table = pd.concat(tables, ignore_index=True)

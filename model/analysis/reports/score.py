@@ -50,9 +50,10 @@ def plot_reliability(result: ScoreResult, path=None, bins: int = 5) -> Figure:
         ax.scatter(rel["mean_probability"], rel["observed"], s=30 + 25 * rel["count"],
                    color=_COLORS[name], alpha=0.8, edgecolor="white", zorder=3,
                    label=f"{_NAMES[name]} (area: questions in the bin)")
+        offset = (8, -12) if name == "model" else (-14, 6)
         for row in rel.itertuples():
             ax.annotate(f"{row.count}", (row.mean_probability, row.observed), fontsize=7,
-                        xytext=(6, -10), textcoords="offset points", color=_COLORS[name])
+                        xytext=offset, textcoords="offset points", color=_COLORS[name])
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(f"forecast probability (mean of its bin; {bins} bins of 0.2)")
@@ -64,6 +65,11 @@ def plot_reliability(result: ScoreResult, path=None, bins: int = 5) -> Figure:
     if path is not None:
         finish(fig, path)
     return fig
+
+
+def _label(result: ScoreResult, month: int) -> str:
+    """An origin's calendar label, e.g. ``Mar 2024``."""
+    return result.table.loc[result.table["origin_month"] == month, "origin"].iloc[0]
 
 
 def _origins(result: ScoreResult) -> list[tuple[str, int]]:
@@ -168,13 +174,14 @@ def report_text(result: ScoreResult, wall_time: float) -> str:
             "| origin | fitted rules | runs simulated | final threshold | runs agreeing with "
             "the facts known then |", "|---|---|---|---|---|"]
     for origin in result.origins:
-        label = result.table.loc[result.table["origin_month"] == origin.origin,
-                                 "origin"].iloc[0]
+        label = _label(result, origin.origin)
         final = origin.posterior.rounds[-1]["threshold"] if origin.posterior.rounds else 0
         text.append(f"| {label} | {len(origin.fitted_rules)} | "
                     f"{origin.posterior.simulations:,} | {final:.3g} | "
                     f"{origin.kept:.0f} of {s['runs']} ({', '.join(origin.facts) or 'none'}) |")
-    text += ["", "## Every question", "",
+    warnings = [f"**Warning ({_label(result, o.origin)}):** {o.warning}."
+                for o in result.origins if o.warning]
+    text += ["", *([*warnings, ""] if warnings else []), "## Every question", "",
              "| origin | question | window | came true | model | persistence | base rate | "
              "Brier model | Brier persistence |", "|---|---|---|---|---|---|---|---|---|"]
     for row in result.table.itertuples():
@@ -197,8 +204,7 @@ def write_score(result: ScoreResult, out: Path, started: float) -> list[str]:
         reliability_table(result.table["p_model"], result.table["outcome"]).to_csv(
             folder.path("reliability.csv"), index=False)
         for origin in result.origins:
-            label = result.table.loc[result.table["origin_month"] == origin.origin,
-                                     "origin"].iloc[0]
+            label = _label(result, origin.origin)
             origin.posterior.write_csv(folder.path(
                 f"posterior_{label.replace(' ', '_')}.csv"))
         folder.save_figure("reliability.png", lambda p: plot_reliability(result, p))
