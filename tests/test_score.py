@@ -265,3 +265,16 @@ def test_a_forecast_file_that_is_not_toml_is_refused(tmp_path):
     path.write_text("[[forecast]\n")
     with pytest.raises(ForecastError, match=f"forecast file {path}: not valid TOML"):
         load_forecasts(path)
+
+
+def test_the_report_says_on_which_questions_the_model_beats_persistence():
+    from model.analysis.reports.score import better_lines
+
+    table = pd.DataFrame({"forecast": ["a", "b", "c"], "origin": ["Jan 2024"] * 3,
+                          "brier_model": [0.01, 0.04, 0.36],
+                          "brier_persistence": [0.81, 0.01, 0.01]})
+    first, second = better_lines(table)
+    assert first.startswith("The model's Brier score beats persistence's on 1 of 3 questions: "
+                            "`a` from Jan 2024 (0.010 against 0.810)")
+    assert "other 2 questions" in second and "0.200 for the model against 0.010" in second
+    assert "(skill -19.00)" in second

@@ -143,6 +143,26 @@ def skill_lines(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def better_lines(table: pd.DataFrame) -> list[str]:
+    """Where the model's skill against persistence comes from: the questions on which its
+    Brier score is lower than persistence's, and how the rest compare."""
+    better = table[table["brier_model"] < table["brier_persistence"]]
+    rest = table.drop(better.index)
+    lines = [f"The model's Brier score beats persistence's on {len(better)} of {len(table)} "
+             "questions" + (": " + ", ".join(f"`{r.forecast}` from {r.origin} "
+                                             f"({r.brier_model:.3f} against "
+                                             f"{r.brier_persistence:.3f})"
+                                             for r in better.itertuples()) if len(better)
+                            else "") + "."]
+    if len(better) and len(rest):
+        lines.append(f"On the other {len(rest)} questions the mean Brier score is "
+                     f"{rest['brier_model'].mean():.3f} for the model against "
+                     f"{rest['brier_persistence'].mean():.3f} for persistence (skill "
+                     f"{1 - rest['brier_model'].mean() / rest['brier_persistence'].mean():+.2f})"
+                     ".")
+    return lines
+
+
 def report_text(result: ScoreResult, wall_time: float) -> str:
     """The score report."""
     s, forecasts = result.settings, result.forecasts
@@ -169,6 +189,7 @@ def report_text(result: ScoreResult, wall_time: float) -> str:
             "resamples of the questions. With a handful of questions per origin the "
             "intervals are wide: a skill whose interval includes 0 is reported as none "
             "shown.", "", "## Skill", "", *skill_lines(result.summary), "",
+            *better_lines(result.table), "",
             "![reliability](reliability.png)", "", "![questions](questions.png)", "",
             "## What each origin's fit saw", "",
             "| origin | fitted rules | runs simulated | final threshold | runs agreeing with "
