@@ -278,3 +278,38 @@ def test_the_report_says_on_which_questions_the_model_beats_persistence():
                             "`a` from Jan 2024 (0.010 against 0.810)")
     assert "other 2 questions" in second and "0.200 for the model against 0.010" in second
     assert "(skill -19.00)" in second
+
+
+def test_an_origins_probability_is_the_share_of_runs_agreeing_with_the_facts_known_then():
+    """forecast_origin against a count made by hand on the ensemble table of the same runs:
+    from January 2024 the one fact known is arms flowing by November 2023 (first month
+    with munitions_flow > 0 in months 1-4); the question "a treaty in every month of
+    July-October 2024" is counted among the runs that agree with it."""
+    from model import load_scenario, run_ensemble
+    from model.analysis.calibration_abc import PRIORS, Posterior, with_posterior
+    from model.analysis.score import forecast_origin
+    from model.core.sampling import derive_seeds
+
+    scenario = load_scenario("baseline")
+    forecasts = load_forecasts(FORECASTS_FILE)
+    middle = np.array([[(p.low + p.high) / 2 for p in PRIORS.values()]])
+    posterior = Posterior(tuple(PRIORS), middle, np.ones(1), PRIORS, ())
+    runs = 300
+    result = forecast_origin(scenario, forecasts, 6, posterior, runs=runs, seed=5)
+    assert result.facts == ("fact_arms_trade_by_november",)
+    table = run_ensemble(with_posterior(scenario, posterior), seeds=derive_seeds(5, runs),
+                         months=17)
+    wide = table.pivot(index="run", columns="month")
+    flowing = wide["munitions_flow"] > 0
+    first = flowing.idxmax(axis=1).where(flowing.any(axis=1), 99)
+    agree = first.between(1, 4)
+    treaty = (wide["alliance_level"].loc[:, 12:15] == 4).all(axis=1)
+    k, n = int((treaty & agree).sum()), int(agree.sum())
+    assert 0 < n < runs and result.kept == n
+    question = [q.id for q in result.forecasts].index("treaty_holds_jul_oct_2024")
+    assert result.probabilities[question] == pytest.approx((k + 0.5) / (n + 1))
+    # without conditioning every run counts
+    plain = forecast_origin(scenario, forecasts, 6, posterior, runs=runs, seed=5,
+                            condition="none")
+    assert plain.kept == runs and plain.facts == ()
+    assert plain.hits[question] == int(treaty.sum())
