@@ -80,8 +80,8 @@ def _origins(result: ScoreResult) -> list[tuple[str, int]]:
 
 def plot_questions(result: ScoreResult, path=None) -> Figure:
     """Every question (a row) with the model's probability from each origin (markers by
-    origin); the outcome as a filled (came true) square at 1 or an open (did not) one
-    at 0."""
+    origin) and persistence's (grey ticks); the outcome as a filled (came true) square at
+    1 or an open (did not) one at 0."""
     table = result.table
     questions = list(dict.fromkeys(table["forecast"]))
     fig, (ax,) = new_figure(1, 1, (9.5, 0.38 * len(questions) + 1.8))
@@ -92,6 +92,8 @@ def plot_questions(result: ScoreResult, path=None) -> Figure:
         ax.scatter(frame["p_model"], [y[q] + 0.12 * (k - 1) for q in frame["forecast"]],
                    marker=markers[k % len(markers)], s=36, color=f"C{k}", zorder=3,
                    label=f"model, origin {label}")
+    ax.scatter(table["p_persistence"], [y[q] for q in table["forecast"]], marker="|", s=160,
+               color="0.45", zorder=2, label="persistence (any origin)")
     outcomes = table.drop_duplicates("forecast").set_index("forecast")["outcome"]
     for q, outcome in outcomes.items():
         ax.scatter([outcome], [y[q]], marker="s", s=70, zorder=2,
