@@ -110,6 +110,34 @@ def test_detente_after_a_ceasefire_ends_treaties():
     assert lapsed(thaw) > lapsed(peace) + 0.3
 
 
+@pytest.fixture(scope="module")
+def calibrated_record_window():
+    return _run(months=20, scenario="calibrated")
+
+
+@pytest.mark.slow
+def test_calibrated_treaty_follows_the_talks_calendar(calibrated_record_window):
+    """Most calibrated runs sign in months 9–12 (the record: month 11) and none before
+    month 9: four steps and five drafting months come first (the drafting time is the
+    record's, so this floor is structural; the share in the window is the fit's)."""
+    level = calibrated_record_window.pivot(index="run", columns="month",
+                                           values="alliance_level").to_numpy()
+    first = np.where((level == 4).any(axis=1), (level == 4).argmax(axis=1), 99)
+    assert (first <= 8).mean() == 0.0
+    assert ((first >= 9) & (first <= 12)).mean() > 0.5
+
+
+@pytest.mark.slow
+def test_calibrated_us_pressure_comes_in_rounds_without_an_early_coalition(
+        calibrated_record_window):
+    pressure = calibrated_record_window.pivot(index="run", columns="month",
+                                              values="united_states.pressure")
+    before_15 = pressure.loc[:, 1:14].to_numpy()
+    assert (before_15 == "coalition_enforcement").mean() <= 1 / 3
+    pressing = pressure.loc[:, 1:].to_numpy() != "status_quo"
+    rounds = (pressing[:, 1:] & ~pressing[:, :-1]).sum(axis=1)
+    assert np.median(rounds) >= 2  # rounds recur within 20 months
+
 def test_china_restraint_is_felt_in_pyongyang(base):
     restrain = _run({"china.action.stance": [[0, "free"], [12, "restrain"]]})
     enable = _run({"china.action.stance": [[0, "free"], [12, "enable"]]})
