@@ -552,3 +552,16 @@ def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypat
     scenario = load_scenario(str(folder / "calibrated.toml"))
     assert scenario.name == "calibrated" and len(scenario.sample.weights) == 24
     assert scenario.horizon == 65
+
+
+def test_report_only_rules_never_move_a_distance():
+    """A weight-0 rule inserted anywhere leaves every distance bit for bit the same (a
+    matrix product would re-group the sum), and the distance is the weighted sum of misses."""
+    rng = np.random.default_rng(11)
+    scores = rng.random((500, 21)) * (rng.random((500, 21)) < 0.4)
+    weights = rng.choice([0.5, 1.0], size=21)
+    base = distance(scores, weights)
+    np.testing.assert_allclose(base, scores @ weights, rtol=1e-13)
+    for at in (0, 7, 21):
+        wider = np.insert(scores, at, rng.random((3, 500)), axis=1)
+        np.testing.assert_array_equal(distance(wider, np.insert(weights, at, [0.0] * 3)), base)

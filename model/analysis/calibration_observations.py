@@ -118,5 +118,15 @@ def rule_weights(observations: Observations) -> np.ndarray:
 
 
 def distance(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The calibration distance of each run: ``scores @ weights`` (weighted sum of misses)."""
-    return np.asarray(scores, dtype=float) @ np.asarray(weights, dtype=float)
+    """The calibration distance of each run: the weighted sum of its misses over the
+    fitted rules (weight > 0), added one rule at a time in file order.
+
+    Report-only rules (weight 0) are left out of the sum, not multiplied by 0, so adding or
+    removing one never changes a distance, not even in its last bit (a matrix product's
+    summation order depends on the number of columns, and ABC-SMC's path on ties).
+    """
+    scores = np.asarray(scores, dtype=float)
+    total = np.zeros(scores.shape[:-1])
+    for j in np.flatnonzero(np.asarray(weights, dtype=float) > 0):
+        total = total + scores[..., j] * weights[j]
+    return total
