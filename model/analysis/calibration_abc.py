@@ -134,8 +134,10 @@ def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str
     the scores are the same either way."""
     months = observations.months
     n_draws = construction_draws(scenario)
+    # a fresh key per call (hash=False): a second fit of the same scenario on the same
+    # cluster must not reuse the key the first fit's data is being released under
     shared = None if client is None else client.scatter([scenario, observations],
-                                                        broadcast=True)
+                                                        broadcast=True, hash=False)
 
     def scores(params: np.ndarray, batch_index: int) -> np.ndarray:
         size = len(params)
