@@ -73,6 +73,18 @@ def seed0_table(baseline):
     return run_ensemble(baseline, runs=SEED0_RUNS, seed=0, months=SEED0_MONTHS)
 
 
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """Figures are built but not drawn (``Figure.savefig`` writes an empty file): for tests
+    of commands and folders, where drawing PNGs would dominate the time. Their pixels are
+    tested in test_figures.py and test_figure_toolkit.py."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
+
+
 @pytest.fixture(scope="session")
 def cluster_address():
     """The address of one local Dask cluster (2 worker processes, 1 thread each), started

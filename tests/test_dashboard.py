@@ -326,6 +326,7 @@ def calibrated_dash(tmp_path):
     box.close()
 
 
+@pytest.mark.slow  # a calibrated dashboard, recomputed, then exported with its figures
 def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, tmp_path):
     """What the browser's slider sends on load (the file's value after rounding to its
     step) is no change: every run still draws the posterior, and the export says so."""

@@ -190,7 +190,7 @@ def _load_script(name: str):
 
 
 @pytest.mark.slow
-def test_experiment_scripts_run_on_small_sizes(tmp_path):
+def test_experiment_scripts_run_on_small_sizes(tmp_path, no_rendering):
     _load_script("compare_scenarios").main(runs=10, out=tmp_path / "c",
                                            names=["baseline", "nk_famine"])
     assert (tmp_path / "c" / "report.md").exists()

@@ -129,12 +129,15 @@ def _run(capsys, out, *flags):
 OUTPUTS = ("summary.txt", "summary.json", "trajectories.png", "option_shares.png")
 
 
-@pytest.mark.slow
-def test_run_is_the_same_for_any_chunk_size_and_any_workers(capsys, tmp_path):
+@pytest.mark.cluster
+def test_run_is_the_same_for_any_chunk_size_and_any_workers(capsys, tmp_path,
+                                                            cluster_address):
     """The acceptance of issue 26: the same command with three chunk sizes in this
-    process and on 2 workers writes the same bytes (summary, figures) and the same table."""
+    process and on 2 workers (the shared cluster; ``--workers`` itself is tested in
+    test_execution.py) writes the same bytes (summary, figures) and the same table."""
     outs = []
-    for chunk, workers in (("7", ()), ("20", ()), ("45", ()), ("9", ("--workers", "2"))):
+    for chunk, workers in (("7", ()), ("20", ()), ("45", ()),
+                           ("9", ("--scheduler", cluster_address))):
         out = tmp_path / f"c{chunk}"
         _run(capsys, out, "--stream-above", "0", "--chunk-runs", chunk, *workers)
         outs.append(out)
@@ -150,10 +153,10 @@ def test_run_is_the_same_for_any_chunk_size_and_any_workers(capsys, tmp_path):
 
 
 @pytest.mark.slow
-def test_streamed_table_is_the_gathered_table(capsys, tmp_path):
+def test_streamed_table_is_the_gathered_table(capsys, tmp_path, no_rendering):
     """The switch is by rows; the dataset folder reads back as the table a small run
     gathers; a later run into the same folder replaces it (dataset by file, file by
-    dataset, or none with --summary-only)."""
+    dataset, or none with --summary-only). (Figures from a stream: the test above.)"""
     out = tmp_path / "out"
     rows = 45 * 14
     streamed_text = _run(capsys, out, "--stream-above", str(rows - 1), "--chunk-runs", "10")
@@ -205,9 +208,10 @@ def test_every_summary_line_carries_its_uncertainty(table, arrays):
 
 
 def test_the_figures_statistics_from_a_stream_agree_with_the_table(arrays, table):
-    """``plots.monthly_stats`` reads a streamed run's statistics as it reads a table: the
+    """``monthly_stats`` reads a streamed run's statistics as it reads a table: the
     same panels, shares and means exact, quantile bands within one histogram bin."""
-    from model.output.plots import monthly_stats, plot_option_shares, plot_trajectories
+    from model.output.monthly_stats import monthly_stats
+    from model.output.plots import plot_option_shares, plot_trajectories
 
     streamed, exact = monthly_stats(_statistics(arrays, [25])), monthly_stats(table)
     assert streamed.runs == exact.runs and list(streamed.months) == list(exact.months)

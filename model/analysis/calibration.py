@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.joint_sample import JointSample
 from ..core.record import Observations
 from ..core.sampling import construction_draws, derive_seeds
-from ..core.schema import JointSample, Scenario
+from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
 from ..output.statistics import wilson_interval
 from .calibration_abc import Posterior, calibrate

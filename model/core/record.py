@@ -3,13 +3,13 @@
 
 This module only reads data: what each rule means for a run (its score) is computed by
 ``model.analysis.calibration_observations``; the plots read the events and the rules'
-target months from here. Every problem in either file is a ``RecordError`` whose one-line
-message names the file, the row or rule, the key and what is allowed.
+target months from here (the events themselves are read by ``model.core.record_events``).
+Every problem in either file is a ``RecordError`` whose one-line message names the file,
+the row or rule, the key and what is allowed.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
@@ -19,44 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
-from .errors import UserError
-from .paths import REPO_ROOT
+from .record_events import RECORD_DIR, Event, RecordError, load_events
 from .state import STATE_COLUMNS, AllianceLevel
 
-RECORD_DIR = REPO_ROOT / "experiments" / "record"
+__all__ = ["RECORD_DIR", "OBSERVATIONS_FILE", "Event", "RecordError", "Condition", "Rule", "Scale",
+           "Observations", "load_events", "load_observations", "parse_condition"]
+
 OBSERVATIONS_FILE = RECORD_DIR / "observations.toml"
-EVENT_COLUMNS = ("id", "date", "month", "actors", "event", "quantity", "confidence", "source")
-CONFIDENCE = ("H", "M", "L")
 RULE_KINDS = ("first", "share", "total")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _WHEN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
-_MONTH = re.compile(r"^(\d+)(?:-(\d+))?$")
-
-
-class RecordError(UserError):
-    """A bad record row or observation rule; the message is one line meant for users."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One dated row of the record. ``first``/``last`` are its month span (equal for a
-    single month)."""
-
-    id: str
-    date: dt.date
-    first: int
-    last: int
-    actors: tuple[str, ...]
-    text: str
-    quantity: str
-    confidence: str
-    source: str
-
-    @property
-    def label(self) -> str:
-        """A short label for plots: the first clause of the event, at most 32 characters."""
-        text = re.split(r"[;:,(]", self.text)[0].strip()
-        return text if len(text) <= 32 else text[:31].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -162,62 +134,6 @@ class Observations:
                      or all(self.events[e].date <= cutoff for e in r.events))
         return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
                             self.months, self.forecast_cutoff, self.record_path)
-
-
-# ------------------------------------------------------------------ events.csv
-
-
-def load_events(path: str | Path = RECORD_DIR / "events.csv") -> dict[str, Event]:
-    """Read and check ``events.csv``: ``{id: Event}`` in file order."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecordError(f"record file {path}: cannot be read ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = tuple(reader.fieldnames or ())
-    missing = [c for c in EVENT_COLUMNS if c not in header]
-    if missing:
-        raise RecordError(f"record file {path}: missing column(s) {', '.join(missing)}; "
-                          f"expected {', '.join(EVENT_COLUMNS)}")
-    events: dict[str, Event] = {}
-    for line, row in enumerate(reader, start=2):
-        where = f"record file {path}: row {line}"
-        if None in row or any(v is None for v in row.values()):
-            raise RecordError(f"{where}: expected {len(header)} fields (quote fields that "
-                              "hold commas)")
-        ident = row["id"].strip()
-        if not re.fullmatch(r"[A-Za-z]\w*", ident):
-            raise RecordError(f"{where}: key id: got {ident!r}; allowed: a word such as R01")
-        if ident in events:
-            raise RecordError(f"{where} ({ident}): key id: duplicate id {ident!r}")
-        where = f"{where} ({ident})"
-        try:
-            date = dt.date.fromisoformat(row["date"].strip())
-        except ValueError:
-            raise RecordError(f"{where}: key date: got {row['date']!r}; allowed: an ISO date "
-                              "YYYY-MM-DD") from None
-        match = _MONTH.match(row["month"].strip())
-        if not match:
-            raise RecordError(f"{where}: key month: got {row['month']!r}; allowed: a month "
-                              "number ≥ 0 or a span such as 2-3")
-        first = int(match[1])
-        last = int(match[2]) if match[2] else first
-        if last < first:
-            raise RecordError(f"{where}: key month: span {row['month']} runs backwards")
-        confidence = row["confidence"].strip()
-        if confidence not in CONFIDENCE:
-            raise RecordError(f"{where}: key confidence: got {confidence!r}; allowed: "
-                              f"{', '.join(CONFIDENCE)}")
-        if not row["event"].strip() or not row["source"].strip():
-            raise RecordError(f"{where}: keys event and source must not be empty")
-        events[ident] = Event(ident, date, first, last,
-                              tuple(a for a in row["actors"].split(";") if a),
-                              row["event"].strip(), row["quantity"].strip(), confidence,
-                              row["source"].strip())
-    if not events:
-        raise RecordError(f"record file {path}: has no rows")
-    return events
 
 
 # ------------------------------------------------------------------ observations.toml
