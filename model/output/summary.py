@@ -102,6 +102,21 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
     at_first = table[month == first]
     out: dict[str, Any] = {"runs": n_runs, "first_month": first, "final_month": final}
 
+    out["treaty_by_month"] = _treaty_by_month(table, months)
+    out.update(_final_state(table, at_first, at_final))
+
+    window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
+    out["last_window"] = (window_start, final)
+    window = table[month >= window_start]
+    for key, column in MODE_COLUMNS.items():
+        out[key] = _mode(window[column], n_runs) if column in table else None
+    return out
+
+
+def _treaty_by_month(table: pd.DataFrame, months: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``summarize``'s ``treaty_by_month``: the share of runs at the treaty level by each
+    month of ``months`` in the table."""
+    month = table["month"]
     treaty: dict[int, dict[str, Any]] = {}
     if "alliance_level" in table:
         present = set(month.unique().tolist())
@@ -112,8 +127,15 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
                 continue
             reached = (is_treaty & (month <= m)).groupby(table["run"]).any()
             treaty[m] = _share(int(reached.sum()), int(reached.size))
-    out["treaty_by_month"] = treaty
+    return treaty
 
+
+def _final_state(table: pd.DataFrame, at_first: pd.DataFrame, at_final: pd.DataFrame
+                 ) -> dict[str, Any]:
+    """``summarize``'s entries on the state at the final month (and the tech level's
+    start), in the summary's order."""
+    month = table["month"]
+    out: dict[str, Any] = {}
     out["alliance_strength_final"] = (
         _band(at_final["alliance_strength"]) if "alliance_strength" in table else None
     )
@@ -143,12 +165,6 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
         if "nk_tech_level" in table
         else None
     )
-
-    window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
-    out["last_window"] = (window_start, final)
-    window = table[month >= window_start]
-    for key, column in MODE_COLUMNS.items():
-        out[key] = _mode(window[column], n_runs) if column in table else None
     return out
 
 
@@ -160,6 +176,18 @@ MODE_COLUMNS = {"china_stance_mode": "china.stance",
 def _stats_band(stats: MonthlyStatistics, column: str, month: int) -> dict[str, float]:
     median, lo, hi = stats.quantiles(column, (0.5, *BAND_90))[month]
     return {"median": float(median), "q05": float(lo), "q95": float(hi)}
+
+
+def _streamed_treaty_by_month(stats: MonthlyStatistics, months: Iterable[int]
+                              ) -> dict[int, dict[str, Any]]:
+    """``treaty_by_month`` from the months each run first reached the treaty (exact)."""
+    treaty: dict[int, dict[str, Any]] = {}
+    if "alliance_level" in stats.levels:
+        by_month = np.cumsum(stats.first_month("alliance_level", AllianceLevel.TREATY)[:-1])
+        for m in months:
+            if 0 <= int(m) <= stats.months:
+                treaty[int(m)] = _share(int(by_month[int(m)]), stats.runs)
+    return treaty
 
 
 def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 24, 36)
@@ -175,13 +203,7 @@ def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 
         raise ValueError("summarize_statistics needs statistics of at least one run")
     first, final, runs = 0, stats.months, stats.runs
     out: dict[str, Any] = {"runs": runs, "first_month": first, "final_month": final}
-    treaty: dict[int, dict[str, Any]] = {}
-    if "alliance_level" in stats.levels:
-        by_month = np.cumsum(stats.first_month("alliance_level", AllianceLevel.TREATY)[:-1])
-        for m in months:
-            if 0 <= int(m) <= final:
-                treaty[int(m)] = _share(int(by_month[int(m)]), runs)
-    out["treaty_by_month"] = treaty
+    out["treaty_by_month"] = _streamed_treaty_by_month(stats, months)
     has = stats.has
     out["alliance_strength_final"] = (_stats_band(stats, "alliance_strength", final)
                                       if has("alliance_strength") else None)
