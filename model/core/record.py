@@ -305,6 +305,24 @@ def _parse_scale(name: str, entry: Any, path: Path, events: dict[str, Event]) ->
     return Scale(name, value, str(entry["unit"]), str(entry["why"]), tuple(entry["events"]))
 
 
+def _check_coverage(path: Path, events: dict[str, Event], rules: tuple[Rule, ...],
+                    unexpressed: tuple) -> None:
+    """Every event is read by a rule or listed under ``[[unexpressed]]`` with a reason."""
+    covered = {e for r in rules for e in r.events}
+    for i, entry in enumerate(unexpressed, start=1):
+        where = f"observations file {path}: unexpressed {i}"
+        if not isinstance(entry, dict) or not entry.get("events") or not entry.get("why"):
+            raise RecordError(f"{where}: needs events = [...] and why = '...'")
+        for e in entry["events"]:
+            if e not in events:
+                raise RecordError(f"{where}: key events: unknown event {e!r}")
+        covered |= set(entry["events"])
+    for ident in events:
+        if ident not in covered:
+            raise RecordError(f"observations file {path}: event {ident} is read by no rule "
+                              "and not listed under [[unexpressed]] with why")
+
+
 def load_observations(path: str | Path = OBSERVATIONS_FILE) -> Observations:
     """Read ``observations.toml`` and the record it names; check every rule against it.
 
@@ -350,19 +368,7 @@ def load_observations(path: str | Path = OBSERVATIONS_FILE) -> Observations:
             raise RecordError(f"observations file {path}: rule {rule.id}: duplicate id")
         seen.add(rule.id)
     unexpressed = tuple(raw.get("unexpressed", ()))
-    covered = {e for r in rules for e in r.events}
-    for i, entry in enumerate(unexpressed, start=1):
-        where = f"observations file {path}: unexpressed {i}"
-        if not isinstance(entry, dict) or not entry.get("events") or not entry.get("why"):
-            raise RecordError(f"{where}: needs events = [...] and why = '...'")
-        for e in entry["events"]:
-            if e not in events:
-                raise RecordError(f"{where}: key events: unknown event {e!r}")
-        covered |= set(entry["events"])
-    for ident in events:
-        if ident not in covered:
-            raise RecordError(f"observations file {path}: event {ident} is read by no rule "
-                              "and not listed under [[unexpressed]] with why")
+    _check_coverage(path, events, rules, unexpressed)
     if not any(r.weight > 0 for r in rules):
         raise RecordError(f"observations file {path}: no rule has weight > 0; nothing to fit")
     return Observations(path, events, rules, scales, unexpressed, months, cutoff, record_path)

@@ -283,13 +283,7 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
     a summary read off histograms (:func:`summarize_statistics`) says how close its
     quantiles are."""
     first, final = summary["first_month"], summary["final_month"]
-    lines = [
-        f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
-        + f"({calendar_month(start, first)} – {calendar_month(start, final)})"
-    ]
-    if overrides:
-        lines[0] += "; overrides " + ", ".join(
-            f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
+    lines = [_configuration_line(first, final, scenario_name, runs, seed, start, overrides)]
     treaty = summary.get("treaty_by_month") or {}
     for m, t in sorted(treaty.items()):
         lines.append(f"Treaty (level 4) reached by month {m} ({calendar_month(start, m)}) in "
@@ -333,10 +327,26 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
             )
     error = summary.get("quantile_error")
     if error:
-        widths = sorted(set(error["per_month"].values()))
-        text = "/".join(f"{w:.2g}" for w in widths)
-        lines.append(f"Medians and bands read off per-month histograms: within {text} of "
-                     "the exact values"
-                     + (f" (cumulative munitions within {error['cumulative_munitions']:.2g})"
-                        if error.get("cumulative_munitions") else ""))
+        lines.append(_histogram_line(error))
     return "\n".join(lines)
+
+
+def _configuration_line(first: int, final: int, scenario_name: str, runs: int, seed: int,
+                        start: str, overrides: dict[str, Any] | None) -> str:
+    """A summary's first line: scenario, runs, seed, months and every override."""
+    line = (f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
+            + f"({calendar_month(start, first)} – {calendar_month(start, final)})")
+    if overrides:
+        line += "; overrides " + ", ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
+    return line
+
+
+def _histogram_line(error: dict[str, Any]) -> str:
+    """How close a summary read off histograms is to the exact quantiles."""
+    widths = sorted(set(error["per_month"].values()))
+    text = "/".join(f"{w:.2g}" for w in widths)
+    return (f"Medians and bands read off per-month histograms: within {text} of "
+            "the exact values"
+            + (f" (cumulative munitions within {error['cumulative_munitions']:.2g})"
+               if error.get("cumulative_munitions") else ""))
