@@ -204,6 +204,46 @@ def _number(entry: dict, key: str, where: str, *, integer: bool = False,
     return int(value) if integer else float(value)
 
 
+def _kind_args(entry: dict, kind: str, where: str, scales: dict[str, Scale], months: int
+               ) -> dict[str, Any]:
+    """The keys of a rule that depend on its kind: the window (``first``: earliest and
+    latest month; ``share`` and ``total``: from and to), the share bounds and the total's
+    column, scale and bounds."""
+    out: dict[str, Any] = {}
+    if kind == "first":
+        out["earliest"] = _number(entry, "earliest", where, integer=True, low=0, high=months)
+        out["latest"] = _number(entry, "latest", where, integer=True, low=out["earliest"],
+                                high=months)
+    else:
+        out["start"] = _number(entry, "from", where, integer=True, low=0, high=months)
+        out["end"] = _number(entry, "to", where, integer=True, low=out["start"], high=months)
+    if kind == "share":
+        out["min_share"] = _number(entry, "min_share", where, low=0, high=1)
+        if "max_share" in entry:
+            out["max_share"] = _number(entry, "max_share", where, low=out["min_share"],
+                                       high=1)
+    if kind == "total":
+        column = entry["column"]
+        if column not in STATE_COLUMNS:
+            raise RecordError(f"{where}: key column: got {column!r}; allowed: a state column "
+                              f"({', '.join(STATE_COLUMNS)})")
+        out["column"] = column
+        if "scale" in entry:
+            name = entry["scale"]
+            if name not in scales:
+                raise RecordError(f"{where}: key scale: unknown scale {name!r}; allowed: "
+                                  f"{', '.join(scales) or 'none defined'}")
+            out["scale"], out["scale_name"] = scales[name].value, name
+        if "min" not in entry and "max" not in entry:
+            raise RecordError(f"{where}: a total rule needs min, max or both")
+        if "min" in entry:
+            out["low"] = _number(entry, "min", where)
+        if "max" in entry:
+            out["high"] = _number(entry, "max", where,
+                                  low=out.get("low") if out.get("low") is not None else None)
+    return out
+
+
 def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
                 scales: dict[str, Scale], months: int) -> Rule:
     where = f"observations file {path}: rule {index}"
@@ -252,37 +292,7 @@ def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
             args["when"] = parse_condition(entry["when"])
         except ValueError as exc:
             raise RecordError(f"{where}: key when: {exc}") from None
-    if kind == "first":
-        args["earliest"] = _number(entry, "earliest", where, integer=True, low=0, high=months)
-        args["latest"] = _number(entry, "latest", where, integer=True, low=args["earliest"],
-                                 high=months)
-    else:
-        args["start"] = _number(entry, "from", where, integer=True, low=0, high=months)
-        args["end"] = _number(entry, "to", where, integer=True, low=args["start"], high=months)
-    if kind == "share":
-        args["min_share"] = _number(entry, "min_share", where, low=0, high=1)
-        if "max_share" in entry:
-            args["max_share"] = _number(entry, "max_share", where, low=args["min_share"],
-                                        high=1)
-    if kind == "total":
-        column = entry["column"]
-        if column not in STATE_COLUMNS:
-            raise RecordError(f"{where}: key column: got {column!r}; allowed: a state column "
-                              f"({', '.join(STATE_COLUMNS)})")
-        args["column"] = column
-        if "scale" in entry:
-            name = entry["scale"]
-            if name not in scales:
-                raise RecordError(f"{where}: key scale: unknown scale {name!r}; allowed: "
-                                  f"{', '.join(scales) or 'none defined'}")
-            args["scale"], args["scale_name"] = scales[name].value, name
-        if "min" not in entry and "max" not in entry:
-            raise RecordError(f"{where}: a total rule needs min, max or both")
-        if "min" in entry:
-            args["low"] = _number(entry, "min", where)
-        if "max" in entry:
-            args["high"] = _number(entry, "max", where,
-                                   low=args.get("low") if args.get("low") is not None else None)
+    args.update(_kind_args(entry, kind, where, scales, months))
     return Rule(**args)
 
 
