@@ -43,6 +43,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("cluster") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    # The modules that use the shared cluster run last, one after the other: its worker
+    # processes (idle heartbeats cost CPU on a 2-core machine) then live only while they run.
+    # Whole modules move, so their module-scoped fixtures are still made once.
+    with_cluster = {item.path for item in items if item.get_closest_marker("cluster")}
+    items[:] = ([item for item in items if item.path not in with_cluster]
+                + [item for item in items if item.path in with_cluster])
     declared = declared_requirements()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     for extra, modules in EXTRA_TESTS.items():
