@@ -75,7 +75,6 @@ def test_prim_finds_a_second_box_on_a_category_and_stops():
     assert boxes[0].coverage + boxes[1].coverage == pytest.approx(1.0, abs=0.1)
 
 
-@pytest.mark.slow  # PRIM: loads EMA Workbench (seconds), as the PRIM tests above
 def test_a_later_box_states_its_share_of_the_cases_left():
     """Issue 24, item 7: "of all such cases not in an earlier box" is a share of the cases
     outside box 1, not of all cases (both are stated)."""
