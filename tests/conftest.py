@@ -30,7 +30,7 @@ SEED0_RUNS, SEED0_MONTHS = 40, 24
 
 
 #: The test modules that exercise an optional extra's libraries, by extra.
-EXTRA_TESTS = {"calibrate": ("test_calibration.py",)}
+EXTRA_TESTS = {"calibrate": ("test_calibration.py", "test_score_cli.py")}
 
 
 def pytest_collection_modifyitems(config, items):

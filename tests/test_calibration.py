@@ -173,7 +173,7 @@ def test_total_rule_with_a_scale(tmp_path):
 
 def test_shipped_rules_load_and_cover_every_event():
     obs = load_observations()
-    assert len(obs.events) == 23
+    assert len(obs.events) == 29
     covered = {e for r in obs.rules for e in r.events}
     covered |= {e for u in obs.unexpressed for e in u["events"]}
     assert covered == set(obs.events)
@@ -436,10 +436,14 @@ def test_calibrate_quick_end_to_end(tmp_path):
                             timeout=1200)
     assert result.returncode == 0, result.stderr
     for name in ("posterior.csv", "forecast_posterior.csv", "report.md", "parameters.png",
-                 "predictive.png", "predictive.csv", "manifest.json"):
+                 "predictive.png", "predictive.csv", "forecast_scores.csv", "manifest.json"):
         assert (out / name).exists(), name
     report = (out / "report.md").read_text()
     assert "Forecast skill" in report and "treaty_in_window" in report
+    # the early fit is one origin of `score`: its questions after March 2024, scored
+    assert "Brier skill vs persistence" in report
+    scored = pd.read_csv(out / "forecast_scores.csv")
+    assert set(scored["origin"]) == {"Mar 2024"} and (scored["origin_month"] == 8).all()
     # the posterior is a joint sample a scenario can carry
     (tmp_path / "cal.toml").write_text(
         f'extends = "{ROOT}/experiments/scenarios/baseline.toml"\nname = "cal"\n'

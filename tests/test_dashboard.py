@@ -332,8 +332,11 @@ def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, t
     step) is no change: every run still draws the posterior, and the export says so."""
     dash = calibrated_dash
     cost = slider(dash, "russia_reputation_cost")
-    assert cost.step == 1e-05 and cost.v_model == 0.46868
-    cost.v_model = 0.46868000000000004  # 46868 × 1e-05 in floating point
+    in_file = load_scenario("calibrated").levers.russia_reputation_cost.value
+    assert cost.v_model == in_file
+    snapped = round(in_file / cost.step) * cost.step  # k × step in floating point
+    assert snapped == pytest.approx(in_file, abs=1e-12)  # the step resolves the file's value
+    cost.v_model = snapped
     time.sleep(0.5)
     wait_for(lambda: settled(dash), "the ensemble")
     assert text_with(dash, "Scenario 'calibrated'; changed from the file: nothing")

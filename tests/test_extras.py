@@ -84,6 +84,7 @@ def test_the_extras_of_a_requirement_count(monkeypatch):
 
 @pytest.mark.parametrize("argv, extra, hidden", [
     (["calibrate", "--quick"], "calibrate", "pyabc"),
+    (["score", "--origin", "2024-03", "--quick"], "calibrate", "pyabc"),
     (["discover", "baseline", "--samples", "20"], "discover", "scikit-learn"),
     (["dashboard"], "dashboard", "solara"),
     (["run", "baseline", "--runs", "2", "--workers", "2"], "cluster", "distributed"),

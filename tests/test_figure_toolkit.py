@@ -161,9 +161,27 @@ def _whatif_figures():
     yield "whatif.plot_differences", lambda p: plot_differences(result, p)
 
 
+def _score_figures():
+    from model.analysis.reports.score import plot_questions, plot_reliability
+    from model.analysis.score import ScoreResult
+    from model.core.forecasts import load_forecasts
+
+    table = pd.DataFrame({"origin": ["Jan 2024"] * 3 + ["Mar 2024"] * 2,
+                          "origin_month": [6, 6, 6, 8, 8],
+                          "forecast": [f"{NAME}_{i}" for i in (1, 2, 3)] + [f"{NAME}_{i}"
+                                                                        for i in (2, 3)],
+                          "outcome": [1, 0, 1, 0, 1],
+                          "p_model": [0.8, 0.3, 0.55, 0.1, 0.9],
+                          "p_persistence": [0.9, 0.1, 0.1, 0.1, 0.9]})
+    result = ScoreResult(load_scenario("baseline"), load_forecasts(), [], table,
+                         pd.DataFrame(), {})
+    yield "score.plot_reliability", lambda p: plot_reliability(result, p)
+    yield "score.plot_questions", lambda p: plot_questions(result, p)
+
+
 FAMILIES = (_run_figures, _compare_figures, _claims_figures, _equilibria_figures,
             _sweep_figures, _sensitivity_figures, _discovery_figures, _robust_figures,
-            _calibration_figures, _whatif_figures)
+            _calibration_figures, _whatif_figures, _score_figures)
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.__name__.strip("_"))

@@ -146,6 +146,22 @@ class TestNash(GameRuleContract):
             if equilibria:
                 assert played in equilibria
 
+    def test_the_equilibria_command_solves_next_month_s_levers_and_pins(self):
+        """The game a run's ``nash`` solves — and ``run.py equilibria`` reports — is next
+        month's: a lever scheduled from month 1 is in it, and so is the month's pinned play
+        (the same game as the stand-alone ``stage_game`` at that month with those pins)."""
+        from model.analysis.equilibria import analyse
+
+        scheduled = load_scenario("baseline", {"levers.war_demand": [[0, 0.8], [1, 0.0]],
+                                               "russia.action.arms": [[0, "free"], [1, "large"]]})
+        model = AllianceModel(scheduled, seed=4)
+        assert model.month_game().pinned == {"russia.arms": 2}
+        want = stage_game(scheduled, month=1, pinned={"russia.arms": 2}).payoffs
+        np.testing.assert_array_equal(model.stage_game().payoffs, want)
+        np.testing.assert_array_equal(analyse(model, 1.0).game.payoffs, want)
+        unscheduled = stage_game(load_scenario("baseline")).payoffs
+        assert not np.array_equal(want, unscheduled)
+
 
 class TestQRE(GameRuleContract):
     rule_name = "qre"

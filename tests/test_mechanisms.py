@@ -116,9 +116,13 @@ def test_signing_needs_both_sides():
     runs = 4
     base = initial_state(K, posture_indices(scenario, runs), runs)
     base["alliance_strength"] = np.full(runs, 0.95)
-    base["treaty_talks"] = np.full(runs, K.dynamics.treaty_steps - 1.0)  # the last step next
+    # the last month of drafting next: the reciprocal summit that signs
+    base["treaty_talks"] = np.full(runs, K.dynamics.treaty_steps - 1.0 / K.dynamics.treaty_drafting)
     russia, north_korea = treaty_gains(base, K)
     assert (russia > 0).all() and (north_korea > 0).all()
+    talking = advance({**base, "treaty_talks": np.full(runs, K.dynamics.treaty_steps - 1.0)},
+                      posture_indices(scenario, runs), np.zeros(runs), K, 1, np.full(runs, 0.5))
+    assert (talking["alliance_level"] < 4).all()  # drafting has only begun: no treaty yet
     unwilling = kernel_params(load_scenario("baseline", {"russia.weights.treaty_value": 0.0}))
     choice = posture_indices(scenario, runs)
     signed = advance(base, choice, np.zeros(runs), K, 1, np.full(runs, 0.5))

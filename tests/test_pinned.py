@@ -43,11 +43,12 @@ def test_pinned_mesa_run_equals_ensemble_run(table):
 
 # The pinned values (baseline, 40 runs, seed 0, 24 months). Repinned for the issue "An
 # alliance that answers to its reasons" (outside options, exit, the negotiated treaty,
-# pressure in rounds, circumvention from the volume evaded).
-STRENGTH_AT_24 = [0.7497560543981597, 0.7541155781746142, 0.5269801469186639,
-                  0.6493099180696619]
+# pressure in rounds, circumvention from the volume evaded), then for the treaty's drafting
+# months and the growing commitment of each step of talks.
+STRENGTH_AT_24 = [0.7332162396433215, 0.7541155781746142, 0.5269801469186639,
+                  0.6392068586550407]
 MUNITIONS_TOTAL = [10.5, 11.453348047051522, 2.4999999999999996, 8.499280190344333]
 INTEGRITY_MEAN_AT_24 = 0.5228031853082353
-CIRCUMVENTION_MEAN_AT_24 = 0.5361816603944385
+CIRCUMVENTION_MEAN_AT_24 = 0.5358042911279327
 RUSSIA_SANCTIONS_COUNTS = {"enforce": 550, "evade": 450}
 CHINA_STANCE_COUNTS = {"neutral": 729, "enable": 227, "restrain": 44}

@@ -394,7 +394,7 @@ def test_unknown_distribution_names_the_value():
 ORDERED = {"dynamics.level_diplomatic", "dynamics.level_arms_trade",
            "dynamics.level_tech_transfer"}
 #: Counts: whole numbers only (checked in their own test above).
-WHOLE = {"dynamics.treaty_steps", "dynamics.treaty_notice"}
+WHOLE = {"dynamics.treaty_steps", "dynamics.treaty_drafting", "dynamics.treaty_notice"}
 BOUNDED_KEYS = sorted(k for k, s in SPECS.items()
                       if math.isfinite(s.high) and k not in ORDERED | WHOLE)
 PROPERTY = settings(deadline=None,

@@ -13,13 +13,14 @@ from ..core.scenario import Scenario, load_scenario
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
+    MonthGame,
     initial_beliefs,
     initial_state,
     kernel_params,
     posture_indices,
 )
 from ..kernels.month import Month, Play, Setup, open_month, step_month
-from ..kernels.stage import StageGame, stage_payoffs
+from ..kernels.stage import StageGame
 from .agents import StateActor
 
 
@@ -110,12 +111,17 @@ class AllianceModel(mesa.Model):
         """The game-solving rules' layout and counts, kept month to month."""
         return self.setup.memory
 
+    def month_game(self) -> MonthGame:
+        """Next month's game as its decisions will see it: that month's levers, this run's
+        parameter values, the month's pinned actors and dimensions (what ``nash`` and
+        ``qre`` solve). Its own game memory: solving it leaves the run's untouched."""
+        month = open_month(self.setup, self.play, self.month + 1)
+        return MonthGame(month.state, month.view_params, self.choice, pinned=month.game.pinned)
+
     def stage_game(self):
         """The stage game at the current state (``model.kernels.stage.StageGame``), with this run's
         parameter values; its equilibria are what the ``nash`` rule plays next month."""
-        month = open_month(self.setup, self.play, self.month + 1)
-        return StageGame(stage_payoffs(month.state, month.view_params, month.game.pinned)[0],
-                         self.month)
+        return StageGame(self.month_game().payoffs[0], self.month)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon)."""

@@ -22,23 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.joint_sample import JointSample
+from ..core.calendar import month_of
+from ..core.forecasts import Forecasts
 from ..core.record import Observations
 from ..core.sampling import construction_draws, derive_seeds
 from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
 from ..output.statistics import wilson_interval
-from .calibration_abc import Posterior, calibrate
+from .calibration_abc import Posterior, calibrate, with_posterior
 from .calibration_observations import arrays_from_ensemble, score_matrix
-
-
-def with_posterior(scenario: Scenario, posterior: Posterior, file: str = "(in memory)"
-                   ) -> Scenario:
-    """``scenario`` carrying ``posterior`` as its joint sample (each run draws a particle)."""
-    sample = JointSample(file=file, keys=posterior.keys,
-                         weights=tuple(float(w) for w in posterior.weights),
-                         values=tuple(tuple(float(v) for v in row) for row in posterior.samples))
-    return scenario.model_copy(update={"sample": sample})
+from .score import fit_origin, forecast_origin, question_table, summary_table
 
 
 def predictive_met(scenario: Scenario, observations: Observations, runs: int, seed: int,
@@ -120,31 +113,43 @@ class Calibration:
     seed: int
     forecast: Posterior | None = None
     forecast_check: Check | None = None
+    #: The early fit's forecasts of the questions after the cutoff, scored as `score`
+    #: scores them (one row per question) and their skill table.
+    forecast_scores: pd.DataFrame | None = None
+    forecast_summary: pd.DataFrame | None = None
 
 
 def run_calibration(scenario: Scenario, observations: Observations, *, particles: int,
                     rounds: int, batch_size: int, runs: int, seed: int,
                     forecast: bool = True, client: Any = None,
+                    forecasts: Forecasts | None = None,
                     log: Callable[[str], Any] = print) -> Calibration:
     """Fit ``scenario``'s unconstrained parameters to every fitted rule of
     ``observations``; with ``forecast``, fit again to the rules dated up to the forecast
-    cutoff (seed + 1); check both on ``runs`` runs (seed ``seed``)."""
+    cutoff (seed + 1) — one origin of ``model.analysis.score`` — and, given
+    ``forecasts``, score that fit's forecasts of the questions after the cutoff as
+    ``python run.py score`` does; check both fits on ``runs`` runs (seed ``seed``)."""
     settings = dict(particles=particles, rounds=rounds, batch_size=batch_size, log=log,
                     client=client)
     posterior = calibrate(scenario, observations, seed=seed, **settings)
     early = None
     if forecast:
         cutoff = observations.forecast_cutoff
-        subset = observations.up_to(cutoff)
-        log(f"forecast check: calibrating to {len(subset.fitted())} rules dated up to "
-            f"{cutoff}")
-        early = calibrate(scenario, subset, seed=seed + 1, **settings)
+        log(f"forecast check: calibrating to {len(observations.up_to(cutoff).fitted())} "
+            f"rules dated up to {cutoff}")
+        early = fit_origin(scenario, observations, cutoff, seed=seed + 1, **settings)
     check = predictive_check(scenario, observations, posterior, runs, seed)
-    early_check = None
+    early_check = scores = summary = None
     if early is not None:
         early_check = Check(observations, {
             "prior": check.met["prior"],
             "forecast": predictive_met(with_posterior(scenario, early), observations, runs,
                                        seed)})
+        cutoff = observations.forecast_cutoff
+        month = month_of(scenario.start, f"{cutoff.year:04d}-{cutoff.month:02d}")
+        if forecasts is not None and forecasts.after(month):
+            result = forecast_origin(scenario, forecasts, month, early, runs=runs, seed=seed)
+            scores = question_table(forecasts, scenario.start, result)
+            summary = summary_table(scores, seed)
     return Calibration(scenario, observations, posterior, check, runs, seed, early,
-                       early_check)
+                       early_check, scores, summary)

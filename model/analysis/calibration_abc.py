@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.joint_sample import JointSample
 from ..core.record import Observations
 from ..core.sampling import DRAWS_PER_MONTH, construction_draws
 from ..core.schema import Scenario
@@ -210,3 +211,12 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     return Posterior(keys, samples, w / w.sum(), priors,
                      tuple(r.id for r in observations.fitted()), rows, sampler.simulated,
                      time.perf_counter() - started, seed, time.process_time() - cpu)
+
+
+def with_posterior(scenario: Scenario, posterior: Posterior, file: str = "(in memory)"
+                   ) -> Scenario:
+    """``scenario`` carrying ``posterior`` as its joint sample (each run draws a particle)."""
+    sample = JointSample(file=file, keys=posterior.keys,
+                         weights=tuple(float(w) for w in posterior.weights),
+                         values=tuple(tuple(float(v) for v in row) for row in posterior.samples))
+    return scenario.model_copy(update={"sample": sample})

@@ -19,12 +19,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..abm.model import AllianceModel
-from ..core.actions import DIMENSION_BY_KEY
+from ..core.actions import DIMENSION_BY_KEY, Actor
 from ..core.sampling import construction_draws
 from ..core.scenario import Scenario, ScenarioError
 from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
-from ..kernels import MonthGame, kernel_params, with_memory
+from ..kernels import (
+    ActorPolicy,
+    MonthGame,
+    kernel_params,
+    month_inputs,
+    pinned_options,
+    with_memory,
+)
 from ..kernels.stage import OPTIONS, PLAYERS, StageGame
 from ..output.figures import finish
 from .sweep import Axis, check_grid
@@ -65,7 +72,7 @@ def analyse(model: AllianceModel, lam: float) -> MonthAnalysis:
     """Equilibria, the selected one, the modal play and the QRE at ``lam``."""
     if not np.isfinite(lam) or lam < 0:
         raise ScenarioError(f"--lam {lam}: allowed a finite number ≥ 0")
-    month_game = MonthGame(model.state, model.params_view, model.choice)
+    month_game = model.month_game()  # next month's levers and pinned play
     payoffs = month_game.payoffs[0]
     found = [tuple(int(i) for i in e) for e in np.argwhere(month_game.equilibria[0])]
     selected = tuple(int(i) for i in month_game.selected[0]) if found else None
@@ -193,8 +200,12 @@ def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> R
     arrays = simulate(scenario, months=month, streams=streams, values=values)
     choice = {k: arrays.choice[k][month].astype(np.int64) for k in arrays.choice}
     state = with_memory({c: arrays.state[c][month] for c in arrays.state}, choice)
-    params = kernel_params(scenario, {**arrays.drawn, **values}).as_columns()
-    game = MonthGame(state, params, choice)
+    # next month's game as its decisions see it: that month's levers and pinned play
+    state, params = month_inputs(state, kernel_params(scenario, {**arrays.drawn, **values}),
+                                 month + 1)
+    pinned = pinned_options([ActorPolicy.from_scenario(scenario, actor).at(month + 1)
+                             for actor in Actor])
+    game = MonthGame(state, params.as_columns(), choice, pinned=pinned)
     selected = game.selected
     labels: list[str] = []
     regimes = np.full(cells, -1)

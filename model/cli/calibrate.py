@@ -16,6 +16,7 @@ from ..analysis.reports.calibration import (
     write_calibration,
     write_scenario,
 )
+from ..core.forecasts import FORECASTS_FILE, load_forecasts
 from ..core.paths import SCENARIO_DIR
 from ..core.record import OBSERVATIONS_FILE, RecordError, load_observations
 from .common import (
@@ -55,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "observations.toml)")
     parser.add_argument("--no-forecast", dest="forecast", action="store_false",
                         help="skip the forecast-skill calibration on events to March 2024")
+    parser.add_argument("--forecasts", default=str(FORECASTS_FILE),
+                        help="the yes/no questions the forecast-skill fit is scored on, as "
+                             "`score` scores them (default experiments/record/forecasts.toml)")
     parser.add_argument("--out", default=None, help="output folder (default "
                         "results/calibration, or results/calibration-TAGS for other options)")
     parser.add_argument("--write-scenario", metavar="NAME", default=None,
@@ -76,6 +80,7 @@ def execute(args: argparse.Namespace) -> int:
         observations = load_observations(args.observations)
     except RecordError as exc:
         raise UsageError(str(exc)) from None
+    forecasts = load_forecasts(args.forecasts) if args.forecast else None
     scenario = load_scenario(args.scenario)
     if scenario.sample is not None:
         raise UsageError(f"--scenario {args.scenario}: already carries a joint sample; "
@@ -102,7 +107,7 @@ def execute(args: argparse.Namespace) -> int:
             result = run_calibration(scenario, observations, particles=particles,
                                      rounds=rounds, batch_size=batch, runs=runs,
                                      seed=args.seed, forecast=args.forecast,
-                                     client=executor.client)
+                                     client=executor.client, forecasts=forecasts)
         files = write_calibration(result, out, started, extra={"abc": "pyabc ABC-SMC"})
     posterior = result.posterior
     if args.write_scenario:

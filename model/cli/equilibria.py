@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", nargs="?", default="baseline")
     parser.add_argument("--month", type=month_int, default=None,
                         help=f"month whose state defines the game, 0 to {HORIZON_MAX} "
-                             "(default: the horizon)")
+                             "(default: the horizon); the game is the one decided the "
+                             "month after, with that month's levers and pinned options")
     parser.add_argument("--lam", type=finite_float, default=4.0,
                         help="rationality of the logit QRE shown (default 4)")
     parser.add_argument("--x", default="levers.international_pressure=0:1:15",

@@ -26,7 +26,8 @@ from .common import UsageError
 DISTRIBUTION = "alliance-sim"
 
 #: The extra each command needs (commands not named here need only the core install).
-COMMAND_EXTRAS = {"calibrate": "calibrate", "discover": "discover", "dashboard": "dashboard"}
+COMMAND_EXTRAS = {"calibrate": "calibrate", "score": "calibrate", "discover": "discover",
+                  "dashboard": "dashboard"}
 #: What to run after installing an extra, where there is something.
 AFTER_INSTALL = {"dashboard": " && python -m model.dashboard.assets"}
 #: The extra the execution flags that start or reach a Dask cluster need.

@@ -30,7 +30,7 @@ from .extras import check_extras
 
 #: The commands (each the module of that name), in the order ``--help`` lists them.
 COMMANDS = ("run", "params", "compare", "whatif", "sweep", "sensitivity", "equilibria",
-            "claims", "scenarios", "dashboard", "discover", "robust", "calibrate")
+            "claims", "scenarios", "dashboard", "discover", "robust", "calibrate", "score")
 
 
 def command_module(name: str) -> ModuleType:

@@ -173,6 +173,10 @@ DYNAMICS: dict[str, ParamSpec] = {
     "treaty_steps": ParamSpec(1, 12, "diplomatic steps",
                               "summits and ministerial visits a treaty takes; the last is the "
                               "reciprocal summit that signs it"),
+    "treaty_drafting": ParamSpec(1, 24, "months",
+                                 "months of drafting the treaty's text, each needing both "
+                                 "sides' will, between the last preparatory step and the "
+                                 "summit that signs it"),
     "treaty_exit_cost": ParamSpec(0, 50, "utility per month",
                                   "what denouncing a treaty costs the side that does it"),
     "treaty_notice": ParamSpec(1, 120, "months",

@@ -344,7 +344,7 @@ class Scenario(BaseModel):
             if isinstance(value, Distribution):
                 raise ValueError(f"key dynamics.{name}: alliance level thresholds must be "
                                  f"numbers, not distributions (got {value.dist} distribution)")
-        for name in ("treaty_steps", "treaty_notice"):  # counts: of steps, of months
+        for name in ("treaty_steps", "treaty_drafting", "treaty_notice"):  # whole counts
             value = getattr(d, name).value
             if isinstance(value, Distribution) or value != int(value):
                 got = (f"a {value.dist} distribution" if isinstance(value, Distribution)

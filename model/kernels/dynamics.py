@@ -25,9 +25,12 @@ Month m → m+1, given the options every actor chose in month m:
   without it, more slowly under a treaty (``treaty_anchor``); levels 1–3 follow
   strength through documented thresholds;
 * the treaty (level 4) is negotiated: each month both sides must want to take the next
-  diplomatic step (:func:`treaty_step`); the ``treaty_steps``-th step is the reciprocal
-  summit that signs it. A side whose value of the treaty stays below minus its exit cost
-  for ``treaty_notice`` months denounces it (:func:`treaty_denounced`).
+  diplomatic step (:func:`treaty_step`), each step binding them to a larger share of the
+  treaty's costs; after the last preparatory step the text is drafted for
+  ``treaty_drafting`` months of such mutual will, and the ``treaty_steps``-th step is
+  the reciprocal summit that signs it (:func:`treaty_talks`). A side whose value of the
+  treaty stays below minus its exit cost for ``treaty_notice`` months denounces it
+  (:func:`treaty_denounced`).
 
 The state dict also carries last month's options (:data:`MEMORY_KEYS`), which the
 payoffs' switching costs read; they are not result columns (the option columns are).
@@ -107,7 +110,8 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def treaty_gains(state: dict[str, np.ndarray], K: KernelParams):
+def treaty_gains(state: dict[str, np.ndarray], K: KernelParams,
+                 commitment: np.ndarray | float = 1.0):
     """Each side's net value of the treaty this month: ``(russia, north_korea)``.
 
     Russia values supply locked in for as long as the war needs it (``treaty_value`` × war
@@ -116,15 +120,16 @@ def treaty_gains(state: dict[str, np.ndarray], K: KernelParams):
     entrapment and status costs (``treaty_cost``) and what it forfeits with the West
     (``west_forfeit`` × relations). North Korea gains insurance against abandonment —
     worth more the deeper the relationship and the more isolated it is (``treaty_value`` ×
-    strength × isolation) — against lost autonomy (``treaty_cost``).
+    strength × isolation) — against lost autonomy (``treaty_cost``). ``commitment`` is the
+    share of those costs a side takes on (a step of talks binds less than the treaty).
     """
     r, n = K.russia, K.north_korea
     strength = state["alliance_strength"]
     russia = (strength * (r.treaty_value * state["war_demand"]
                           + r.partnership_value * state["isolation_russia"])
-              - r.treaty_cost - r.west_forfeit * K.levers.russia_west_relations)
+              - commitment * (r.treaty_cost + r.west_forfeit * K.levers.russia_west_relations))
     north_korea = (n.treaty_value * strength * state["isolation_north_korea"]
-                   - n.treaty_cost)
+                   - commitment * n.treaty_cost)
     return russia, north_korea
 
 
@@ -132,14 +137,34 @@ def treaty_step(state: dict[str, np.ndarray], K: KernelParams,
                 draw: np.ndarray) -> np.ndarray:
     """Whether the pair takes the next diplomatic step of treaty talks this month.
 
-    A step (a summit or a ministerial visit) needs both sides: each wants it with the logit
-    probability of its net value of the treaty (:func:`treaty_gains`) at its own
-    rationality ``lam``, so a step's probability is the product, compared with the run's
-    own uniform ``draw``. No steps are taken while a treaty holds.
+    A step (a summit, a ministerial visit, a month of drafting) needs both sides: each
+    wants it with the logit probability of its net value of the treaty
+    (:func:`treaty_gains`) at its own rationality ``lam``, so a step's probability is the
+    product, compared with the run's own uniform ``draw``. The k-th of ``treaty_steps``
+    steps commits a side to k/``treaty_steps`` of the treaty's costs: a first summit is
+    cheap talk, drafting and signing bind in full. No steps are taken while a treaty holds.
     """
-    russia, north_korea = treaty_gains(state, K)
+    steps = K.dynamics.treaty_steps
+    commitment = np.minimum(np.floor(state["treaty_talks"]) + 1.0, steps) / steps
+    russia, north_korea = treaty_gains(state, K, commitment)
     p = _logistic(K.lam["russia"] * russia) * _logistic(K.lam["north_korea"] * north_korea)
     return (draw < p) & (state["alliance_level"] != TREATY)
+
+
+def treaty_talks(talks: np.ndarray, step: np.ndarray, K: KernelParams) -> np.ndarray:
+    """The talks after this month's ``step``, in steps taken.
+
+    Each step before the last preparatory one (``treaty_steps`` − 1) counts 1; past it,
+    each month of drafting counts 1/``treaty_drafting``, so the treaty is signed (talks
+    reach ``treaty_steps``) at the reciprocal summit that ends ``treaty_drafting`` months
+    of drafting (within half a month's share, so that sums of fractions land on it
+    exactly).
+    """
+    d = K.dynamics
+    drafting = talks >= d.treaty_steps - 1
+    advanced = talks + step * np.where(drafting, 1.0 / d.treaty_drafting, 1.0)
+    done = advanced >= d.treaty_steps - 0.5 / d.treaty_drafting
+    return np.where(done, d.treaty_steps, advanced).astype(float)
 
 
 def treaty_doubt(state: dict[str, np.ndarray], K: KernelParams) -> np.ndarray:
@@ -298,7 +323,7 @@ def advance(state: dict[str, np.ndarray], choice: dict[str, np.ndarray],
     iso_r, iso_n = isolation(state["isolation_russia"], state["isolation_north_korea"],
                              pressure, state["alliance_strength"], K)
     step = treaty_step(state, K, treaty_draw)
-    talks = state["treaty_talks"] + step
+    talks = treaty_talks(state["treaty_talks"], step, K)
     signed = step & (talks >= K.dynamics.treaty_steps)
     doubt = treaty_doubt(state, K)
     denounced = treaty_denounced(doubt, K)

@@ -20,7 +20,7 @@ import numpy as np
 from ..core.actions import DIMENSIONS, Actor, Dimension, dimensions_of
 from ..core.schema import Scenario
 from ..games.sparse import SparseGame
-from .dynamics import MEMORY_KEYS, with_memory
+from .dynamics import MEMORY_KEYS, month_inputs, with_memory
 from .initial import initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, state_columns
@@ -129,7 +129,8 @@ class StageGame:
 
 
 def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
-               params: KernelParams | None = None, month: int | None = None) -> StageGame:
+               params: KernelParams | None = None, month: int | None = None,
+               pinned: dict[str, int] | None = None) -> StageGame:
     """The stage game of ``scenario`` at ``state`` (default: its month-0 state).
 
     ``state`` maps state column names to numbers (or one-element arrays), e.g. a row of a
@@ -137,6 +138,8 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
     columns (``russia.arms``: a name or an index) when it has them, else from the
     scenario's posture. ``params`` overrides the scenario's values (needed when the scenario
     has distributions: pass the run's drawn values via ``AllianceModel.stage_game()``).
+    With ``month`` the levers are those in force that month (schedules); ``pinned``
+    (dimension key → option index) restricts the game to the month's pinned play.
     """
     if params is None:
         if scenario.distributions():
@@ -155,7 +158,9 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
         state = with_memory({k: v for k, v in state.items() if k not in last}, last)
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in state.items()
               if k not in {d.key for d in DIMENSIONS}}
-    return StageGame(stage_payoffs(arrays, params.as_columns())[0], month)
+    if month is not None:
+        arrays, params = month_inputs(arrays, params, month)
+    return StageGame(stage_payoffs(arrays, params.as_columns(), pinned)[0], month)
 
 
 # ---------------------------------------------------------------------------------------

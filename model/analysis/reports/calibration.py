@@ -26,6 +26,7 @@ from ...output.figures import finish
 from ...output.results import manifest, output_folder
 from ..calibration import Calibration, Check, parameter_table
 from ..calibration_abc import Posterior
+from .score import skill_lines
 
 # ------------------------------------------------------------------ figures
 
@@ -208,8 +209,22 @@ def _forecast_section(result: Calibration) -> list[str]:
         lines.append(f"| `{rule.id}` | {row['events']} | {_pct(row['prior'])} | "
                      f"**{_pct(row['forecast'])}** ({_pct(row['forecast_lo'])}–"
                      f"{_pct(row['forecast_hi'])}) | {_pct(full[rule.id])} |")
-    return lines + ["", "A forecast has skill when the early-record posterior raises the share "
-                    "of runs meeting a held-out rule above the prior's.", ""]
+    lines += ["", "A forecast has skill when the early-record posterior raises the share "
+              "of runs meeting a held-out rule above the prior's.", ""]
+    if result.forecast_scores is not None:
+        table = result.forecast_scores
+        lines += [f"The same fit's forecasts of the yes/no questions of "
+                  f"`experiments/record/forecasts.toml` whose window starts after "
+                  f"{table['origin'].iloc[0]}, scored as `python run.py score` scores them "
+                  "(share of runs where each comes true, weighted by the hard facts known "
+                  "then; persistence and the base rate as references; 95% bootstrap "
+                  "intervals):", "", *skill_lines(result.forecast_summary), "",
+                  "| question | came true | fitted to March 2024 | persistence |",
+                  "|---|---|---|---|"]
+        lines += [f"| `{r.forecast}` | {'yes' if r.outcome else 'no'} | {r.p_model:.2f} | "
+                  f"{r.p_persistence:.2f} |" for r in table.itertuples()]
+        lines.append("")
+    return lines
 
 
 # ------------------------------------------------------------------ the calibrated scenario
@@ -253,6 +268,8 @@ def write_calibration(result: Calibration, out: Path, started: float,
         if forecast is not None:
             forecast.write_csv(folder.path("forecast_posterior.csv"))
         folder.write_table("predictive", result.check.table())
+        if result.forecast_scores is not None:
+            folder.write_table("forecast_scores", result.forecast_scores)
         folder.save_figure("parameters.png",
                            lambda p: plot_parameters(posterior, p, extra=forecast))
         folder.save_figure("predictive.png", lambda p: plot_predictive(result.check, p))
