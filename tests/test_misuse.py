@@ -66,8 +66,8 @@ def web_server():
 def test_a_scheduler_address_where_something_else_listens_times_out_in_one_line(
         server, request, monkeypatch, capsys, tmp_path):
     address = request.getfixturevalue(server)
-    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", 1.0)
-    monkeypatch.setattr(executor_module, "HANDSHAKE_GRACE", 1.0)
+    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", 0.5)  # waited out in full
+    monkeypatch.setattr(executor_module, "HANDSHAKE_GRACE", 0.5)
     started = time.monotonic()
     status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--scheduler", address,
                                 "--out", str(tmp_path / "o"))
