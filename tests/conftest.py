@@ -43,6 +43,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("cluster") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    # The modules that use the shared cluster run last, one after the other: its worker
+    # processes (idle heartbeats cost CPU on a 2-core machine) then live only while they run.
+    # Whole modules move, so their module-scoped fixtures are still made once.
+    with_cluster = {item.path for item in items if item.get_closest_marker("cluster")}
+    items[:] = ([item for item in items if item.path not in with_cluster]
+                + [item for item in items if item.path in with_cluster])
     declared = declared_requirements()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     for extra, modules in EXTRA_TESTS.items():
@@ -71,6 +77,18 @@ def baseline_params(baseline):
 def seed0_table(baseline):
     """``run_ensemble(baseline, runs=40, seed=0, months=24)`` (treat as read-only)."""
     return run_ensemble(baseline, runs=SEED0_RUNS, seed=0, months=SEED0_MONTHS)
+
+
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """Figures are built but not drawn (``Figure.savefig`` writes an empty file): for tests
+    of commands and folders, where drawing PNGs would dominate the time. Their pixels are
+    tested in test_figures.py and test_figure_toolkit.py."""
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
 
 
 @pytest.fixture(scope="session")

@@ -530,7 +530,8 @@ def test_scenario_target_allows_only_new_names_and_refits(tmp_path):
             scenario_target(name, tmp_path)
 
 
-def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypatch):
+def test_write_scenario_refits_calibrated_end_to_end(tmp_path, capsys, monkeypatch,
+                                                     no_rendering):
     """The README's refit flow, into a copy of the scenario folder: the scenario and its
     posterior are replaced by the new fit, and the scenario runs with it."""
     import model.cli.calibrate as command

@@ -39,7 +39,7 @@ def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
 
 
 @pytest.mark.slow
-def test_same_seed_same_table(tmp_path):
+def test_same_seed_same_table(tmp_path, no_rendering):
     for name in ("a", "b"):
         assert cli("run", "--runs", "10", "--months", "6", "--out", str(tmp_path / name)
                    ).returncode == 0
@@ -103,7 +103,7 @@ def test_bad_scenario_file_is_reported_with_its_path(tmp_path, content):
 
 
 @pytest.mark.slow
-def test_bad_input_never_touches_earlier_results(tmp_path):
+def test_bad_input_never_touches_earlier_results(tmp_path, no_rendering):
     out = tmp_path / "keep"
     assert cli("run", "--runs", "5", "--months", "3", "--out", str(out)).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -127,7 +127,7 @@ def test_help_documents_every_command():
 
 
 @pytest.mark.slow
-def test_pin_one_dimension_from_the_command_line(tmp_path):
+def test_pin_one_dimension_from_the_command_line(tmp_path, no_rendering):
     out = tmp_path / "pin"
     result = cli("run", "--runs", "8", "--months", "4", "--set", "russia.action.sanctions=evade",
                  "--out", str(out))
@@ -168,7 +168,7 @@ def test_a_command_loads_only_its_own_libraries(argv):
 
 
 @pytest.mark.slow
-def test_a_scenario_name_alone_runs_it(tmp_path, capsys):
+def test_a_scenario_name_alone_runs_it(tmp_path, capsys, no_rendering):
     """`run.py baseline ...` is `run.py run baseline ...`."""
     status, out, err = in_process(capsys, "baseline", "--runs", "4", "--months", "2",
                                   "--out", str(tmp_path / "b"))

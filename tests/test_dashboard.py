@@ -326,6 +326,7 @@ def calibrated_dash(tmp_path):
     box.close()
 
 
+@pytest.mark.slow  # a calibrated dashboard, recomputed, then exported with its figures
 def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, tmp_path):
     """What the browser's slider sends on load (the file's value after rounding to its
     step) is no change: every run still draws the posterior, and the export says so."""
@@ -350,6 +351,7 @@ def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, t
     assert str(Path(load_scenario("calibrated").sample.file).parent) not in text
 
 
+@pytest.mark.slow  # the whole page rendered with its first ensemble
 def test_after_a_rejected_input_the_controls_show_the_last_good_value(dash):
     lam = dash.find(v.TextField, label="lam").widgets[0]
     type_into(lam, "150")
@@ -364,6 +366,7 @@ def test_after_a_rejected_input_the_controls_show_the_last_good_value(dash):
     assert text_with(dash, "the controls show it")
 
 
+@pytest.mark.slow  # the whole page rendered with its first ensemble
 def test_no_framework_leftovers_and_the_game_text_wraps(dash):
     shown = texts(dash)
     assert not [t for t in shown if t.lower().startswith("page ")]

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 
+import pytest
 from support import ROOT, in_process
 
 
@@ -25,6 +26,7 @@ def test_a_port_in_use_is_one_line_before_any_address(capsys):
     assert f"--port {port}: 127.0.0.1:{port} is already in use" in err
 
 
+@pytest.mark.slow  # a real `python run.py dashboard` server, loaded over HTTP
 def test_loading_the_page_logs_no_cookie_warning():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from support import ROOT, cli
 
 from model.analysis.cart import cart_tree
@@ -212,7 +214,7 @@ def test_labels():
 
 
 @pytest.mark.slow
-def test_discover_end_to_end(tmp_path):
+def test_discover_end_to_end(tmp_path, monkeypatch):
     out = tmp_path / "d"
     args = ("discover", "baseline", "--outcome", "alliance_strength_final", "--samples", "120",
             "--runs", "2", "--months", "12", "--seed", "4", "--boxes", "2")
@@ -230,14 +232,16 @@ def test_discover_end_to_end(tmp_path):
     assert "## Boxes (PRIM)" in report and "CART" in report
     for box in manifest["boxes"]:
         assert box["sentence"] in report
-    assert main([*args, "--out", str(tmp_path / "e")]) == 0  # again, in this process
+    with monkeypatch.context() as patch:  # again, in this process (its figures not drawn)
+        patch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
+        assert main([*args, "--out", str(tmp_path / "e")]) == 0
     assert json.loads((tmp_path / "e" / "manifest.json").read_text())["boxes"] == \
         manifest["boxes"]  # same seed, same boxes
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "e" / "futures.csv"), futures)
 
 
 @pytest.mark.slow
-def test_headline_script_runs_small(tmp_path):
+def test_headline_script_runs_small(tmp_path, no_rendering):
     script = ROOT / "experiments" / "discover_treaty_and_stop.py"
     spec = importlib.util.spec_from_file_location("discover_treaty_and_stop", script)
     module = importlib.util.module_from_spec(spec)

@@ -149,7 +149,9 @@ def test_using_it_block_is_found():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args", using_it_commands(), ids=" ".join)
-def test_using_it_commands_run(args, sandbox, capsys):
+def test_using_it_commands_run(args, sandbox, capsys, no_rendering):
+    """Every command the README shows runs (on small sizes; figures built, not drawn:
+    every plotting function draws in test_figure_toolkit.py)."""
     if args == ["COMMAND", "--help"]:
         for name in commands():
             with pytest.raises(SystemExit) as info:

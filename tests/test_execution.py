@@ -392,6 +392,7 @@ def test_resume_into_a_file_is_a_one_line_error(capsys, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
+@pytest.mark.slow  # starts (and stops) a Dask scheduler for the SLURM cluster
 def test_slurm_job_script_runs_single_threaded_workers_of_this_environment():
     pytest.importorskip("dask_jobqueue")
     from model.execution.slurm import slurm_cluster

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -459,12 +460,17 @@ def test_the_dashboards_fan_chart_marks_the_record_too():
     assert _by_gid(fig.axes[0], "record-marker")
 
 
-def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path):
+def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path, monkeypatch):
     import json
     import time
 
+    from matplotlib.figure import Figure
+
     from model.output.run_report import write_run
 
+    render = Figure.savefig  # only the figure compared below is drawn (the others: empty)
+    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: render(fig, path, *a, **k)
+                        if Path(path).name == "trajectories.png" else Path(path).write_bytes(b""))
     scenario, table = calibrated48
     for today, out in ((None, tmp_path / "plain"), ("2026-11", tmp_path / "dated")):
         write_run(table, scenario, out, runs=6, seed=0, months=48,

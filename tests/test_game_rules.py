@@ -292,11 +292,12 @@ def test_batched_rules_draw_what_the_per_run_reference_draws(overrides, monkeypa
     """Same seeds, same months: the batched rules choose exactly the options the per-run
     implementation chooses (selected equilibria and QRE draws alike)."""
     import model.ensemble.driver as ensemble
+    import model.kernels.month as month_step  # the step both drivers take
 
     scenario = load_scenario("baseline", overrides)
     seeds, months = [3, 17, 2024], 12
     batched = ensemble.simulate(scenario, np.array(seeds, dtype=np.uint64), months)
-    monkeypatch.setattr(ensemble, "MonthGame", ReferenceMonthGame)
+    monkeypatch.setattr(month_step, "MonthGame", ReferenceMonthGame)
     reference = ensemble.simulate(scenario, np.array(seeds, dtype=np.uint64), months)
     for key in batched.choice:
         np.testing.assert_array_equal(batched.choice[key], reference.choice[key], err_msg=key)
@@ -309,6 +310,7 @@ def test_qre_marginals_equal_the_traced_branch_along_trajectories(monkeypatch):
     """Every month's batched QRE (followed from lam = 0 by the batch) is within 1e-8 of the
     branch traced from lam = 0, and every QRE is a fixed point (regret check)."""
     import model.ensemble.driver as ensemble
+    import model.kernels.month as month_step  # the step both drivers take
 
     checked = []
 
@@ -321,7 +323,7 @@ def test_qre_marginals_equal_the_traced_branch_along_trajectories(monkeypatch):
             checked.append(len(got[0]))
             return got
 
-    monkeypatch.setattr(ensemble, "MonthGame", Checking)
+    monkeypatch.setattr(month_step, "MonthGame", Checking)
     scenario = load_scenario("baseline", {**ALL_ON["qre"], "china.lam": 2.0})
     arrays = ensemble.simulate(scenario, np.arange(4, dtype=np.uint64), 10)
     assert sum(checked) >= 4 * 10 * 2  # two values of lam each month

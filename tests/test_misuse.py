@@ -66,8 +66,8 @@ def web_server():
 def test_a_scheduler_address_where_something_else_listens_times_out_in_one_line(
         server, request, monkeypatch, capsys, tmp_path):
     address = request.getfixturevalue(server)
-    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", 1.0)
-    monkeypatch.setattr(executor_module, "HANDSHAKE_GRACE", 1.0)
+    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT", 0.5)  # waited out in full
+    monkeypatch.setattr(executor_module, "HANDSHAKE_GRACE", 0.5)
     started = time.monotonic()
     status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--scheduler", address,
                                 "--out", str(tmp_path / "o"))
@@ -145,6 +145,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
             if p.name != LOCK_NAME}
 
 
+@pytest.mark.slow  # a real `python run.py` that receives the signal
 @pytest.mark.parametrize("hook", ["compute", "staging"])
 def test_sigterm_into_a_new_folder_leaves_nothing(hook, tmp_path):
     out = tmp_path / "new"
@@ -154,7 +155,8 @@ def test_sigterm_into_a_new_folder_leaves_nothing(hook, tmp_path):
     assert not out.exists()  # not even a folder holding only the lock
 
 
-def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(tmp_path, capsys):
+@pytest.mark.slow  # a real `python run.py` that receives the signal
+def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(tmp_path, capsys, no_rendering):
     """The signal comes while the new result is being staged beside the old one."""
     out = tmp_path / "old"
     status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--out", str(out))
@@ -165,6 +167,7 @@ def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(tmp_path, capsys):
     assert _snapshot(out) == before  # no .staging-*, every file unchanged
 
 
+@pytest.mark.slow  # a real `python run.py` that receives the signal
 def test_sigterm_from_outside_during_a_long_run_is_clean(tmp_path):
     """As ``timeout`` or ``kill`` would: the signal comes from another process while the
     ensemble is being simulated."""
@@ -205,7 +208,7 @@ def test_sigterm_while_the_libraries_load_is_one_line(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_a_killed_writers_debris_is_cleared_by_the_next_run(capsys, tmp_path):
+def test_a_killed_writers_debris_is_cleared_by_the_next_run(capsys, tmp_path, no_rendering):
     """SIGKILL cannot be handled: what it leaves (a lock, a staging folder with a table)
     is removed by the next command that writes the folder."""
     out = tmp_path / "o"
@@ -245,14 +248,6 @@ def results_dir(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "results"
     monkeypatch.setattr(results_module, "RESULTS_DIR", folder)
     return folder
-
-
-@pytest.fixture
-def no_rendering(monkeypatch):
-    """Figures are built but not drawn (their pixels are tested in test_figures.py)."""
-    from matplotlib.figure import Figure
-
-    monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
 
 
 def written_folder(out: str) -> str:

@@ -10,13 +10,8 @@ import pytest
 
 from model.core.actions import DIMENSION_BY_KEY, DIMENSIONS
 from model.core.state import STATE_COLUMNS as ALL_STATE_COLUMNS
-from model.output.plots import (
-    monthly_stats,
-    option_shares,
-    plot_option_shares,
-    plot_trajectories,
-    quantile_bands,
-)
+from model.output.monthly_stats import monthly_stats, option_shares, quantile_bands
+from model.output.plots import plot_option_shares, plot_trajectories
 from model.output.statistics import estimate, mean_interval, wilson_interval
 from model.output.summary import format_summary, summarize
 

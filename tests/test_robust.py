@@ -191,7 +191,7 @@ def test_robust_bad_input_is_one_line(args, message, capsys):
 
 
 @pytest.mark.slow
-def test_headline_script_runs_small(tmp_path):
+def test_headline_script_runs_small(tmp_path, no_rendering):
     script = ROOT / "experiments" / "robust_us_posture.py"
     spec = importlib.util.spec_from_file_location("robust_us_posture", script)
     module = importlib.util.module_from_spec(spec)

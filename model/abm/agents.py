@@ -1,7 +1,8 @@
 """The four state actors as Mesa agents.
 
 Each agent owns its decision rule and, every month, chooses one option per action
-dimension by calling the shared kernel (``model.kernels.decide``) on a batch of one run.
+dimension by calling the shared kernel (``model.kernels.decide``, through
+``model.kernels.month.Month.decide``) on a batch of one run.
 The actors move simultaneously: every agent decides on the same state and beliefs, then
 the model advances the world (Mesa's "Simultaneous" activation, as in pd_grid).
 """
@@ -12,7 +13,7 @@ import mesa
 import numpy as np
 
 from ..core.actions import Actor, dimensions_of
-from ..kernels import ActorPolicy, decide
+from ..kernels import ActorPolicy
 
 
 class StateActor(mesa.Agent):
@@ -29,11 +30,9 @@ class StateActor(mesa.Agent):
         return self.policy.rule.name
 
     def decide(self) -> None:
-        """Choose this month's options from the model's state and public beliefs."""
-        m = self.model
-        policy = self.policy.at(m.month + 1)  # the month being decided
-        self.choice = decide(policy, m.beliefs, m.state_view, m.month_params_view, m.draws,
-                             m.game)
+        """Choose this month's options from the month the model is playing (its state,
+        public beliefs and draws: ``model.kernels.month.Month``)."""
+        self.choice = self.model.this_month.decide(self.policy)
 
     def options(self) -> dict[str, str]:
         """This month's chosen option names by dimension key."""

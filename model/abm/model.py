@@ -8,29 +8,18 @@ import mesa
 import numpy as np
 
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
-from ..core.sampling import (
-    DRAWS_PER_MONTH,
-    INTERDICTION_SLOT,
-    TREATY_SLOT,
-    construction_draws,
-    draw_parameters,
-)
+from ..core.sampling import DRAWS_PER_MONTH, construction_draws, draw_parameters
 from ..core.scenario import Scenario, load_scenario
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
-    GameMemory,
     MonthGame,
-    advance,
     initial_beliefs,
     initial_state,
     kernel_params,
-    month_inputs,
-    pinned_options,
     posture_indices,
-    state_columns,
-    update_beliefs,
 )
+from ..kernels.month import Month, Play, Setup, open_month, step_month
 from ..kernels.stage import StageGame
 from .agents import StateActor
 
@@ -66,19 +55,17 @@ class AllianceModel(mesa.Model):
         drawn = draw_parameters(scenario, self.rng.random((1, n_dists))) if n_dists else {}
         self.drawn = {k: float(v[0]) for k, v in drawn.items()}
         self.params = kernel_params(scenario, drawn)
-        self.params_view = self.params.as_columns()
-        self.month_params_view = self.params_view
 
         self.choice = posture_indices(scenario)
         self.state = initial_state(self.params, self.choice, runs=1)
         self.beliefs = initial_beliefs(self.choice)
-        self.state_view = state_columns(self.state)
-        self.draws: dict[str, np.ndarray] = {}
-        self.game: MonthGame | None = None
-        self.game_memory = GameMemory()  # the game-solving rules' layout and counts
+        policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
+        # the parameters, policies and game memory kept month to month
+        self.setup = Setup(self.params, policies)
+        self.this_month: Month | None = None  # what the agents decide on, while they do
 
-        for actor in Actor:
-            StateActor(self, actor, ActorPolicy.from_scenario(scenario, actor))
+        for policy in policies:
+            StateActor(self, policy.actor, policy)
 
         reporters = {col: (lambda m, c=col: m.state[c][0].item()) for col in STATE_COLUMNS}
         reporters.update({key: (lambda m, k=key: DIMENSION_BY_KEY[k].options[m.choice[k][0]])
@@ -88,36 +75,48 @@ class AllianceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def step(self) -> None:
-        """One month: every actor decides on the same state, then the world advances."""
+        """One month (``model.kernels.month.step_month``, the ensemble's step too): every
+        actor decides on the same state, then the world advances."""
         uniforms = self.rng.random(DRAWS_PER_MONTH)[None, :]
-        self.draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
-        month = self.month + 1  # the month being decided
-        state, params_month = month_inputs(self.state, self.params, month)  # its levers
-        self.month_params_view = self.params_view.at(month)
-        self.state_view = state_columns(state)
-        pinned = pinned_options([agent.policy.at(month) for agent in self.agents])
-        self.game = MonthGame(state, self.month_params_view, self.choice,
-                              self.game_memory, pinned=pinned)  # solved lazily
+        play = step_month(self.setup, self.play, self.month + 1, uniforms,
+                          choose=self._agents_decide)
+        self.month += 1
+        self.state, self.choice, self.beliefs = play
+        self.running = self.month < self.alliance_scenario.horizon
+        self.datacollector.collect(self)
+
+    def _agents_decide(self, month: Month) -> dict[str, np.ndarray]:
+        """Mesa's simultaneous activation: every agent decides on the same month, then
+        their choices are joined (in the agents' order, the actors')."""
+        self.this_month = month
         self.agents.do("decide")
+        self.this_month = None
         choice = {}
         for agent in self.agents:
             choice.update(agent.choice)
-        self.month = month
-        self.state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params_month,
-                             self.month, uniforms[:, TREATY_SLOT])
-        self.beliefs = update_beliefs(self.beliefs, choice, self.params)
-        self.choice = choice
-        self.running = self.month < self.alliance_scenario.horizon
-        self.datacollector.collect(self)
+        return choice
+
+    @property
+    def play(self) -> Play:
+        """The play after the current month: state, options chosen, public beliefs."""
+        return Play(self.state, self.choice, self.beliefs)
+
+    @property
+    def params_view(self):
+        """This run's parameters as columns (``KernelParams.as_columns``)."""
+        return self.setup.params_view
+
+    @property
+    def game_memory(self):
+        """The game-solving rules' layout and counts, kept month to month."""
+        return self.setup.memory
 
     def month_game(self) -> MonthGame:
         """Next month's game as its decisions will see it: that month's levers, this run's
         parameter values, the month's pinned actors and dimensions (what ``nash`` and
-        ``qre`` solve)."""
-        month = self.month + 1
-        state, _ = month_inputs(self.state, self.params, month)
-        pinned = pinned_options([agent.policy.at(month) for agent in self.agents])
-        return MonthGame(state, self.params_view.at(month), self.choice, pinned=pinned)
+        ``qre`` solve). Its own game memory: solving it leaves the run's untouched."""
+        month = open_month(self.setup, self.play, self.month + 1)
+        return MonthGame(month.state, month.view_params, self.choice, pinned=month.game.pinned)
 
     def stage_game(self):
         """The stage game at the current state (``model.kernels.stage.StageGame``), with this run's

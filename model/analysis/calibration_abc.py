@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core.joint_sample import JointSample
 from ..core.record import Observations
 from ..core.sampling import DRAWS_PER_MONTH, construction_draws
-from ..core.schema import JointSample, Scenario
+from ..core.schema import Scenario
 from ..ensemble.driver import Streams, simulate
 from .calibration_observations import arrays_from_ensemble, distance, rule_weights, score_matrix
 

@@ -133,7 +133,7 @@ def _check_scenario_name(name: str, calibrated: str, quick: bool) -> None:
     """Refuse, before calibrating, a --write-scenario that would lose a file or publish a
     smoke test: not a plain name, the scenario being calibrated, --quick, or a file in
     the scenario folder that is not a calibration's own output."""
-    from ..core.schema import check_name
+    from ..core.names import check_name
 
     try:  # it names a file in experiments/scenarios/, and the new scenario extends this one
         check_name(name)

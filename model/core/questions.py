@@ -25,7 +25,8 @@ from typing import Any
 
 from .calendar import parse_start
 from .errors import UserError
-from .schema import Param, check_name
+from .names import check_name
+from .schema import Param
 
 QUESTIONS_DIR = Path(__file__).resolve().parents[2] / "experiments" / "whatif"
 

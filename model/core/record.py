@@ -3,13 +3,13 @@
 
 This module only reads data: what each rule means for a run (its score) is computed by
 ``model.analysis.calibration_observations``; the plots read the events and the rules'
-target months from here. Every problem in either file is a ``RecordError`` whose one-line
-message names the file, the row or rule, the key and what is allowed.
+target months from here (the events themselves are read by ``model.core.record_events``).
+Every problem in either file is a ``RecordError`` whose one-line message names the file,
+the row or rule, the key and what is allowed.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
@@ -19,44 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
-from .errors import UserError
-from .paths import REPO_ROOT
+from .record_events import RECORD_DIR, Event, RecordError, load_events
 from .state import STATE_COLUMNS, AllianceLevel
 
-RECORD_DIR = REPO_ROOT / "experiments" / "record"
+__all__ = ["RECORD_DIR", "OBSERVATIONS_FILE", "Event", "RecordError", "Condition", "Rule", "Scale",
+           "Observations", "load_events", "load_observations", "parse_condition"]
+
 OBSERVATIONS_FILE = RECORD_DIR / "observations.toml"
-EVENT_COLUMNS = ("id", "date", "month", "actors", "event", "quantity", "confidence", "source")
-CONFIDENCE = ("H", "M", "L")
 RULE_KINDS = ("first", "share", "total")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _WHEN = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
-_MONTH = re.compile(r"^(\d+)(?:-(\d+))?$")
-
-
-class RecordError(UserError):
-    """A bad record row or observation rule; the message is one line meant for users."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One dated row of the record. ``first``/``last`` are its month span (equal for a
-    single month)."""
-
-    id: str
-    date: dt.date
-    first: int
-    last: int
-    actors: tuple[str, ...]
-    text: str
-    quantity: str
-    confidence: str
-    source: str
-
-    @property
-    def label(self) -> str:
-        """A short label for plots: the first clause of the event, at most 32 characters."""
-        text = re.split(r"[;:,(]", self.text)[0].strip()
-        return text if len(text) <= 32 else text[:31].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -164,62 +136,6 @@ class Observations:
                             self.months, self.forecast_cutoff, self.record_path)
 
 
-# ------------------------------------------------------------------ events.csv
-
-
-def load_events(path: str | Path = RECORD_DIR / "events.csv") -> dict[str, Event]:
-    """Read and check ``events.csv``: ``{id: Event}`` in file order."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecordError(f"record file {path}: cannot be read ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = tuple(reader.fieldnames or ())
-    missing = [c for c in EVENT_COLUMNS if c not in header]
-    if missing:
-        raise RecordError(f"record file {path}: missing column(s) {', '.join(missing)}; "
-                          f"expected {', '.join(EVENT_COLUMNS)}")
-    events: dict[str, Event] = {}
-    for line, row in enumerate(reader, start=2):
-        where = f"record file {path}: row {line}"
-        if None in row or any(v is None for v in row.values()):
-            raise RecordError(f"{where}: expected {len(header)} fields (quote fields that "
-                              "hold commas)")
-        ident = row["id"].strip()
-        if not re.fullmatch(r"[A-Za-z]\w*", ident):
-            raise RecordError(f"{where}: key id: got {ident!r}; allowed: a word such as R01")
-        if ident in events:
-            raise RecordError(f"{where} ({ident}): key id: duplicate id {ident!r}")
-        where = f"{where} ({ident})"
-        try:
-            date = dt.date.fromisoformat(row["date"].strip())
-        except ValueError:
-            raise RecordError(f"{where}: key date: got {row['date']!r}; allowed: an ISO date "
-                              "YYYY-MM-DD") from None
-        match = _MONTH.match(row["month"].strip())
-        if not match:
-            raise RecordError(f"{where}: key month: got {row['month']!r}; allowed: a month "
-                              "number ≥ 0 or a span such as 2-3")
-        first = int(match[1])
-        last = int(match[2]) if match[2] else first
-        if last < first:
-            raise RecordError(f"{where}: key month: span {row['month']} runs backwards")
-        confidence = row["confidence"].strip()
-        if confidence not in CONFIDENCE:
-            raise RecordError(f"{where}: key confidence: got {confidence!r}; allowed: "
-                              f"{', '.join(CONFIDENCE)}")
-        if not row["event"].strip() or not row["source"].strip():
-            raise RecordError(f"{where}: keys event and source must not be empty")
-        events[ident] = Event(ident, date, first, last,
-                              tuple(a for a in row["actors"].split(";") if a),
-                              row["event"].strip(), row["quantity"].strip(), confidence,
-                              row["source"].strip())
-    if not events:
-        raise RecordError(f"record file {path}: has no rows")
-    return events
-
-
 # ------------------------------------------------------------------ observations.toml
 
 _COMMON = {"id", "events", "kind", "weight", "tolerance", "reason"}
@@ -288,6 +204,46 @@ def _number(entry: dict, key: str, where: str, *, integer: bool = False,
     return int(value) if integer else float(value)
 
 
+def _kind_args(entry: dict, kind: str, where: str, scales: dict[str, Scale], months: int
+               ) -> dict[str, Any]:
+    """The keys of a rule that depend on its kind: the window (``first``: earliest and
+    latest month; ``share`` and ``total``: from and to), the share bounds and the total's
+    column, scale and bounds."""
+    out: dict[str, Any] = {}
+    if kind == "first":
+        out["earliest"] = _number(entry, "earliest", where, integer=True, low=0, high=months)
+        out["latest"] = _number(entry, "latest", where, integer=True, low=out["earliest"],
+                                high=months)
+    else:
+        out["start"] = _number(entry, "from", where, integer=True, low=0, high=months)
+        out["end"] = _number(entry, "to", where, integer=True, low=out["start"], high=months)
+    if kind == "share":
+        out["min_share"] = _number(entry, "min_share", where, low=0, high=1)
+        if "max_share" in entry:
+            out["max_share"] = _number(entry, "max_share", where, low=out["min_share"],
+                                       high=1)
+    if kind == "total":
+        column = entry["column"]
+        if column not in STATE_COLUMNS:
+            raise RecordError(f"{where}: key column: got {column!r}; allowed: a state column "
+                              f"({', '.join(STATE_COLUMNS)})")
+        out["column"] = column
+        if "scale" in entry:
+            name = entry["scale"]
+            if name not in scales:
+                raise RecordError(f"{where}: key scale: unknown scale {name!r}; allowed: "
+                                  f"{', '.join(scales) or 'none defined'}")
+            out["scale"], out["scale_name"] = scales[name].value, name
+        if "min" not in entry and "max" not in entry:
+            raise RecordError(f"{where}: a total rule needs min, max or both")
+        if "min" in entry:
+            out["low"] = _number(entry, "min", where)
+        if "max" in entry:
+            out["high"] = _number(entry, "max", where,
+                                  low=out.get("low") if out.get("low") is not None else None)
+    return out
+
+
 def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
                 scales: dict[str, Scale], months: int) -> Rule:
     where = f"observations file {path}: rule {index}"
@@ -336,37 +292,7 @@ def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
             args["when"] = parse_condition(entry["when"])
         except ValueError as exc:
             raise RecordError(f"{where}: key when: {exc}") from None
-    if kind == "first":
-        args["earliest"] = _number(entry, "earliest", where, integer=True, low=0, high=months)
-        args["latest"] = _number(entry, "latest", where, integer=True, low=args["earliest"],
-                                 high=months)
-    else:
-        args["start"] = _number(entry, "from", where, integer=True, low=0, high=months)
-        args["end"] = _number(entry, "to", where, integer=True, low=args["start"], high=months)
-    if kind == "share":
-        args["min_share"] = _number(entry, "min_share", where, low=0, high=1)
-        if "max_share" in entry:
-            args["max_share"] = _number(entry, "max_share", where, low=args["min_share"],
-                                        high=1)
-    if kind == "total":
-        column = entry["column"]
-        if column not in STATE_COLUMNS:
-            raise RecordError(f"{where}: key column: got {column!r}; allowed: a state column "
-                              f"({', '.join(STATE_COLUMNS)})")
-        args["column"] = column
-        if "scale" in entry:
-            name = entry["scale"]
-            if name not in scales:
-                raise RecordError(f"{where}: key scale: unknown scale {name!r}; allowed: "
-                                  f"{', '.join(scales) or 'none defined'}")
-            args["scale"], args["scale_name"] = scales[name].value, name
-        if "min" not in entry and "max" not in entry:
-            raise RecordError(f"{where}: a total rule needs min, max or both")
-        if "min" in entry:
-            args["low"] = _number(entry, "min", where)
-        if "max" in entry:
-            args["high"] = _number(entry, "max", where,
-                                   low=args.get("low") if args.get("low") is not None else None)
+    args.update(_kind_args(entry, kind, where, scales, months))
     return Rule(**args)
 
 
@@ -387,6 +313,24 @@ def _parse_scale(name: str, entry: Any, path: Path, events: dict[str, Event]) ->
         if e not in events:
             raise RecordError(f"{where}: key events: unknown event {e!r}")
     return Scale(name, value, str(entry["unit"]), str(entry["why"]), tuple(entry["events"]))
+
+
+def _check_coverage(path: Path, events: dict[str, Event], rules: tuple[Rule, ...],
+                    unexpressed: tuple) -> None:
+    """Every event is read by a rule or listed under ``[[unexpressed]]`` with a reason."""
+    covered = {e for r in rules for e in r.events}
+    for i, entry in enumerate(unexpressed, start=1):
+        where = f"observations file {path}: unexpressed {i}"
+        if not isinstance(entry, dict) or not entry.get("events") or not entry.get("why"):
+            raise RecordError(f"{where}: needs events = [...] and why = '...'")
+        for e in entry["events"]:
+            if e not in events:
+                raise RecordError(f"{where}: key events: unknown event {e!r}")
+        covered |= set(entry["events"])
+    for ident in events:
+        if ident not in covered:
+            raise RecordError(f"observations file {path}: event {ident} is read by no rule "
+                              "and not listed under [[unexpressed]] with why")
 
 
 def load_observations(path: str | Path = OBSERVATIONS_FILE) -> Observations:
@@ -434,19 +378,7 @@ def load_observations(path: str | Path = OBSERVATIONS_FILE) -> Observations:
             raise RecordError(f"observations file {path}: rule {rule.id}: duplicate id")
         seen.add(rule.id)
     unexpressed = tuple(raw.get("unexpressed", ()))
-    covered = {e for r in rules for e in r.events}
-    for i, entry in enumerate(unexpressed, start=1):
-        where = f"observations file {path}: unexpressed {i}"
-        if not isinstance(entry, dict) or not entry.get("events") or not entry.get("why"):
-            raise RecordError(f"{where}: needs events = [...] and why = '...'")
-        for e in entry["events"]:
-            if e not in events:
-                raise RecordError(f"{where}: key events: unknown event {e!r}")
-        covered |= set(entry["events"])
-    for ident in events:
-        if ident not in covered:
-            raise RecordError(f"observations file {path}: event {ident} is read by no rule "
-                              "and not listed under [[unexpressed]] with why")
+    _check_coverage(path, events, rules, unexpressed)
     if not any(r.weight > 0 for r in rules):
         raise RecordError(f"observations file {path}: no rule has weight > 0; nothing to fit")
     return Observations(path, events, rules, scales, unexpressed, months, cutoff, record_path)

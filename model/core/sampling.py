@@ -23,7 +23,7 @@ from scipy.special import ndtri
 
 from .actions import ACTION_COLUMNS
 from .parameters import SPECS
-from .schema import Distribution, Scenario
+from .schema import HORIZON_MAX, Distribution, Scenario
 
 DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 2
 INTERDICTION_SLOT = len(ACTION_COLUMNS)
@@ -37,6 +37,33 @@ def derive_seeds(seed: int, runs: int) -> np.ndarray:
     ``runs``, so run i is the same run in an ensemble of any size.
     """
     return np.random.SeedSequence(seed).generate_state(runs, dtype=np.uint64)
+
+
+def check_runs(runs: int | None, seeds=None) -> tuple[int, np.ndarray | None]:
+    """The number of runs and the per-run seeds (None: derive them from the ensemble
+    seed) that an ensemble's ``runs`` and ``seeds`` arguments ask for, checked once for
+    every driver and job: ``runs`` a positive integer, or ``seeds`` a non-empty list of
+    integers (and ``runs``, if also given, its length)."""
+    if seeds is None:
+        if runs is None or runs < 1:
+            raise ValueError(f"runs must be a positive integer, got {runs!r}")
+        return int(runs), None
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if seeds.ndim != 1 or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
+    if runs is not None and runs != len(seeds):
+        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
+    return len(seeds), seeds
+
+
+def check_months(scenario: Scenario, months: int | None) -> int:
+    """The months an ensemble simulates: ``months``, or the scenario's horizon when None;
+    from 0 to ``HORIZON_MAX``."""
+    months = scenario.horizon if months is None else int(months)
+    if not 0 <= months <= HORIZON_MAX:
+        raise ValueError(f"months must be from 0 to {HORIZON_MAX} (the longest horizon), "
+                         f"got {months}")
+    return months
 
 
 def draw_from_uniform(dist: Distribution, u: np.ndarray, key: str) -> np.ndarray:

@@ -125,6 +125,24 @@ def _param_keys(raw: dict[str, Any], prefix: str = "") -> list[str]:
 SAMPLE_KEYS = ("file",)
 
 
+def _sample_cell(where: str, key: str, cell: str) -> float:
+    """One cell of a sample file: a finite weight ≥ 0, or a value in ``key``'s range."""
+    try:
+        number = float(cell)
+    except ValueError:
+        number = float("nan")
+    if not math.isfinite(number):
+        raise ScenarioError(f"{where}: column {key}: got {cell.strip()!r}; "
+                            "allowed: a finite number")
+    if key != "weight" and not SPECS[key].low <= number <= SPECS[key].high:
+        raise ScenarioError(f"{where}: column {key}: {number:g} out of "
+                            f"range; allowed {SPECS[key].allowed()}")
+    if key == "weight" and number < 0:
+        raise ScenarioError(f"{where}: column weight: got {number:g}; "
+                            "allowed: a weight ≥ 0")
+    return number
+
+
 def read_sample(table: Any, origin: str) -> dict[str, Any]:
     """The ``[sample]`` table of a scenario with its CSV file read: ``file``, ``keys``,
     ``weights``, ``values`` and ``fixed`` (keys set again by an extending scenario).
@@ -162,22 +180,8 @@ def read_sample(table: Any, origin: str) -> dict[str, Any]:
         if len(cells) != len(header):
             raise ScenarioError(f"{where}: row {n}: {len(cells)} fields, expected "
                                 f"{len(header)}")
-        numbers = []
-        for key, cell in zip(header, cells):
-            try:
-                number = float(cell)
-            except ValueError:
-                number = float("nan")
-            if not math.isfinite(number):
-                raise ScenarioError(f"{where}: row {n}: column {key}: got {cell.strip()!r}; "
-                                    "allowed: a finite number")
-            if key != "weight" and not SPECS[key].low <= number <= SPECS[key].high:
-                raise ScenarioError(f"{where}: row {n}: column {key}: {number:g} out of "
-                                    f"range; allowed {SPECS[key].allowed()}")
-            if key == "weight" and number < 0:
-                raise ScenarioError(f"{where}: row {n}: column weight: got {number:g}; "
-                                    "allowed: a weight ≥ 0")
-            numbers.append(number)
+        numbers = [_sample_cell(f"{where}: row {n}", key, cell)
+                   for key, cell in zip(header, cells)]
         weights.append(numbers[0])
         values.append(tuple(numbers[1:]))
     if not sum(weights) > 0:

@@ -3,7 +3,8 @@
 Every number is a ``Param``: a value (a number, a distribution, or for war demand a
 schedule) with its provenance — article locators and/or ``assumption`` with a ``why``.
 Ranges and meanings come from ``model.core.parameters``; loading files, inheritance and
-overrides live in ``model.core.scenario``.
+overrides live in ``model.core.scenario``; the posture and option schedules are checked in
+``model.core.posture``, a joint parameter sample in ``model.core.joint_sample``.
 """
 
 from __future__ import annotations
@@ -12,25 +13,23 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     ValidationError,
     create_model,
     field_serializer,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
 from .actions import Actor, dimensions_of
 from .calendar import parse_start
 from .errors import UserError
+from .joint_sample import SAMPLE_SUMMARY, JointSample
+from .names import check_name
 from .parameters import (
     ACTOR_RULE,
     ASSUMPTION,
@@ -43,22 +42,14 @@ from .parameters import (
     WEIGHTS,
     ParamSpec,
 )
+from .posture import FREE, Posture, check_posture, option_schedule
 from .rules import RULE_NAMES
+
+__all__ = ["FREE", "SAMPLE_SUMMARY", "HORIZON_MAX", "Distribution", "JointSample", "Param",
+           "Posture", "Scenario", "ScenarioError", "check_name"]
 
 #: Longest horizon a scenario may ask for, in months.
 HORIZON_MAX = 600
-#: A scenario name is a plain identifier: it names the results folder, so it can never
-#: be a path (no separators, no dots, nothing hidden). Letters of any script are fine.
-NAME_PATTERN = re.compile(r"[^\W_][\w-]{0,79}")
-NAME_RULE = ("letters, digits, '_' and '-', starting with a letter or digit, at most 80 "
-             "characters")
-
-
-def check_name(name: Any) -> str:
-    """``name`` if it is a plain identifier (see ``NAME_PATTERN``); ``ValueError`` if not."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"not a plain identifier (got {name!r}); allowed: {NAME_RULE}")
-    return name
 
 
 class ScenarioError(UserError):
@@ -280,10 +271,10 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                 action = {dims[0].name: action}
             if not isinstance(action, dict):
                 raise ValueError(f"expected a table of dimension = option, got {action!r}")
-            schedules = {k: _option_schedule(dims, k, v) for k, v in action.items()
+            schedules = {k: option_schedule(dims, k, v) for k, v in action.items()
                          if isinstance(v, list)}
             plain = {k: v for k, v in action.items() if k not in schedules}
-            return {**_check_posture(dims, plain, partial=True), **schedules}
+            return {**check_posture(dims, plain, partial=True), **schedules}
 
         @model_validator(mode="after")
         def _fixed_needs_action(self):
@@ -296,7 +287,7 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                                      f"schedule for {scheduled[0]!r}; allowed: a schedule "
                                      "pins a dimension for another rule (e.g. logit)")
                 try:
-                    _check_posture(dims, self.action)
+                    check_posture(dims, self.action)
                 except ValueError as exc:
                     raise ValueError(f"rule 'fixed' needs an option for every dimension in "
                                      f"'action': {exc}") from None
@@ -306,153 +297,7 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
     return ActorConfig
 
 
-#: In an option schedule, the months where the actor's rule decides.
-FREE = "free"
-
-
-def _option_schedule(dims, name: str, value: list) -> list[tuple[int, str]]:
-    """An option schedule ``[[month, option or "free"], ...]``: from each listed month on
-    the dimension plays that option (``"free"``: its rule decides), before the first
-    listed month its rule decides."""
-    names = [d.name for d in dims]
-    if name not in names:
-        raise ValueError(f"unknown dimension {name!r}; allowed: {', '.join(names)}")
-    dim = dims[names.index(name)]
-    allowed = ", ".join((*dim.options, FREE))
-    shape = f"allowed: [[month, option], ...] with months increasing and options {allowed}"
-    if not value:
-        raise ValueError(f"schedule for {name!r} is empty; {shape}")
-    out = []
-    for entry in value:
-        if (not isinstance(entry, list | tuple) or len(entry) != 2 or isinstance(entry[0], bool)
-                or not isinstance(entry[0], int) or entry[0] < 0):
-            raise ValueError(f"schedule entry {entry!r} for {name!r} is not [month, option]; "
-                             f"{shape}")
-        if entry[1] != FREE and entry[1] not in dim.options:
-            raise ValueError(f"unknown option {entry[1]!r} for {name!r} in its schedule; "
-                             f"{shape}")
-        out.append((int(entry[0]), str(entry[1])))
-    months = [m for m, _ in out]
-    if any(b <= a for a, b in zip(months, months[1:])):
-        raise ValueError(f"schedule for {name!r} has months out of order or repeated "
-                         f"(got {value!r}); {shape}")
-    return out
-
-
-def _check_posture(dims, options: dict[str, str], partial: bool = False) -> dict[str, str]:
-    """Every key a dimension of the actor, every value one of its options.
-
-    ``partial`` allows leaving dimensions out (an ``action`` that pins only some of
-    Russia's dimensions while its rule decides the rest).
-    """
-    if not isinstance(options, dict):
-        raise ValueError(f"expected a table of dimension = option, got {options!r}")
-    names = [d.name for d in dims]
-    for key in options:
-        if key not in names:
-            raise ValueError(f"unknown dimension {key!r}; allowed: {', '.join(names)}")
-    for dim in dims:
-        if dim.name not in options:
-            if partial:
-                continue
-            raise ValueError(f"missing dimension {dim.name!r} (options: {', '.join(dim.options)})")
-        dim.index(options[dim.name])
-    return dict(options)
-
-
-class Posture(BaseModel):
-    """Options being played at month 0, before the first move."""
-
-    model_config = ConfigDict(extra="forbid")
-    russia: dict[str, str]
-    north_korea: dict[str, str]
-    united_states: dict[str, str]
-    china: dict[str, str]
-
-    @field_validator("russia", "north_korea", "united_states", "china")
-    @classmethod
-    def _valid(cls, options: dict[str, str], info) -> dict[str, str]:
-        return _check_posture(dimensions_of(Actor(info.field_name)), options)
-
-
 _ActorModels = {actor: _actor_model(actor) for actor in Actor}
-
-
-#: ``model_dump(context={SAMPLE_SUMMARY: True})`` writes a joint sample as its file, keys and
-#: particle count (manifests); without it the dump holds every particle and round-trips.
-SAMPLE_SUMMARY = "sample_summary"
-
-
-class JointSample(BaseModel):
-    """A joint sample of parameters: particles (rows) with weights, read from a CSV file
-    beside the scenario (``[sample] file = "..."``; columns ``weight`` and dotted keys).
-
-    Each run draws one particle, with probability proportional to its weight, from its
-    own generator (``model.core.sampling``); the particle's values replace the scenario's
-    for those keys in that run. A key that is overridden (``--set``) or set again by a
-    scenario that extends this one is taken out of the sample (``fixed``): the new value
-    then holds in every run.
-    """
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
-    file: str
-    keys: tuple[str, ...]
-    weights: tuple[float, ...]
-    values: tuple[tuple[float, ...], ...]
-    fixed: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _consistent(self) -> JointSample:
-        if not self.keys:
-            raise ValueError("a sample needs at least one parameter column")
-        for key in self.keys:
-            if key not in SPECS:
-                raise ValueError(f"unknown parameter column {key!r}; allowed: any key of "
-                                 "`python run.py params`")
-        if len(set(self.keys)) != len(self.keys):
-            raise ValueError("parameter columns must not repeat")
-        if not self.values or len(self.values) != len(self.weights):
-            raise ValueError("a sample needs one weight per particle and at least one")
-        for i, row in enumerate(self.values):
-            if len(row) != len(self.keys):
-                raise ValueError(f"particle {i} has {len(row)} values for {len(self.keys)} "
-                                 "columns")
-            for key, value in zip(self.keys, row):
-                spec = SPECS[key]
-                if not spec.low <= value <= spec.high:
-                    raise ValueError(f"particle {i}: {key} = {value:g} out of range; "
-                                     f"allowed {spec.allowed()}")
-        if any(w < 0 for w in self.weights) or not sum(self.weights) > 0:
-            raise ValueError("weights must be ≥ 0 with a positive sum")
-        for key in self.fixed:
-            if key not in self.keys:
-                raise ValueError(f"fixed key {key!r} is not a column of the sample")
-        return self
-
-    @model_serializer(mode="wrap")
-    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
-        data = handler(self)
-        if (info.context or {}).get(SAMPLE_SUMMARY):  # where the sample is, not its numbers
-            return {"file": self.file, "keys": list(self.keys), "particles": len(self.values),
-                    "fixed": list(self.fixed)}
-        return data
-
-    def active_keys(self, overrides: dict[str, Any] | None = None) -> list[str]:
-        """The columns the runs take from the sample: all but fixed or overridden keys."""
-        skip = set(self.fixed) | set(overrides or ())
-        return [k for k in self.keys if k not in skip]
-
-    def pick(self, u):
-        """Particle indices for uniforms ``u`` (inverse CDF of the normalized weights)."""
-        cdf = np.cumsum(np.asarray(self.weights, dtype=float))
-        cdf /= cdf[-1]
-        return np.minimum(np.searchsorted(cdf, np.asarray(u), side="right"),
-                          len(self.weights) - 1)
-
-    def column(self, key: str):
-        """All particles' values of ``key`` as an array."""
-        j = self.keys.index(key)
-        return np.array([row[j] for row in self.values])
 
 
 class Scenario(BaseModel):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import solara
 
-from ..core.schema import ScenarioError, check_name
+from ..core.names import check_name
+from ..core.schema import ScenarioError
 from ..output.results import RESULTS_DIR
 from .ensemble_view import EnsembleResult, compute, save_figures, title_of
 from .settings import Applied, write_scenario

@@ -1,7 +1,7 @@
 """The ensemble driver: N runs of a scenario at once, as arrays over a run axis.
 
-The monthly step calls the same kernels as the Mesa agents (``model.kernels``) with a
-run axis of length N — there is no Python loop over runs inside a month. Each run draws
+Each month is the step the Mesa model takes too (``model.kernels.month.step_month``),
+with a run axis of length N — there is no Python loop over runs inside a month. Each run draws
 from its own ``numpy.random.default_rng(seed)`` in the layout of ``model.core.sampling``, so
 run i equals ``AllianceModel(scenario, seed=seeds[i])`` by construction.
 """
@@ -16,30 +16,22 @@ import pandas as pd
 from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
 from ..core.sampling import (
     DRAWS_PER_MONTH,
-    INTERDICTION_SLOT,
-    TREATY_SLOT,
+    check_months,
+    check_runs,
     construction_draws,
     derive_seeds,
     draw_parameters,
 )
 from ..core.scenario import Scenario
-from ..core.schema import HORIZON_MAX
 from ..kernels import (
     STATE_COLUMNS,
     ActorPolicy,
-    GameMemory,
-    MonthGame,
-    advance,
-    decide,
     initial_beliefs,
     initial_state,
     kernel_params,
-    month_inputs,
-    pinned_options,
     posture_indices,
-    state_columns,
-    update_beliefs,
 )
+from ..kernels.month import Play, Setup, step_month
 from .streaming import MonthlySummary
 
 #: Runs simulated together; bounds the memory of the pre-drawn uniforms.
@@ -110,41 +102,25 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     runs = len(seeds)
     drawn = draw_parameters(scenario, streams.params) if n_dists else {}
     params = kernel_params(scenario, {**drawn, **(values or {})})
-    params_view = params.as_columns()
     policies = [ActorPolicy.from_scenario(scenario, actor) for actor in Actor]
-    reads_beliefs = any(policy.reads_beliefs for policy in policies)
+    # under nash, qre and fixed play nobody reads the beliefs: they are not updated
+    setup = Setup(params, policies, track_beliefs=any(p.reads_beliefs for p in policies))
 
     choice = posture_indices(scenario, runs)
-    state = initial_state(params, choice, runs)
-    beliefs = initial_beliefs(choice)
+    play = Play(initial_state(params, choice, runs), choice, initial_beliefs(choice))
     out_state = {c: np.empty((months + 1, runs), dtype=np.int8 if c == "alliance_level"
                              else np.float64) for c in STATE_COLUMNS}
     out_choice = {k: np.empty((months + 1, runs), dtype=np.int8) for k in ACTION_COLUMNS}
 
     def record(month: int) -> None:
         for c in STATE_COLUMNS:
-            out_state[c][month] = state[c]
+            out_state[c][month] = play.state[c]
         for k in ACTION_COLUMNS:
-            out_choice[k][month] = choice[k]
+            out_choice[k][month] = play.choice[k]
 
     record(0)
-    memory = GameMemory()  # the game-solving rules' layout and counts, month to month
     for month in range(1, months + 1):
-        uniforms = monthly[month - 1]
-        draws = {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)}
-        state, params_month = month_inputs(state, params, month)  # this month's levers
-        view_params = params_view.at(month)
-        view = state_columns(state)
-        month_policies = [policy.at(month) for policy in policies]
-        game = MonthGame(state, view_params, choice, memory,  # solved only if a rule needs it
-                         pinned=pinned_options(month_policies))
-        choice = {}
-        for policy in month_policies:
-            choice.update(decide(policy, beliefs, view, view_params, draws, game))
-        state = advance(state, choice, uniforms[:, INTERDICTION_SLOT], params_month, month,
-                        uniforms[:, TREATY_SLOT])
-        if reads_beliefs:  # under nash, qre and fixed play nobody reads them
-            beliefs = update_beliefs(beliefs, choice, params)
+        play = step_month(setup, play, month, monthly[month - 1])
         record(month)
     return EnsembleArrays(seeds, out_state, out_choice, drawn)
 
@@ -200,19 +176,9 @@ def run_ensemble(scenario: Scenario, runs: int | None = None, seed: int = 0,
     quantiles, means and option shares are kept (``model.ensemble.streaming``), in memory bounded
     by ``CHUNK_RUNS`` runs whatever ``runs`` is.
     """
-    if seeds is None:
-        if runs is None or runs < 1:
-            raise ValueError(f"runs must be a positive integer, got {runs!r}")
-        seeds = derive_seeds(seed, runs)
-    seeds = np.asarray(seeds, dtype=np.uint64)
-    if seeds.ndim != 1 or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
-    if runs is not None and runs != len(seeds):
-        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
-    months = scenario.horizon if months is None else int(months)
-    if not 0 <= months <= HORIZON_MAX:
-        raise ValueError(f"months must be from 0 to {HORIZON_MAX} (the longest horizon), "
-                         f"got {months}")
+    runs, seeds = check_runs(runs, seeds)
+    seeds = derive_seeds(seed, runs) if seeds is None else seeds
+    months = check_months(scenario, months)
     stats = MonthlySummary(months) if summary else None
     parts = []
     for start in range(0, len(seeds), CHUNK_RUNS):

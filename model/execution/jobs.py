@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.sampling import construction_draws
-from ..core.schema import HORIZON_MAX, Scenario
+from ..core.sampling import check_months, check_runs, construction_draws
+from ..core.schema import Scenario
 from ..ensemble.driver import EnsembleArrays, make_streams, simulate, table_columns, to_table
 from ..ensemble.streaming import MonthlyStatistics
 from .executor import Executor
@@ -233,27 +233,6 @@ class PointsJob:
 
 # ------------------------------------------------------------------ the calls analyses make
 
-def _months(scenario: Scenario, months: int | None) -> int:
-    months = scenario.horizon if months is None else int(months)
-    if not 0 <= months <= HORIZON_MAX:
-        raise ValueError(f"months must be from 0 to {HORIZON_MAX} (the longest horizon), "
-                         f"got {months}")
-    return months
-
-
-def _seeds(runs: int | None, seeds) -> tuple[int, np.ndarray | None]:
-    if seeds is None:
-        if runs is None or runs < 1:
-            raise ValueError(f"runs must be a positive integer, got {runs!r}")
-        return int(runs), None
-    seeds = np.asarray(seeds, dtype=np.uint64)
-    if seeds.ndim != 1 or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty list of integers, got {len(seeds)} seeds")
-    if runs is not None and runs != len(seeds):
-        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
-    return len(seeds), seeds
-
-
 def ensemble_job(scenario: Scenario, runs: int | None = None, seed: int = 0,
                  months: int | None = None, *, output: str = "table", seeds=None,
                  metrics: Sequence = (), chunk_runs: int | None = None,
@@ -264,10 +243,10 @@ def ensemble_job(scenario: Scenario, runs: int | None = None, seed: int = 0,
     ``table`` and ``sink`` for ``output="statistics"``."""
     if output not in OUTPUTS:
         raise ValueError(f"output={output!r}; allowed: {', '.join(OUTPUTS)}")
-    runs, seeds = _seeds(runs, seeds)
+    runs, seeds = check_runs(runs, seeds)
     chunk_runs = chunk_runs or (executor.chunk_runs if executor else None) \
         or default_chunk_runs(scenario)
-    return EnsembleJob(scenario_data(scenario), runs, int(seed), _months(scenario, months),
+    return EnsembleJob(scenario_data(scenario), runs, int(seed), check_months(scenario, months),
                        output, int(chunk_runs), tuple(metrics), seeds, name, bool(table),
                        sink)
 
@@ -314,17 +293,18 @@ def evaluate_points(scenario: Scenario, keys: Sequence[str], points: np.ndarray,
                     name: str = "points") -> dict[str, np.ndarray]:
     """Metric values at each point, ``{metric name: (n_points, runs)}``, on ``executor``.
 
-    The same numbers as ``model.ensemble.batch.evaluate_points`` (common seeds
-    ``derive_seeds(seed, runs)`` at every point); ``metrics`` are objects with a ``name``
+    Every point runs the same seeds (common random numbers:
+    ``derive_seeds(seed, runs)``); ``metrics`` are objects with a ``name``
     that map ``EnsembleArrays`` to one value per run (``model.analysis.metrics.Metric``,
     :class:`NamedOutcome`).
     ``progress`` is called with the number of points finished.
     """
     points = np.atleast_2d(np.asarray(points, dtype=float))
+    runs, _ = check_runs(runs)
     chunk_runs = chunk_runs or (executor.chunk_runs if executor else None) \
         or default_chunk_runs(scenario)
-    job = PointsJob(scenario_data(scenario), tuple(keys), points, tuple(metrics), int(runs),
-                    int(seed), _months(scenario, months), int(chunk_runs), name, progress)
+    job = PointsJob(scenario_data(scenario), tuple(keys), points, tuple(metrics), runs,
+                    int(seed), check_months(scenario, months), int(chunk_runs), name, progress)
     return _run(job, executor)
 
 

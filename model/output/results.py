@@ -33,9 +33,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 from ..core.errors import UserError
+from ..core.joint_sample import SAMPLE_SUMMARY
 from ..core.paths import REPO_ROOT
 from ..core.scenario import Scenario
-from ..core.schema import SAMPLE_SUMMARY
 
 RESULTS_DIR = REPO_ROOT / "results"
 CSV_MAX_ROWS = 200_000

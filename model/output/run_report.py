@@ -17,7 +17,8 @@ import pandas as pd
 from ..core.schema import Scenario
 from ..ensemble.streaming import BINS, TOTAL_BINS, MonthlyStatistics
 from ..execution import Executor, default_chunk_runs, ensemble_job
-from .plots import monthly_stats, plot_option_shares, plot_trajectories
+from .monthly_stats import monthly_stats
+from .plots import plot_option_shares, plot_trajectories
 from .record_overlay import record_overlay
 from .results import manifest, output_folder
 from .summary import format_summary, summarize, summarize_statistics

@@ -102,6 +102,21 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
     at_first = table[month == first]
     out: dict[str, Any] = {"runs": n_runs, "first_month": first, "final_month": final}
 
+    out["treaty_by_month"] = _treaty_by_month(table, months)
+    out.update(_final_state(table, at_first, at_final))
+
+    window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
+    out["last_window"] = (window_start, final)
+    window = table[month >= window_start]
+    for key, column in MODE_COLUMNS.items():
+        out[key] = _mode(window[column], n_runs) if column in table else None
+    return out
+
+
+def _treaty_by_month(table: pd.DataFrame, months: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """``summarize``'s ``treaty_by_month``: the share of runs at the treaty level by each
+    month of ``months`` in the table."""
+    month = table["month"]
     treaty: dict[int, dict[str, Any]] = {}
     if "alliance_level" in table:
         present = set(month.unique().tolist())
@@ -112,8 +127,15 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
                 continue
             reached = (is_treaty & (month <= m)).groupby(table["run"]).any()
             treaty[m] = _share(int(reached.sum()), int(reached.size))
-    out["treaty_by_month"] = treaty
+    return treaty
 
+
+def _final_state(table: pd.DataFrame, at_first: pd.DataFrame, at_final: pd.DataFrame
+                 ) -> dict[str, Any]:
+    """``summarize``'s entries on the state at the final month (and the tech level's
+    start), in the summary's order."""
+    month = table["month"]
+    out: dict[str, Any] = {}
     out["alliance_strength_final"] = (
         _band(at_final["alliance_strength"]) if "alliance_strength" in table else None
     )
@@ -143,12 +165,6 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
         if "nk_tech_level" in table
         else None
     )
-
-    window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
-    out["last_window"] = (window_start, final)
-    window = table[month >= window_start]
-    for key, column in MODE_COLUMNS.items():
-        out[key] = _mode(window[column], n_runs) if column in table else None
     return out
 
 
@@ -160,6 +176,18 @@ MODE_COLUMNS = {"china_stance_mode": "china.stance",
 def _stats_band(stats: MonthlyStatistics, column: str, month: int) -> dict[str, float]:
     median, lo, hi = stats.quantiles(column, (0.5, *BAND_90))[month]
     return {"median": float(median), "q05": float(lo), "q95": float(hi)}
+
+
+def _streamed_treaty_by_month(stats: MonthlyStatistics, months: Iterable[int]
+                              ) -> dict[int, dict[str, Any]]:
+    """``treaty_by_month`` from the months each run first reached the treaty (exact)."""
+    treaty: dict[int, dict[str, Any]] = {}
+    if "alliance_level" in stats.levels:
+        by_month = np.cumsum(stats.first_month("alliance_level", AllianceLevel.TREATY)[:-1])
+        for m in months:
+            if 0 <= int(m) <= stats.months:
+                treaty[int(m)] = _share(int(by_month[int(m)]), stats.runs)
+    return treaty
 
 
 def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 24, 36)
@@ -175,13 +203,7 @@ def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 
         raise ValueError("summarize_statistics needs statistics of at least one run")
     first, final, runs = 0, stats.months, stats.runs
     out: dict[str, Any] = {"runs": runs, "first_month": first, "final_month": final}
-    treaty: dict[int, dict[str, Any]] = {}
-    if "alliance_level" in stats.levels:
-        by_month = np.cumsum(stats.first_month("alliance_level", AllianceLevel.TREATY)[:-1])
-        for m in months:
-            if 0 <= int(m) <= final:
-                treaty[int(m)] = _share(int(by_month[int(m)]), runs)
-    out["treaty_by_month"] = treaty
+    out["treaty_by_month"] = _streamed_treaty_by_month(stats, months)
     has = stats.has
     out["alliance_strength_final"] = (_stats_band(stats, "alliance_strength", final)
                                       if has("alliance_strength") else None)
@@ -261,13 +283,7 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
     a summary read off histograms (:func:`summarize_statistics`) says how close its
     quantiles are."""
     first, final = summary["first_month"], summary["final_month"]
-    lines = [
-        f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
-        + f"({calendar_month(start, first)} – {calendar_month(start, final)})"
-    ]
-    if overrides:
-        lines[0] += "; overrides " + ", ".join(
-            f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
+    lines = [_configuration_line(first, final, scenario_name, runs, seed, start, overrides)]
     treaty = summary.get("treaty_by_month") or {}
     for m, t in sorted(treaty.items()):
         lines.append(f"Treaty (level 4) reached by month {m} ({calendar_month(start, m)}) in "
@@ -311,10 +327,26 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
             )
     error = summary.get("quantile_error")
     if error:
-        widths = sorted(set(error["per_month"].values()))
-        text = "/".join(f"{w:.2g}" for w in widths)
-        lines.append(f"Medians and bands read off per-month histograms: within {text} of "
-                     "the exact values"
-                     + (f" (cumulative munitions within {error['cumulative_munitions']:.2g})"
-                        if error.get("cumulative_munitions") else ""))
+        lines.append(_histogram_line(error))
     return "\n".join(lines)
+
+
+def _configuration_line(first: int, final: int, scenario_name: str, runs: int, seed: int,
+                        start: str, overrides: dict[str, Any] | None) -> str:
+    """A summary's first line: scenario, runs, seed, months and every override."""
+    line = (f"Scenario {scenario_name!r}: {runs} runs, seed {seed}, months {first}–{final} "
+            + f"({calendar_month(start, first)} – {calendar_month(start, final)})")
+    if overrides:
+        line += "; overrides " + ", ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items())
+    return line
+
+
+def _histogram_line(error: dict[str, Any]) -> str:
+    """How close a summary read off histograms is to the exact quantiles."""
+    widths = sorted(set(error["per_month"].values()))
+    text = "/".join(f"{w:.2g}" for w in widths)
+    return (f"Medians and bands read off per-month histograms: within {text} of "
+            "the exact values"
+            + (f" (cumulative munitions within {error['cumulative_munitions']:.2g})"
+               if error.get("cumulative_munitions") else ""))

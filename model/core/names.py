@@ -1,0 +1,19 @@
+"""Names that become folder and file names (scenarios, questions, exported scenarios)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: A scenario name is a plain identifier: it names the results folder, so it can never
+#: be a path (no separators, no dots, nothing hidden). Letters of any script are fine.
+NAME_PATTERN = re.compile(r"[^\W_][\w-]{0,79}")
+NAME_RULE = ("letters, digits, '_' and '-', starting with a letter or digit, at most 80 "
+             "characters")
+
+
+def check_name(name: Any) -> str:
+    """``name`` if it is a plain identifier (see ``NAME_PATTERN``); ``ValueError`` if not."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"not a plain identifier (got {name!r}); allowed: {NAME_RULE}")
+    return name
