@@ -395,8 +395,11 @@ def test_ctrl_c_signal_during_imports_is_one_line(tmp_path):
     """A real SIGINT, sent as soon as the first heavy import starts."""
     import signal
 
+    # a terminal's Ctrl-C: Python's own SIGINT handler even when the test runner was
+    # started in the background (where the shell leaves SIGINT ignored, and children too)
     code = textwrap.dedent("""
-        import runpy, sys
+        import runpy, signal, sys
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         class Ready:
             def find_spec(self, name, path=None, target=None):
                 if name == "numpy":

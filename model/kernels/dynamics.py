@@ -196,7 +196,8 @@ def interdicted_share(draw: np.ndarray, coalition: np.ndarray, K: KernelParams) 
     every level (E[u^a] = 1 / (a + 1)); no coalition, nothing stopped."""
     m = np.asarray(K.dynamics.interdiction * coalition, dtype=float)
     safe = np.where(m > 0, m, 1.0)
-    return np.where(m > 0, draw ** ((1.0 - safe) / safe), 0.0)
+    with np.errstate(over="ignore"):  # a vanishing m: the exponent is inf, the share 0
+        return np.where(m > 0, draw ** ((1.0 - safe) / safe), 0.0)
 
 
 def designations(bite: np.ndarray, pressure: np.ndarray, K: KernelParams) -> np.ndarray:
