@@ -18,7 +18,6 @@ message names the file, the forecast, the key, the bad value and what is allowed
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .names import entry_id
 from .record import RECORD_DIR, Condition, Observations, load_observations, parse_condition
 
 FORECASTS_FILE = RECORD_DIR / "forecasts.toml"
@@ -168,10 +168,7 @@ def _parse_forecast(entry: Any, index: int, path: Path, observations: Observatio
     where = f"forecast file {path}: forecast {index}"
     if not isinstance(entry, dict):
         raise ForecastError(f"{where}: expected a table ([[forecast]])")
-    ident = entry.get("id")
-    if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", ident):
-        raise ForecastError(f"{where}: key id: got {ident!r}; allowed: a lower-case name such "
-                            "as treaty_by_july_2024")
+    ident = entry_id(entry, where, ForecastError, "treaty_by_july_2024")
     where = f"forecast file {path}: forecast {ident}"
     kind = entry.get("kind")
     if kind not in FORECAST_KINDS:

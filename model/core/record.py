@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
+from .names import entry_id
 from .record_events import RECORD_DIR, Event, RecordError, load_events
 from .state import STATE_COLUMNS, AllianceLevel
 
@@ -249,10 +250,7 @@ def _parse_rule(entry: Any, index: int, path: Path, events: dict[str, Event],
     where = f"observations file {path}: rule {index}"
     if not isinstance(entry, dict):
         raise RecordError(f"{where}: expected a table ([[rule]])")
-    ident = entry.get("id")
-    if not isinstance(ident, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", ident):
-        raise RecordError(f"{where}: key id: got {ident!r}; allowed: a lower-case name such "
-                          "as treaty_in_window")
+    ident = entry_id(entry, where, RecordError, "treaty_in_window")
     where = f"{where} ({ident})"
     kind = entry.get("kind")
     if kind not in RULE_KINDS:

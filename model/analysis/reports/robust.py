@@ -29,12 +29,7 @@ def plot_outcomes(result: RobustResult, path: Any = None) -> Figure:
     Boxes span the quartiles, whiskers the 10th–90th percentiles, the white dot is the
     mean; the most robust policy for the outcome (smallest maximum regret) is outlined.
     """
-    outcomes = list(result.better)
-    cols = min(2, len(outcomes))
-    rows = -(-len(outcomes) // cols)
-    names = [p.name for p in result.policies]
-    fig = Figure(figsize=(6.0 * cols, 1.2 + 3.6 * rows), dpi=DPI)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    fig, axes, outcomes, names = _outcome_grid(result, panel_height=3.6)
     for ax, outcome in zip(axes, outcomes):
         wide = result.outcomes.pivot(index="future", columns="policy", values=outcome)[names]
         parts = ax.boxplot([wide[n].to_numpy() for n in names], whis=(10, 90),
@@ -71,12 +66,7 @@ def plot_regret(result: RobustResult, path: Any = None) -> Figure:
     outcome's own unit; the smallest maximum regret (starred) is the minimax-regret
     choice.
     """
-    outcomes = list(result.better)
-    cols = min(2, len(outcomes))
-    rows = -(-len(outcomes) // cols)
-    names = [p.name for p in result.policies]
-    fig = Figure(figsize=(6.0 * cols, 1.2 + 3.3 * rows), dpi=DPI)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    fig, axes, outcomes, names = _outcome_grid(result, panel_height=3.3)
     x = np.arange(len(names))
     for ax, outcome in zip(axes, outcomes):
         rows_ = result.summary[result.summary.outcome == outcome].set_index("policy").loc[names]
@@ -172,3 +162,14 @@ def write_robust(result: RobustResult, out: Any, scenario: Scenario, started: fl
             files=[*folder.files, "manifest.json"], extra=result.meta()))
     return (f"most robust across {', '.join(result.better)}: {top.policy}\n"
             + result.ranking.to_string(index=False))
+
+
+def _outcome_grid(result, panel_height: float):
+    """A figure with one panel per outcome, two to a row: ``(fig, axes, outcomes, policy
+    names)``."""
+    outcomes = list(result.better)
+    cols = min(2, len(outcomes))
+    rows = -(-len(outcomes) // cols)
+    fig = Figure(figsize=(6.0 * cols, 1.2 + panel_height * rows), dpi=DPI)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    return fig, axes, outcomes, [p.name for p in result.policies]
