@@ -334,7 +334,7 @@ def synthetic_rules(tmp_path, truth: float):
 def test_parameter_recovery_on_a_synthetic_record(tmp_path):
     truth = 0.22
     scenario, obs = synthetic_rules(tmp_path, truth)
-    posterior = calibrate(scenario, obs, particles=200, seed=5, rounds=3, batch_size=2000,
+    posterior = calibrate(scenario, obs, particles=200, seed=5, rounds=4, batch_size=2000,
                           priors={GROWTH.key: GROWTH})
     lo, med, hi = posterior.quantiles(GROWTH.key)
     assert lo <= truth <= hi

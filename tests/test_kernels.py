@@ -486,3 +486,45 @@ def test_switches_of_several_dimensions_is_the_sum_in_order_bit_for_bit():
         assert np.array_equal(switching(grid, rows, "b"), switching(play, state, "b").T)
         if pure:
             assert set(np.unique(table)) <= {0.0, 1.0, 2.0, 3.0}
+
+
+def test_a_free_exit_costs_nothing_in_the_table_and_in_the_sum_alike():
+    """Where the state makes leaving last month's option free (``exit_free.<key>``), moving
+    to the dimension's rest option counts no change, any other move one; the table shortcut
+    for play common to all runs equals the sum over options bit for bit (China's rest
+    option is neutral, the others' their first)."""
+    from types import SimpleNamespace
+
+    from model.core.actions import DIMENSION_BY_KEY
+    from model.kernels.payoffs import exit_key, switches, switching
+
+    keys = ("russia.arms", "russia.aid", "china.stance")
+    rng = np.random.default_rng(11)
+    last = {k: rng.integers(0, DIMENSION_BY_KEY[k].size, size=(60, 1)) for k in keys}
+    free = {k: (rng.random((60, 1)) < 0.5) & (last[k] != DIMENSION_BY_KEY[k].rest)
+            for k in keys}
+    state = SimpleNamespace(**{f"last.{k}": v for k, v in last.items()},
+                            **{exit_key(k): v.astype(np.int64) for k, v in free.items()})
+    floats = SimpleNamespace(**{f"last.{k}": v.astype(float) for k, v in last.items()},
+                             **{exit_key(k): v.astype(np.int64) for k, v in free.items()})
+    for pure in (True, False):
+        play = {k: (np.eye(DIMENSION_BY_KEY[k].size)[rng.integers(0, DIMENSION_BY_KEY[k].size,
+                                                                  24)] if pure
+                    else rng.dirichlet(np.ones(DIMENSION_BY_KEY[k].size), size=24))
+                for k in keys}
+        table = switches(play, state, keys)
+        assert np.array_equal(table, sum_in_order := (switching(play, state, keys[0])
+                                                      + switching(play, state, keys[1])
+                                                      + switching(play, state, keys[2])))
+        assert np.array_equal(table, switches(play, floats, keys))
+        grid = {k: v[:, None, :] for k, v in play.items()}
+        rows = SimpleNamespace(**{f"last.{k}": v[:, 0] for k, v in last.items()},
+                               **{exit_key(k): v[:, 0].astype(np.int64) for k, v in free.items()})
+        assert np.array_equal(switches(grid, rows, keys), sum_in_order.T)
+    stance = DIMENSION_BY_KEY["china.stance"]
+    to_each = {"china.stance": np.eye(3)}
+    held_restraint = SimpleNamespace(**{"last.china.stance": np.array([[0], [0]]),
+                                        exit_key("china.stance"): np.array([[1], [0]])})
+    # leaving restraint for neutrality is free only where the flag says so; enabling costs
+    assert switching(to_each, held_restraint, "china.stance").tolist() == [[0, 0, 1], [0, 1, 1]]
+    assert stance.options[stance.rest] == "neutral"

@@ -47,6 +47,15 @@ def baseline_runs():
     return simulate(load_scenario("baseline"), derive_seeds(5, RUNS), MONTHS)
 
 
+@pytest.fixture(scope="module")
+def calibrated_runs():
+    """The weights fitted to the record. The persistence the record shows (Russia kept
+    evading after the veto, North Korea sent large volumes once paid) is a claim about
+    them: under the baseline's unfitted weights evasion and large supply are marginal, and
+    a course that does not pay is dropped at no switching cost (exit)."""
+    return simulate(load_scenario("calibrated"), derive_seeds(5, RUNS), MONTHS)
+
+
 def first_month(mask: np.ndarray) -> np.ndarray:
     """First month (row) where ``mask`` holds, per run; ``inf`` where it never does."""
     return np.where(mask.any(axis=0), mask.argmax(axis=0), np.inf)
@@ -204,13 +213,13 @@ def test_under_best_replies_a_trade_lasts_while_the_war_needs_it_and_no_longer()
     assert (trade[:6] >= 1).all() and (trade[6:] == 0).all()
 
 
-def test_trade_starts_early_and_large_supply_is_common_once_paid(baseline_runs):
-    arms, supply = baseline_runs.choice["russia.arms"], baseline_runs.choice[
+def test_trade_starts_early_and_large_supply_is_common_once_paid(calibrated_runs):
+    arms, supply = calibrated_runs.choice["russia.arms"], calibrated_runs.choice[
         "north_korea.munitions"]
     first_trade = first_month(np.minimum(arms, supply)[1:] >= 1) + 1
     assert (first_trade <= 3).mean() > 0.5
-    paid = ((baseline_runs.choice["russia.aid"][1:] == 1)
-            | (baseline_runs.choice["russia.tech"][1:] >= 1))
+    paid = ((calibrated_runs.choice["russia.aid"][1:] == 1)
+            | (calibrated_runs.choice["russia.tech"][1:] >= 1))
     assert (supply[1:][paid] == 2).mean() > 0.3
 
 
@@ -227,8 +236,8 @@ def test_median_dimension_switches_at_most_twice_a_year(baseline_runs):
     assert np.median(rates) <= 3.0, rates
 
 
-def test_russia_rarely_returns_to_enforcing_after_three_months_of_evasion(baseline_runs):
-    evade = baseline_runs.choice["russia.sanctions"] == 1
+def test_russia_rarely_returns_to_enforcing_after_three_months_of_evasion(calibrated_runs):
+    evade = calibrated_runs.choice["russia.sanctions"] == 1
     streak = evade[1:-2] & evade[2:-1] & evade[3:]
     start = first_month(streak)
     later = [~evade[int(s) + 4:, r] for r, s in enumerate(start)

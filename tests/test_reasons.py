@@ -94,6 +94,48 @@ def test_ceasefire_ends_the_trade_and_the_ties_fade(base):
     assert late(ceasefire, 36).alliance_strength.mean() < late(base, 36).alliance_strength.mean()
 
 
+def _month_state(war_demand: float, supply: int, arms: int = 2):
+    """Baseline's opening state after a month in which Russia bought ``arms`` and North
+    Korea sent ``supply``, with the war's demand at ``war_demand``."""
+    from model.kernels import initial_state, posture_indices, with_memory
+
+    K = kernel_params(load_scenario("baseline"))
+    choice = posture_indices(load_scenario("baseline"), 1)
+    choice.update({"russia.arms": np.array([arms]), "north_korea.munitions": np.array([supply])})
+    state = with_memory(initial_state(K, choice, runs=1), choice)
+    state["war_demand"] = np.array([war_demand])
+    return state, K.as_columns()
+
+
+def test_a_purchase_that_did_not_pay_is_left_at_no_cost():
+    """Exit: buying in a war that is over did not pay, so stopping costs no switching;
+    buying shells that arrived in a war that needs them did, so stopping still costs."""
+    from model.kernels.exits import exit_flags
+
+    peace = exit_flags(*_month_state(war_demand=0.0, supply=2))
+    war = exit_flags(*_month_state(war_demand=0.8, supply=2))
+    assert peace["exit_free.russia.arms"].tolist() == [1]
+    assert war["exit_free.russia.arms"].tolist() == [0]
+    # a rest option is never "left": no flag where last month's option was the rest option
+    idle = exit_flags(*_month_state(war_demand=0.0, supply=0, arms=0))
+    assert idle["exit_free.russia.arms"].tolist() == [0]
+
+
+@pytest.mark.slow
+def test_calibrated_ceasefire_ends_the_buying_within_six_months():
+    """The acceptance of exit, measured as the issue measures it (2,000 runs, seed 2026):
+    war demand to 0 from month 41 (December 2026); by month 47 Russia buys in at most 10%
+    of calibrated runs and North Korea sends less than half as often as without it."""
+    from model.analysis.whatif import run_whatif
+
+    result = run_whatif(load_scenario("calibrated"), "2026-12", {"levers.war_demand": 0.0},
+                        2000, 2026, condition="none")
+    after, before = result.changed.arrays.choice, result.base.arrays.choice
+    assert (after["russia.arms"][47] > 0).mean() <= 0.10
+    assert (after["north_korea.munitions"][47] > 0).mean() < \
+        0.5 * (before["north_korea.munitions"][47] > 0).mean()
+
+
 @pytest.mark.slow
 def test_detente_after_a_ceasefire_ends_treaties():
     """A treaty outlives a ceasefire while the West stays hostile, but a return of Russia's

@@ -61,7 +61,7 @@ def _priors() -> dict[str, Prior]:
             "north_korea.weights.exchange_share", "levers.russia_reputation_cost",
             "russia.weights.evasion_gain", "united_states.weights.munitions_harm",
             "russia.weights.treaty_value", "north_korea.weights.treaty_value",
-            "united_states.weights.pressure_cost")
+            "united_states.weights.pressure_cost", "russia.lam")
     return {k: Prior(k, *SENSITIVITY_RANGES[k]) for k in keys}
 
 
@@ -126,15 +126,33 @@ def run_scores(scenario: Scenario, observations: Observations, streams: Streams,
     return score_matrix(observations, arrays_from_ensemble(arrays))
 
 
+def batch_streams(seed: int, batch_index: int, size: int, n_draws: int,
+                  months: int) -> Streams:
+    """The uniforms of calibration batch ``batch_index`` (``size`` runs): drawn from
+    ``(seed, batch_index)`` alone, so a worker can draw them itself and keep its slice."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, batch_index]))
+    return Streams(np.zeros(size, dtype=np.uint64), rng.random((size, n_draws)),
+                   rng.random((months, size, DRAWS_PER_MONTH)))
+
+
+def slice_scores(scenario: Scenario, observations: Observations, seed: int, batch_index: int,
+                 size: int, runs: slice, values: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`run_scores` of the batch's runs ``runs`` (a slice), their uniforms drawn on
+    the spot (:func:`batch_streams`) rather than shipped to a worker."""
+    streams = batch_streams(seed, batch_index, size, construction_draws(scenario),
+                            observations.months)
+    mine = Streams(streams.seeds[runs], streams.params[runs], streams.monthly[:, runs])
+    return run_scores(scenario, observations, mine, values)
+
+
 def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str, ...],
                  seed: int, client: Any = None) -> Callable[[np.ndarray, int], np.ndarray]:
     """``scores(params, batch_index)``: parameter rows ``(batch, len(keys))`` in, each
     run's rule scores ``(batch, rules)`` out. One call simulates the whole batch at once
     with the vectorized driver or, given a Dask ``client``, in one slice of runs per
-    worker. Runs do not interact and the batch's uniforms are drawn before it is cut, so
-    the scores are the same either way."""
-    months = observations.months
-    n_draws = construction_draws(scenario)
+    worker. Runs do not interact and the batch's uniforms are drawn whole before it is
+    cut (each worker draws them from the seed and keeps its slice), so the scores are the
+    same either way."""
     # a fresh key per call (hash=False): a second fit of the same scenario on the same
     # cluster must not reuse the key the first fit's data is being released under
     shared = None if client is None else client.scatter([scenario, observations],
@@ -142,18 +160,16 @@ def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str
 
     def scores(params: np.ndarray, batch_index: int) -> np.ndarray:
         size = len(params)
-        rng = np.random.default_rng(np.random.SeedSequence([seed, batch_index]))
-        streams = Streams(np.zeros(size, dtype=np.uint64), rng.random((size, n_draws)),
-                          rng.random((months, size, DRAWS_PER_MONTH)))
         values = {key: np.ascontiguousarray(params[:, j], dtype=float)
                   for j, key in enumerate(keys)}
         if client is None:
+            streams = batch_streams(seed, batch_index, size, construction_draws(scenario),
+                                    observations.months)
             return run_scores(scenario, observations, streams, values)
         slices = np.array_split(np.arange(size), max(1, len(client.nthreads())))
-        futures = [client.submit(run_scores, *shared,
-                                 Streams(streams.seeds[i], streams.params[i],
-                                         streams.monthly[:, i]),
-                                 {k: v[i] for k, v in values.items()}, pure=False)
+        futures = [client.submit(slice_scores, *shared, seed, batch_index, size,
+                                 slice(i[0], i[-1] + 1), {k: v[i] for k, v in values.items()},
+                                 pure=False)
                    for i in slices if len(i)]
         return np.concatenate(client.gather(futures))
 

@@ -30,6 +30,7 @@ from ..kernels import (
     kernel_params,
     month_inputs,
     pinned_options,
+    with_exits,
     with_memory,
 )
 from ..kernels.stage import OPTIONS, PLAYERS, StageGame
@@ -205,7 +206,8 @@ def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> R
                                  month + 1)
     pinned = pinned_options([ActorPolicy.from_scenario(scenario, actor).at(month + 1)
                              for actor in Actor])
-    game = MonthGame(state, params.as_columns(), choice, pinned=pinned)
+    columns = params.as_columns()
+    game = MonthGame(with_exits(state, columns), columns, choice, pinned=pinned)
     selected = game.selected
     labels: list[str] = []
     regimes = np.full(cells, -1)

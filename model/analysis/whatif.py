@@ -33,6 +33,7 @@ from ..kernels import (
     kernel_params,
     month_inputs,
     update_beliefs,
+    with_exits,
     with_memory,
 )
 from ..kernels.payoffs import TERM_SOURCES, option_payoff_terms, state_columns
@@ -198,7 +199,8 @@ def decision_inputs(scenario: Scenario, arrays: EnsembleArrays, start: int):
     for month in months:
         last = {k: arrays.choice[k][month - 1] for k in arrays.choice}
         row = with_memory({c: arrays.state[c][month - 1] for c in STATE_COLUMNS}, last)
-        row, _ = month_inputs(row, K, month)
+        row, K_month = month_inputs(row, K, month)
+        row = with_exits(row, K_month.as_columns())
         for key, value in row.items():
             state.setdefault(key, []).append(value)
     state = {k: np.concatenate(v) for k, v in state.items()}

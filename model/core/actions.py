@@ -26,13 +26,16 @@ class Actor(StrEnum):
 
 @dataclass(frozen=True)
 class Dimension:
-    """One action dimension of one actor: its options and their intensities."""
+    """One action dimension of one actor: its options and their intensities, and ``rest``,
+    the index of the option that does nothing (what a side falls back on when a course
+    stops paying: no trade, enforcing the regime, the status quo, neutrality)."""
 
     actor: Actor
     name: str
     options: tuple[str, ...]
     intensity: tuple[float, ...]
     label: str
+    rest: int = 0
 
     @cached_property
     def key(self) -> str:
@@ -71,7 +74,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
               ("status_quo", "secondary_sanctions", "coalition_enforcement"), (0.0, 0.5, 1.0),
               "United States — pressure"),
     Dimension(Actor.CHINA, "stance", ("restrain", "neutral", "enable"), (-1.0, 0.0, 1.0),
-              "China — stance toward the pair"),
+              "China — stance toward the pair", rest=1),
 )
 
 DIMENSION_BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}

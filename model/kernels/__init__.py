@@ -16,6 +16,7 @@ from .dynamics import (
     update_beliefs,
     with_memory,
 )
+from .exits import with_exits
 from .game_rules import GameMemory
 from .initial import initial_beliefs, initial_state, posture_indices
 from .params import KernelParams, kernel_params
@@ -27,5 +28,5 @@ __all__ = [
     "update_beliefs", "KernelParams", "kernel_params", "PAYOFF_FUNCTIONS", "option_payoffs",
     "state_columns", "GameMemory",
     "MEMORY_KEYS", "with_memory", "treaty_gains", "treaty_step",
-    "month_inputs", "pinned_options",
+    "month_inputs", "pinned_options", "with_exits",
 ]

@@ -6,7 +6,8 @@ lets :meth:`Month.decide_all` decide for every actor; the Mesa model hands the
 :class:`Month` to its agents (Mesa's "Simultaneous" activation: every agent decides on the
 same month, then the world advances). The month's order is fixed here, once:
 
-1. this month's levers (:func:`model.kernels.dynamics.month_inputs`) and the pins in force;
+1. this month's levers (:func:`model.kernels.dynamics.month_inputs`), the courses that can
+   be left at no cost (:func:`model.kernels.exits.with_exits`) and the pins in force;
 2. every actor decides on the same state, beliefs and draws (:func:`model.kernels.decide`);
 3. the world advances (:func:`model.kernels.dynamics.advance`) and the public beliefs
    update (:func:`model.kernels.dynamics.update_beliefs`).
@@ -25,6 +26,7 @@ from ..core.actions import ACTION_COLUMNS
 from ..core.sampling import INTERDICTION_SLOT, TREATY_SLOT
 from .decisions import ActorPolicy, decide, pinned_options
 from .dynamics import advance, month_inputs, update_beliefs
+from .exits import with_exits
 from .game_rules import GameMemory, MonthGame
 from .params import KernelParams
 from .payoffs import state_columns
@@ -98,6 +100,7 @@ def open_month(setup: Setup, play: Play, number: int,
     (None for a look at the month's game without playing it)."""
     state, params_month = month_inputs(play.state, setup.params, number)
     view_params = setup.params_view.at(number)
+    state = with_exits(state, view_params)
     policies = tuple(policy.at(number) for policy in setup.policies)
     draws = ({} if uniforms is None
              else {key: uniforms[:, i] for i, key in enumerate(ACTION_COLUMNS)})

@@ -39,9 +39,11 @@ visible buying, however much standing is left.
 Persistence: every actor pays ``switching_cost`` per dimension whose option differs from
 last month's (read from the state's memory, ``last.<actor>.<dimension>``, see
 ``dynamics.with_memory``); Russia pays ``reversal_cost`` more to go back to enforcing
-sanctions after evading. With no gain, doing nothing wins: once the trade's value is
-gone its remaining costs exceed the switching cost. The treaty (``alliance_level`` 4)
-cuts the risk of strategic transfers by ``treaty_tech_discount``.
+sanctions after evading. With no gain, doing nothing wins: a course that did no better
+than doing nothing last month can be left for the rest option at no switching cost (the
+state's ``exit_free.<actor>.<dimension>``, set each month by ``model.kernels.exits``).
+The treaty (``alliance_level`` 4) cuts the risk of strategic transfers by
+``treaty_tech_discount``.
 
 US pressure works in rounds: the bite of sanctions is ``1 − exp(−(designations in force +
 this month's round))`` (concave), its cost is convex (``pressure_cost`` × pressure²), and
@@ -126,39 +128,59 @@ def _shared_play(play: np.ndarray, last) -> str | None:
     return None
 
 
+def exit_key(key: str) -> str:
+    """State key saying, per run, that leaving dimension ``key``'s last option for its rest
+    option costs no switching (that option did not pay: see ``model.kernels.exits``)."""
+    return "exit_free." + key
+
+
+def _exit_free(S: SimpleNamespace, key: str, last) -> np.ndarray:
+    flag = getattr(S, exit_key(key), None)
+    return np.zeros_like(last) if flag is None else np.asarray(flag).astype(np.int64)
+
+
 def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
-    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure)."""
+    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure),
+    not counting a free exit to its rest option."""
     return switches(P, S, (key,))
 
 
 def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
     """Expected number of the dimensions ``keys`` whose option differs from last month's:
     the sum, in the order of ``keys``, of each one's ``1 - P[last option]`` (a count of
-    changes if play is pure)."""
+    changes if play is pure), less ``P[rest option]`` where the state makes that exit free
+    (:func:`exit_key`)."""
     lasts = [_last_option(S, key) for key in keys]
+    frees = [_exit_free(S, key, last) for key, last in zip(keys, lasts)]
+    rests = [getattr(DIMENSION_BY_KEY.get(key), "rest", 0) for key in keys]
     plays = [P[key] for key in keys]
     shared = {_shared_play(play, last) for play, last in zip(plays, lasts)}
     if shared == {_RUNS_FIRST} or shared == {_RUNS_LAST}:
-        # play the same for every run: the sum for every combination of last options (the
-        # same numbers as the sum below: one non-zero term per dimension), then each
-        # run's entry of it
+        # play the same for every run: the sum for every combination of last options, each
+        # with its exit costly or free (the same numbers as the sum below: one non-zero
+        # term per dimension), then each run's entry of it
         table = None
-        for play in plays:
-            change = 1.0 - (play if _RUNS_FIRST in shared else play[..., 0, :])  # options last
+        for play, rest in zip(plays, rests):
+            mine = play if _RUNS_FIRST in shared else play[..., 0, :]  # options last
+            change = np.concatenate([1.0 - mine, 1.0 - (mine + mine[..., rest:rest + 1])],
+                                    axis=-1)
             if table is None:
                 table = change
             else:  # every combination so far × this dimension's options, in order
                 pairs = table[..., :, None] + change[..., None, :]
                 table = pairs.reshape(*pairs.shape[:-2], -1)
-        joint = np.asarray(lasts[0]).reshape(-1)
-        for play, last in zip(plays[1:], lasts[1:]):
-            joint = joint * play.shape[-1] + np.asarray(last).reshape(-1)
+        joint = None
+        for play, last, free in zip(plays, lasts, frees):
+            size = play.shape[-1]
+            own = np.asarray(last).reshape(-1) + size * np.asarray(free).reshape(-1)
+            joint = own if joint is None else joint * (2 * size) + own
         return table.T[joint] if _RUNS_FIRST in shared else table[..., joint]
     total = None
-    for play, last in zip(plays, lasts):
+    for play, last, free, rest in zip(plays, lasts, frees, rests):
         stay = play[..., 0] * (last == 0)
         for j in range(1, play.shape[-1]):
             stay = stay + play[..., j] * (last == j)
+        stay = stay + play[..., rest] * free
         total = 1.0 - stay if total is None else total + (1.0 - stay)
     return total
 

@@ -21,6 +21,7 @@ from ..core.actions import DIMENSIONS, Actor, Dimension, dimensions_of
 from ..core.schema import Scenario
 from ..games.sparse import SparseGame
 from .dynamics import MEMORY_KEYS, month_inputs, with_memory
+from .exits import with_exits
 from .initial import initial_state, posture_indices
 from .params import KernelParams, kernel_params
 from .payoffs import PAYOFF_FUNCTIONS, state_columns
@@ -160,7 +161,8 @@ def stage_game(scenario: Scenario, state: dict[str, float] | None = None, *,
               if k not in {d.key for d in DIMENSIONS}}
     if month is not None:
         arrays, params = month_inputs(arrays, params, month)
-    return StageGame(stage_payoffs(arrays, params.as_columns(), pinned)[0], month)
+    columns = params.as_columns()
+    return StageGame(stage_payoffs(with_exits(arrays, columns), columns, pinned)[0], month)
 
 
 # ---------------------------------------------------------------------------------------
