@@ -61,7 +61,7 @@ def _priors() -> dict[str, Prior]:
             "north_korea.weights.exchange_share", "levers.russia_reputation_cost",
             "russia.weights.evasion_gain", "united_states.weights.munitions_harm",
             "russia.weights.treaty_value", "north_korea.weights.treaty_value",
-            "united_states.weights.pressure_cost", "russia.lam")
+            "united_states.weights.pressure_cost")
     return {k: Prior(k, *SENSITIVITY_RANGES[k]) for k in keys}
 
 

@@ -284,10 +284,6 @@ EXPLORED_RANGES: dict[str, tuple[float, float, str]] = {
     "levers.russia_west_relations": (
         0.0, 1.0, "from hostile to normal relations with the West (baseline 0.1): Russia's "
         "outside option"),
-    "russia.lam": (
-        2.0, 8.0, "half to twice the baseline 4.0: how noisy Moscow's monthly play is is "
-        "judgment; how steadily it kept its course (the trade from R04, the veto and "
-        "evasion R13, the spring oil R14, the treaty month R17) informs it"),
     "russia.weights.munitions_value": (
         1.5, 4.5, "±50% around the baseline 3.0: the size of the shells' value is judgment"),
     "russia.weights.continuation_value": (
