@@ -468,6 +468,7 @@ def test_the_dashboards_fan_chart_marks_the_record_too():
     assert _by_gid(fig.axes[0], "record-marker")
 
 
+@pytest.mark.slow  # writes two run folders and draws a figure in each
 def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path, monkeypatch):
     import json
     import time
