@@ -108,6 +108,22 @@ def no_rendering(monkeypatch):
     monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
 
 
+@pytest.fixture
+def no_figures(monkeypatch):
+    """Commands write a stand-in file under each figure's name instead of building the
+    figure (``OutputFolder.save_figure``, which every command's figures go through): for
+    tests of folders, flags and tables that read no figure, where building figures would
+    dominate the time (most of a small command's). The same files are written, so listings
+    and manifests are unchanged. Each command's figures are built and drawn by its own
+    end-to-end tests and by test_figure_toolkit.py."""
+    from model.output.results import OutputFolder
+
+    def stand_in(folder, name, plot):
+        folder.path(name).write_bytes(b"(figure not built in this test)")
+
+    monkeypatch.setattr(OutputFolder, "save_figure", stand_in)
+
+
 @pytest.fixture(scope="session")
 def cluster_address():
     """The address of one local Dask cluster (2 worker processes, 1 thread each), started
