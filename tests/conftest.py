@@ -8,10 +8,14 @@ Tiers: ``pytest -m "not slow"`` is the fast tier a developer runs between edits;
 
 Hypothesis: the ``quick`` profile (the default) tries few examples per property;
 ``HYPOTHESIS_PROFILE=thorough pytest ...`` tries many more.
+
+Garbage collection: higher thresholds, and what is alive once the tests are collected
+frozen (a quarter of the suite's time went to full collections over the libraries).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -20,6 +24,12 @@ from hypothesis import settings
 
 from model import load_scenario, run_ensemble
 from model.kernels import kernel_params
+
+#: Garbage collection in the test process: every figure a test builds is a web of reference
+#: cycles, so the default thresholds ran a full collection (over every object of the
+#: imported libraries) dozens of times per module; fewer, over fewer objects, instead.
+GC_THRESHOLDS = (50_000, 20, 50)
+gc.set_threshold(*GC_THRESHOLDS)
 
 settings.register_profile("quick", max_examples=20, deadline=None)
 settings.register_profile("thorough", max_examples=400, deadline=None)
@@ -61,6 +71,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+def pytest_collection_finish(session):
+    """The objects alive once the tests are collected (the libraries, the test modules)
+    live to the end: frozen, the collector no longer walks them."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(scope="session")
 def baseline():
     """The shipped baseline scenario (validated; treat as read-only)."""
@@ -89,6 +106,22 @@ def no_rendering(monkeypatch):
     from matplotlib.figure import Figure
 
     monkeypatch.setattr(Figure, "savefig", lambda fig, path, *a, **k: Path(path).write_bytes(b""))
+
+
+@pytest.fixture
+def no_figures(monkeypatch):
+    """Commands write a stand-in file under each figure's name instead of building the
+    figure (``OutputFolder.save_figure``, which every command's figures go through): for
+    tests of folders, flags and tables that read no figure, where building figures would
+    dominate the time (most of a small command's). The same files are written, so listings
+    and manifests are unchanged. Each command's figures are built and drawn by its own
+    end-to-end tests and by test_figure_toolkit.py."""
+    from model.output.results import OutputFolder
+
+    def stand_in(folder, name, plot):
+        folder.path(name).write_bytes(b"(figure not built in this test)")
+
+    monkeypatch.setattr(OutputFolder, "save_figure", stand_in)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ writes (a refit only, never over another file) and its flags' limits."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -430,10 +428,8 @@ def test_thresholds_fall_every_round_on_few_distance_values():
 @pytest.mark.slow
 def test_calibrate_quick_end_to_end(tmp_path):
     out = tmp_path / "cal"
-    # a longer timeout than support.cli's: ABC-SMC on a shared, busy machine can be slow
-    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "--quick",
-                             "--seed", "1", "--out", str(out)], capture_output=True, text=True,
-                            timeout=1200)
+    # in this process (the real `run.py` start-up is tested in test_cli.py)
+    result = cli("calibrate", "--quick", "--seed", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     for name in ("posterior.csv", "forecast_posterior.csv", "report.md", "parameters.png",
                  "predictive.png", "predictive.csv", "forecast_scores.csv", "manifest.json"):

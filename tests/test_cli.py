@@ -39,7 +39,7 @@ def test_run_writes_plots_tables_summary_and_manifest(tmp_path):
 
 
 @pytest.mark.slow
-def test_same_seed_same_table(tmp_path, no_rendering):
+def test_same_seed_same_table(tmp_path, no_figures):
     for name in ("a", "b"):
         assert cli("run", "--runs", "10", "--months", "6", "--out", str(tmp_path / name)
                    ).returncode == 0

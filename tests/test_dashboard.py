@@ -4,6 +4,7 @@ ensemble with the new value, bad input keeps the last good setting, export round
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -81,13 +82,50 @@ def settled(rc) -> bool:
         rc, "recomputed and redrawn") is not None
 
 
-@pytest.fixture
-def dash(tmp_path):
-    """The dash inside the app layout (which holds the sidebar), 200 runs to stay fast."""
+@pytest.fixture(scope="module")
+def chart_not_drawn():
+    """The on-screen fan chart is built but not drawn (its PNG is empty): these tests read
+    the page's texts and controls, and drawing it on every recomputation would dominate
+    their time. Figures written to files (the export) are drawn; the chart's pixels are
+    tested in test_figures.py and, in chromium, in test_dashboard_browser.py."""
+    from matplotlib.figure import Figure
+
+    draw = Figure.savefig
+
+    def save(fig, target, *args, **kwargs):
+        if isinstance(target, str | os.PathLike):
+            return draw(fig, target, *args, **kwargs)
+        target.write(b"")  # the dashboard's in-memory buffer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "savefig", save)
+        yield
+
+
+def rendered(scenario: str, export_dir: Path):
+    """The dash of ``scenario`` inside the app layout (which holds the sidebar), 200 runs
+    to stay fast, once its first ensemble is shown: (the box to close, the render
+    context)."""
     box, rc = solara.render(solara.AppLayout(children=[Dashboard(
-        scenario="baseline", runs=RUNS, export_dir=tmp_path)]), handle_error=False)
+        scenario=scenario, runs=RUNS, export_dir=export_dir)]), handle_error=False)
     wait_for(lambda: text_with(rc, f"{RUNS} runs, seed 0, recomputed") and settled(rc),
              "the first ensemble")
+    return box, rc
+
+
+@pytest.fixture
+def dash(chart_not_drawn, tmp_path):
+    """A new baseline dash, for a test that changes its setting."""
+    box, rc = rendered("baseline", tmp_path)
+    yield rc
+    box.close()
+
+
+@pytest.fixture(scope="module")
+def shared_dash(chart_not_drawn, tmp_path_factory):
+    """One baseline dash for the tests that only read it (or step its run and Reset it):
+    rendered once for the module."""
+    box, rc = rendered("baseline", tmp_path_factory.mktemp("export"))
     yield rc
     box.close()
 
@@ -107,7 +145,8 @@ def test_module_page_is_the_dashboard():
 
 
 @pytest.mark.slow
-def test_page_renders_controls_with_the_file_defaults(dash):
+def test_page_renders_controls_with_the_file_defaults(shared_dash):
+    dash = shared_dash
     baseline = load_scenario("baseline")
     assert slider(dash, "war_demand").v_model == baseline.levers.war_demand.value
     assert slider(dash, "international_pressure").v_model == (
@@ -122,7 +161,8 @@ def test_page_renders_controls_with_the_file_defaults(dash):
 
 
 @pytest.mark.slow
-def test_step_advances_the_mesa_run(dash):
+def test_step_advances_the_mesa_run(shared_dash):
+    dash = shared_dash
     dash.find(v.Btn, children=["Step"]).widget.click()
     assert shows_step(dash, 1)
     assert text_with(dash, "Month 1 (Aug 2023)")
@@ -130,6 +170,10 @@ def test_step_advances_the_mesa_run(dash):
     assert shows_step(dash, 2)
     game = rc_card_title(dash, "The game this month")
     assert "month 2" in game
+    dash.find(v.Btn, children=["Reset"]).widget.click()  # the page as the others read it
+    assert shows_step(dash, 0)
+    assert text_with(dash, "Month 0 (Jul 2023)")
+    assert "month 0" in rc_card_title(dash, "The game this month")
 
 
 def rc_card_title(rc, fragment: str) -> str:
@@ -317,17 +361,30 @@ def test_slider_steps_are_exact_powers_of_ten():
 
 
 @pytest.fixture
-def calibrated_dash(tmp_path):
-    box, rc = solara.render(solara.AppLayout(children=[Dashboard(
-        scenario="calibrated", runs=RUNS, export_dir=tmp_path)]), handle_error=False)
-    wait_for(lambda: text_with(rc, f"{RUNS} runs, seed 0, recomputed") and settled(rc),
-             "the first ensemble")
+def export_not_drawn(chart_not_drawn, monkeypatch):
+    """The exported figures built but not drawn either (empty files): for a test that
+    reads the exported scenario, not its figures (the round-trip test above draws them)."""
+    from matplotlib.figure import Figure
+
+    def save(fig, target, *args, **kwargs):
+        if isinstance(target, str | os.PathLike):
+            Path(target).write_bytes(b"")
+        else:
+            target.write(b"")
+
+    monkeypatch.setattr(Figure, "savefig", save)
+
+
+@pytest.fixture
+def calibrated_dash(chart_not_drawn, tmp_path):
+    box, rc = rendered("calibrated", tmp_path)
     yield rc
     box.close()
 
 
 @pytest.mark.slow  # a calibrated dashboard, recomputed, then exported with its figures
-def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, tmp_path):
+def test_a_slider_sending_back_the_file_value_changes_nothing(calibrated_dash, tmp_path,
+                                                             export_not_drawn):
     """What the browser's slider sends on load (the file's value after rounding to its
     step) is no change: every run still draws the posterior, and the export says so."""
     dash = calibrated_dash
@@ -367,7 +424,8 @@ def test_after_a_rejected_input_the_controls_show_the_last_good_value(dash):
 
 
 @pytest.mark.slow  # the whole page rendered with its first ensemble
-def test_no_framework_leftovers_and_the_game_text_wraps(dash):
+def test_no_framework_leftovers_and_the_game_text_wraps(shared_dash):
+    dash = shared_dash
     shown = texts(dash)
     assert not [t for t in shown if t.lower().startswith("page ")]
     assert "Model Parameters" not in shown and not dash.find(v.Tab).widgets

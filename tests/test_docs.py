@@ -149,8 +149,9 @@ def test_using_it_block_is_found():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args", using_it_commands(), ids=" ".join)
-def test_using_it_commands_run(args, sandbox, capsys, no_rendering):
-    """Every command the README shows runs (on small sizes; figures built, not drawn:
+def test_using_it_commands_run(args, sandbox, capsys, no_figures):
+    """Every command the README shows runs (on small sizes; its figures stood in for by
+    files of their names: each command's own end-to-end test builds and draws them, and
     every plotting function draws in test_figure_toolkit.py)."""
     if args == ["COMMAND", "--help"]:
         for name in commands():

@@ -184,6 +184,8 @@ FAMILIES = (_run_figures, _compare_figures, _claims_figures, _equilibria_figures
             _calibration_figures, _whatif_figures, _score_figures)
 
 
+@pytest.mark.slow  # draws every figure of the package (the fast tier draws one such name:
+# test_figures.py::test_figures_name_chinese_scenarios_without_missing_glyphs)
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.__name__.strip("_"))
 def test_every_plotting_function_draws_other_scripts_without_missing_glyphs(family, tmp_path):
     figures = list(family())

@@ -309,6 +309,17 @@ def record_figure(table, start="2023-07", today=None, which="plot_trajectories",
                                  overlay=record_overlay(start, today=today), **kw)
 
 
+@pytest.fixture(scope="module")
+def drawn(calibrated48):
+    """``which`` -> (figure, renderer): each record figure of ``calibrated48`` built and
+    drawn once, for the tests that only read it (none changes a figure)."""
+    out = {}
+    for which in ("plot_trajectories", "plot_option_shares"):
+        fig = record_figure(calibrated48[1], which=which)
+        out[which] = fig, render(fig)
+    return out
+
+
 @pytest.mark.parametrize("start, groups, today", [("2023-07", 14, [40.0]), ("2030-01", 0, [])])
 def test_record_events_and_a_given_today_are_marked_where_the_months_reach_them(
         calibrated48, start, groups, today):
@@ -323,19 +334,19 @@ def test_record_events_and_a_given_today_are_marked_where_the_months_reach_them(
         assert _vertical_xs(ax, "record-event")[-1] == 15.0
 
 
-def test_figures_do_not_depend_on_the_clock(calibrated48):
+def test_figures_do_not_depend_on_the_clock(drawn):
     """No "today" line unless a date is given: the same command draws the same figure."""
     for which in ("plot_trajectories", "plot_option_shares"):
-        fig = record_figure(calibrated48[1], which=which)
+        fig, _ = drawn[which]
         assert not any(_by_gid(ax, "today") for ax in fig.axes)
 
 
-def test_events_are_numbered_at_the_records_month_with_a_key(calibrated48):
+def test_events_are_numbered_at_the_records_month_with_a_key(drawn):
     from model.core.record import load_observations
 
     events = load_observations().events
     for which in ("plot_trajectories", "plot_option_shares"):
-        fig = record_figure(calibrated48[1], which=which)
+        fig, renderer = drawn[which]
         markers = [m for ax in fig.axes[:2] for m in _by_gid(ax, "record-marker")]
         months = sorted({e.first for e in events.values()})
         assert sorted({float(m.xy[0]) for m in markers}) == months
@@ -347,7 +358,6 @@ def test_events_are_numbered_at_the_records_month_with_a_key(calibrated48):
         for event in events.values():
             assert any(t.startswith(f"{event.id} ") for t in texts), event.id
         assert f"{months.index(8) + 1:>2}  Mar 2024" in texts
-        renderer = render(fig)
         for ax in fig.axes[:2]:
             boxes = [m.get_bbox_patch().get_window_extent(renderer)
                      for m in _by_gid(ax, "record-marker")]
@@ -359,8 +369,8 @@ def test_events_are_numbered_at_the_records_month_with_a_key(calibrated48):
         assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 for b in key_boxes)
 
 
-def test_the_end_of_the_record_and_the_calibration_window_are_marked(calibrated48):
-    fig = record_figure(calibrated48[1])
+def test_the_end_of_the_record_and_the_calibration_window_are_marked(drawn):
+    fig, _ = drawn["plot_trajectories"]
     for ax in fig.axes[:7]:
         assert _vertical_xs(ax, "record-end") == [15.0]  # October 2024, R27
         (window,) = _by_gid(ax, "calibration-window")
@@ -373,8 +383,8 @@ def test_the_end_of_the_record_and_the_calibration_window_are_marked(calibrated4
     assert any(label.startswith("target months of a fitted rule") for label in labels)
 
 
-def test_the_treaty_window_is_drawn_above_the_stacked_levels(calibrated48):
-    fig = record_figure(calibrated48[1])
+def test_the_treaty_window_is_drawn_above_the_stacked_levels(drawn):
+    fig, _ = drawn["plot_trajectories"]
     ax = next(a for a in fig.axes if a.get_title().startswith("Alliance level"))
     stack = [c for c in ax.collections if isinstance(c, PolyCollection)]
     windows = _by_gid(ax, "target-window")
@@ -405,10 +415,10 @@ def test_the_strength_panel_names_the_level_thresholds(calibrated48):
     assert set(ticks.values()) <= lines
 
 
-def test_flow_panels_say_what_a_mean_of_each_flow_is_and_show_shells(calibrated48):
+def test_flow_panels_say_what_a_mean_of_each_flow_is_and_show_shells(drawn):
     from model.core.record import load_observations
 
-    fig = record_figure(calibrated48[1])
+    fig, _ = drawn["plot_trajectories"]  # drawn: the shells axis takes its limits then
     titles = {ax.get_title(): ax for ax in fig.axes}
     aid = next(ax for title, ax in titles.items() if title.startswith("Aid and technology"))
     labels = [line.get_label() for line in aid.get_lines()]
@@ -418,15 +428,13 @@ def test_flow_panels_say_what_a_mean_of_each_flow_is_and_show_shells(calibrated4
     munitions = next(ax for t, ax in titles.items() if t.startswith("Munitions delivered"))
     (shells,) = [c for c in munitions.child_axes if "shells" in c.get_ylabel()]
     scale = load_observations().scales["shells_per_large_month"].value
-    render(fig)
     low, high = shells.get_ylim()
     assert high == pytest.approx(munitions.get_ylim()[1] * scale / 1e6)
 
 
 @pytest.mark.parametrize("which", ["plot_trajectories", "plot_option_shares"])
-def test_panel_titles_keep_clear_of_the_panel_above(calibrated48, which):
-    fig = record_figure(calibrated48[1], which=which)
-    renderer = render(fig)
+def test_panel_titles_keep_clear_of_the_panel_above(drawn, which):
+    fig, renderer = drawn[which]
     ticks = [t.get_window_extent(renderer) for ax in all_axes(fig) if ax.get_visible()
              for axis in (ax.xaxis, ax.yaxis) for t in drawn_tick_labels(axis)]
     titles = [ax.title.get_window_extent(renderer) for ax in fig.axes
@@ -460,6 +468,7 @@ def test_the_dashboards_fan_chart_marks_the_record_too():
     assert _by_gid(fig.axes[0], "record-marker")
 
 
+@pytest.mark.slow  # writes two run folders and draws a figure in each
 def test_a_today_line_is_an_option_the_manifest_records(calibrated48, tmp_path, monkeypatch):
     import json
     import time

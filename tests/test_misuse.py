@@ -156,7 +156,7 @@ def test_sigterm_into_a_new_folder_leaves_nothing(hook, tmp_path):
 
 
 @pytest.mark.slow  # a real `python run.py` that receives the signal
-def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(tmp_path, capsys, no_rendering):
+def test_sigterm_over_an_earlier_result_leaves_it_as_it_was(tmp_path, capsys, no_figures):
     """The signal comes while the new result is being staged beside the old one."""
     out = tmp_path / "old"
     status, _, err = in_process(capsys, "run", "baseline", *SHORT, "--out", str(out))
@@ -208,7 +208,7 @@ def test_sigterm_while_the_libraries_load_is_one_line(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_a_killed_writers_debris_is_cleared_by_the_next_run(capsys, tmp_path, no_rendering):
+def test_a_killed_writers_debris_is_cleared_by_the_next_run(capsys, tmp_path, no_figures):
     """SIGKILL cannot be handled: what it leaves (a lock, a staging folder with a table)
     is removed by the next command that writes the folder."""
     out = tmp_path / "o"
@@ -260,7 +260,7 @@ SENSITIVITY = ("sensitivity", "--method", "morris", "--n", "2", "--months", "12"
                "--metric", "treaty_by_12")
 
 
-def test_sensitivity_runs_and_replicates_are_one_setting(results_dir, no_rendering, capsys):
+def test_sensitivity_runs_and_replicates_are_one_setting(results_dir, capsys, no_figures):
     status, out, err = in_process(capsys, *SENSITIVITY, "--replicates", "3")
     assert status == 0, err
     by_replicates = written_folder(out)
@@ -289,7 +289,7 @@ def test_equilibria_refuses_runs_it_would_ignore(results_dir, capsys):
 
 
 def test_claims_names_one_folder_after_the_scenario_whichever_spelling(results_dir,
-                                                                       no_rendering, capsys):
+                                                                       capsys, no_figures):
     folders = []
     for spelling in (["calibrated"], ["--scenario", "calibrated"]):
         status, out, err = in_process(capsys, "claims", *spelling, "--runs", "2")
@@ -346,7 +346,7 @@ def test_extremes_are_named_only_when_the_paired_intervals_separate_them():
     assert extremes(two, "nk_tech_final") == Extremes("up", "base")
 
 
-def test_compare_report_ranks_nothing_between_equal_scenarios(tmp_path, no_rendering, capsys):
+def test_compare_report_ranks_nothing_between_equal_scenarios(tmp_path, capsys, no_figures):
     out = tmp_path / "c"
     status, _, err = in_process(capsys, "compare", "baseline", "baseline", "--runs", "20",
                                 "--months", "24", "--out", str(out))

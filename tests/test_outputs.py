@@ -137,7 +137,7 @@ def test_no_write_leaves_the_default_folder(results_dir, capsys):
     assert outside(writes, results_dir / folders.pop()) == []
 
 
-def test_name_defaults_to_the_file_stem(tmp_path, results_dir, capsys):
+def test_name_defaults_to_the_file_stem(tmp_path, results_dir, capsys, no_figures):
     path = tmp_path / "my_variant.toml"
     path.write_text('extends = "baseline"\ndescription = "no name of its own"\n')
     from model import load_scenario
@@ -155,7 +155,7 @@ def test_name_defaults_to_the_file_stem(tmp_path, results_dir, capsys):
 
 
 @pytest.mark.slow
-def test_default_folder_is_per_configuration(results_dir, capsys):
+def test_default_folder_is_per_configuration(results_dir, capsys, no_figures):
     status, _, err = cli(capsys, "run", "baseline", *SMALL)
     assert status == 0, err
     (first,) = results_dir.iterdir()
@@ -176,7 +176,7 @@ def test_default_folder_is_per_configuration(results_dir, capsys):
 
 
 @pytest.mark.slow
-def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsys):
+def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsys, no_figures):
     """`sweep` on the baseline and on `calibrated` with the same flags never share a folder;
     discovery too gets a folder per configuration."""
     sweep = ("--x", "levers.war_demand=0:1:2", "--metric", "munitions_total", *SMALL)
@@ -196,7 +196,7 @@ def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsy
 
 
 @pytest.mark.slow
-def test_a_rerun_leaves_no_stale_files(tmp_path, capsys, monkeypatch):
+def test_a_rerun_leaves_no_stale_files(tmp_path, capsys, monkeypatch, no_figures):
     out = tmp_path / "out"
     assert cli(capsys, "run", "baseline", *SMALL, "--out", str(out))[0] == 0
     assert (out / "ensemble.csv").exists()
@@ -248,7 +248,7 @@ def test_output_paths_are_checked_before_simulating(tmp_path, capsys, monkeypatc
 
 
 @pytest.mark.slow
-def test_a_second_writer_to_the_same_folder_is_refused(tmp_path, capsys):
+def test_a_second_writer_to_the_same_folder_is_refused(tmp_path, capsys, no_figures):
     out = tmp_path / "busy"
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
@@ -298,7 +298,7 @@ def test_every_figure_title_and_the_summary_state_the_configuration(tmp_path, ca
 
 
 @pytest.mark.slow
-def test_the_wrote_line_lists_every_file_written(tmp_path, capsys):
+def test_the_wrote_line_lists_every_file_written(tmp_path, capsys, no_figures):
     commands = {
         "run": ["run", "baseline", *SMALL],
         "compare": ["compare", "baseline", "china_enables", *SMALL],
@@ -316,7 +316,7 @@ def test_the_wrote_line_lists_every_file_written(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_compare_a_scenario_with_itself_is_labelled_apart(tmp_path, capsys):
+def test_compare_a_scenario_with_itself_is_labelled_apart(tmp_path, capsys, no_figures):
     out = tmp_path / "same"
     status, stdout, err = cli(capsys, "compare", "baseline", "baseline", *SMALL, "--out",
                               str(out))
@@ -327,7 +327,7 @@ def test_compare_a_scenario_with_itself_is_labelled_apart(tmp_path, capsys):
     assert (table["difference"].dropna() == 0).all()
 
 
-def test_two_files_with_one_name_are_labelled_apart(tmp_path, capsys):
+def test_two_files_with_one_name_are_labelled_apart(tmp_path, capsys, no_figures):
     for stem in ("a", "b"):
         (tmp_path / f"{stem}.toml").write_text(
             'extends = "baseline"\nname = "same"\ndescription = "x"\n')
@@ -338,7 +338,7 @@ def test_two_files_with_one_name_are_labelled_apart(tmp_path, capsys):
     assert pd.read_csv(out / "outcomes.csv")["scenario"].nunique() == 2
 
 
-def test_outcomes_past_the_horizon_are_not_available(tmp_path, capsys):
+def test_outcomes_past_the_horizon_are_not_available(tmp_path, capsys, no_figures):
     out = tmp_path / "short"
     status, stdout, err = cli(capsys, "compare", "baseline", "china_enables", "--runs", "5",
                               "--months", "12", "--out", str(out))

@@ -154,7 +154,7 @@ def test_run_is_the_same_for_any_chunk_size_and_any_workers(capsys, tmp_path,
 
 
 @pytest.mark.slow
-def test_streamed_table_is_the_gathered_table(capsys, tmp_path, no_rendering):
+def test_streamed_table_is_the_gathered_table(capsys, tmp_path, no_figures):
     """The switch is by rows; the dataset folder reads back as the table a small run
     gathers; a later run into the same folder replaces it (dataset by file, file by
     dataset, or none with --summary-only). (Figures from a stream: the test above.)"""
