@@ -447,7 +447,7 @@ def test_switching_picks_the_same_number_as_the_sum_over_options():
     it equals the sum over options bit for bit, for pure and mixed play."""
     from types import SimpleNamespace
 
-    from model.kernels.payoffs import switching
+    from model.kernels.switching import switching
 
     rng = np.random.default_rng(3)
     last = rng.integers(0, 3, size=(50, 1))
@@ -464,7 +464,7 @@ def test_switches_of_several_dimensions_is_the_sum_in_order_bit_for_bit():
     options; it equals the sum of each dimension's switching probability, in order."""
     from types import SimpleNamespace
 
-    from model.kernels.payoffs import switches, switching
+    from model.kernels.switching import switches, switching
 
     rng = np.random.default_rng(5)
     sizes = {"a": 3, "b": 2, "c": 3}
@@ -496,7 +496,7 @@ def test_a_free_exit_costs_nothing_in_the_table_and_in_the_sum_alike():
     from types import SimpleNamespace
 
     from model.core.actions import DIMENSION_BY_KEY
-    from model.kernels.payoffs import exit_key, switches, switching
+    from model.kernels.switching import exit_key, switches, switching
 
     keys = ("russia.arms", "russia.aid", "china.stance")
     rng = np.random.default_rng(11)

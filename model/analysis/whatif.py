@@ -28,14 +28,8 @@ from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
 from ..core.state import STATE_COLUMNS, AllianceLevel
 from ..ensemble.driver import EnsembleArrays, simulate
-from ..kernels import (
-    initial_beliefs,
-    kernel_params,
-    month_inputs,
-    update_beliefs,
-    with_exits,
-    with_memory,
-)
+from ..kernels import initial_beliefs, kernel_params, month_inputs, update_beliefs, with_memory
+from ..kernels.exits import with_exits
 from ..kernels.payoffs import TERM_SOURCES, option_payoff_terms, state_columns
 from .conditioning import Conditioning, condition_runs, weighted_mean_interval
 

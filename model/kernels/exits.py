@@ -20,35 +20,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor
+from ..core.actions import DIMENSIONS, Actor, dimensions_of
 from .params import KernelParams
-from .payoffs import exit_key, option_payoff_terms, previous_key, state_columns, total
+from .payoffs import TERM_FUNCTIONS, state_columns, total
+from .switching import exit_key, previous_key
 
-__all__ = ["INERTIA_TERMS", "exit_flags", "with_exits"]
-
-#: Payoff terms that are the cost of changing course, not the course's worth.
-INERTIA_TERMS = ("switching_cost", "reversal_cost")
-
+__all__ = ["exit_flags", "with_exits"]
 
 def exit_flags(state: dict[str, np.ndarray], K_columns: KernelParams) -> dict[str, np.ndarray]:
-    """Per dimension (under :func:`model.kernels.payoffs.exit_key`), per run, 1 where last
+    """Per dimension (under :func:`model.kernels.switching.exit_key`), per run, 1 where last
     month's option did no better than the rest option against the others' play of last
     month, 0 otherwise (and always 0 where last month's option was the rest option).
 
     ``state`` holds the month's state with memory (``last.<key>``); ``K_columns`` the
-    month's parameters as ``(runs, 1)`` columns."""
+    month's parameters as ``(runs, 1)`` columns. One evaluation of each actor's payoff
+    terms without the inertia terms, its variants side by side: last month's play, then
+    each of its dimensions in turn at the rest option (the rest of the play unchanged)."""
     last = {d.key: np.asarray(state[previous_key(d.key)]).astype(np.int64) for d in DIMENSIONS}
-    played = {d.key: np.eye(d.size)[last[d.key]] for d in DIMENSIONS}
+    runs = len(last[DIMENSIONS[0].key])
+    played = {d.key: np.eye(d.size)[last[d.key]][:, None, :] for d in DIMENSIONS}
     view = state_columns(state)
     flags = {}
     for actor in Actor:
-        for key, by_term in option_payoff_terms(actor, played, view, K_columns).items():
-            worth = total({name: value for name, value in by_term.items()
-                           if name not in INERTIA_TERMS})
-            rest = DIMENSION_BY_KEY[key].rest
-            kept = np.take_along_axis(worth, last[key][:, None], axis=1)[:, 0]
-            flags[exit_key(key)] = ((last[key] != rest) & (kept <= worth[:, rest])
-                                    ).astype(np.int64)
+        own = dimensions_of(actor)
+        variants = dict(played)  # the others' play broadcasts over the variants
+        for i, d in enumerate(own):
+            play = np.repeat(played[d.key], 1 + len(own), axis=1)
+            play[:, 1 + i, :] = np.eye(d.size)[d.rest]
+            variants[d.key] = play
+        worth = np.broadcast_to(total(TERM_FUNCTIONS[actor](variants, view, K_columns,
+                                                            inertia=False)),
+                                (runs, 1 + len(own)))
+        for i, d in enumerate(own):
+            flags[exit_key(d.key)] = ((last[d.key] != d.rest) & (worth[:, 0] <= worth[:, 1 + i])
+                                      ).astype(np.int64)
     return flags
 
 

@@ -37,11 +37,11 @@ withholds, or in a war that is over, is worth little. The reputation cost is per
 visible buying, however much standing is left.
 
 Persistence: every actor pays ``switching_cost`` per dimension whose option differs from
-last month's (read from the state's memory, ``last.<actor>.<dimension>``, see
-``dynamics.with_memory``); Russia pays ``reversal_cost`` more to go back to enforcing
-sanctions after evading. With no gain, doing nothing wins: a course that did no better
-than doing nothing last month can be left for the rest option at no switching cost (the
-state's ``exit_free.<actor>.<dimension>``, set each month by ``model.kernels.exits``).
+last month's (counted by ``model.kernels.switching``); Russia pays ``reversal_cost`` more to
+go back to enforcing sanctions after evading. With no gain, doing nothing wins: a course
+that did no better than doing nothing last month can be left for the rest option at no
+switching cost (the state's ``exit_free.<actor>.<dimension>``, set each month by
+``model.kernels.exits``).
 The treaty (``alliance_level`` 4) cuts the risk of strategic transfers by
 ``treaty_tech_discount``.
 
@@ -62,6 +62,7 @@ from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, Act
 from ..core.state import AllianceLevel
 from .dynamics import sanctions_bite
 from .params import KernelParams
+from .switching import previous_key, switches
 
 ARMS = DIMENSION_BY_KEY["russia.arms"].intensity
 AID = DIMENSION_BY_KEY["russia.aid"].intensity
@@ -96,93 +97,6 @@ def _nk_values(S: SimpleNamespace, K: KernelParams):
     food = K.north_korea.food_value * S.nk_food_gap
     tech = K.levers.nk_tech_appetite * (1.0 - S.nk_tech_level)
     return food, tech
-
-
-def previous_key(key: str) -> str:
-    """State key holding the option index played last month in dimension ``key``."""
-    return "last." + key
-
-
-def _last_option(S: SimpleNamespace, key: str):
-    last = getattr(S, previous_key(key), None)
-    if last is None:
-        raise KeyError(f"the state has no {previous_key(key)!r} (last month's option); build it "
-                       "with model.kernels.with_memory(state, choice)")
-    return last
-
-
-_RUNS_FIRST, _RUNS_LAST = "runs first", "runs last"
-
-
-def _shared_play(play: np.ndarray, last) -> str | None:
-    """How ``play`` is the same for every run, if it is, with ``last`` integer: runs first
-    (``play`` ``(profiles, options)``, ``last`` ``(runs, 1)``) or runs last (``play``
-    ``(*grid, 1, options)``, ``last`` ``(runs,)``). Then each run's terms can be picked
-    from a table of every last option."""
-    if not np.issubdtype(np.asarray(last).dtype, np.integer):
-        return None
-    if play.ndim == 2 and np.ndim(last) == 2 and np.shape(last)[1] == 1:
-        return _RUNS_FIRST
-    if play.ndim >= 2 and play.shape[-2] == 1 and np.ndim(last) == 1:
-        return _RUNS_LAST
-    return None
-
-
-def exit_key(key: str) -> str:
-    """State key saying, per run, that leaving dimension ``key``'s last option for its rest
-    option costs no switching (that option did not pay: see ``model.kernels.exits``)."""
-    return "exit_free." + key
-
-
-def _exit_free(S: SimpleNamespace, key: str, last) -> np.ndarray:
-    flag = getattr(S, exit_key(key), None)
-    return np.zeros_like(last) if flag is None else np.asarray(flag).astype(np.int64)
-
-
-def switching(P: dict, S: SimpleNamespace, key: str) -> np.ndarray:
-    """Probability of changing dimension ``key``'s option from last month's (0 or 1 if pure),
-    not counting a free exit to its rest option."""
-    return switches(P, S, (key,))
-
-
-def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
-    """Expected number of the dimensions ``keys`` whose option differs from last month's:
-    the sum, in the order of ``keys``, of each one's ``1 - P[last option]`` (a count of
-    changes if play is pure), less ``P[rest option]`` where the state makes that exit free
-    (:func:`exit_key`)."""
-    lasts = [_last_option(S, key) for key in keys]
-    frees = [_exit_free(S, key, last) for key, last in zip(keys, lasts)]
-    rests = [getattr(DIMENSION_BY_KEY.get(key), "rest", 0) for key in keys]
-    plays = [P[key] for key in keys]
-    shared = {_shared_play(play, last) for play, last in zip(plays, lasts)}
-    if shared == {_RUNS_FIRST} or shared == {_RUNS_LAST}:
-        # play the same for every run: the sum for every combination of last options, each
-        # with its exit costly or free (the same numbers as the sum below: one non-zero
-        # term per dimension), then each run's entry of it
-        table = None
-        for play, rest in zip(plays, rests):
-            mine = play if _RUNS_FIRST in shared else play[..., 0, :]  # options last
-            change = np.concatenate([1.0 - mine, 1.0 - (mine + mine[..., rest:rest + 1])],
-                                    axis=-1)
-            if table is None:
-                table = change
-            else:  # every combination so far × this dimension's options, in order
-                pairs = table[..., :, None] + change[..., None, :]
-                table = pairs.reshape(*pairs.shape[:-2], -1)
-        joint = None
-        for play, last, free in zip(plays, lasts, frees):
-            size = play.shape[-1]
-            own = np.asarray(last).reshape(-1) + size * np.asarray(free).reshape(-1)
-            joint = own if joint is None else joint * (2 * size) + own
-        return table.T[joint] if _RUNS_FIRST in shared else table[..., joint]
-    total = None
-    for play, last, free, rest in zip(plays, lasts, frees, rests):
-        stay = play[..., 0] * (last == 0)
-        for j in range(1, play.shape[-1]):
-            stay = stay + play[..., j] * (last == j)
-        stay = stay + play[..., rest] * free
-        total = 1.0 - stay if total is None else total + (1.0 - stay)
-    return total
 
 
 def _treaty(S: SimpleNamespace) -> np.ndarray:
@@ -233,9 +147,26 @@ def total(terms: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def russia_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
+def inertia_terms(actor: Actor, P: dict, S: SimpleNamespace, K: KernelParams
+                  ) -> dict[str, np.ndarray]:
+    """What changing course costs ``actor``: its ``switching_cost`` per dimension changed (a
+    free exit excepted, ``model.kernels.switching``) and, for Russia, ``reversal_cost`` for
+    going back to enforcing a regime it has abandoned (vetoed monitoring)."""
+    w = getattr(K, actor.value)
+    keys = tuple(d.key for d in dimensions_of(actor))
+    terms = {"switching_cost": -(w.switching_cost * switches(P, S, keys))}
+    if actor is Actor.RUSSIA:
+        reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions"))
+                                                    == 1)
+        terms["reversal_cost"] = -(w.reversal_cost * reversal)
+    return terms
+
+
+def russia_terms(P: dict, S: SimpleNamespace, K: KernelParams, *, inertia: bool = True
+                 ) -> dict[str, np.ndarray]:
     """Russia: munitions for the war, minus reputation, payment, sanctions costs and what it
-    forfeits with the West (its outside option), term by term (``TERM_SOURCES``)."""
+    forfeits with the West (its outside option), term by term (``TERM_SOURCES``); without
+    the cost of changing course if not ``inertia``."""
     w, lv = K.russia, K.levers
     Pa, Pf, Pt, Pe = P["russia.arms"], P["russia.aid"], P["russia.tech"], P["russia.sanctions"]
     # the deal: Russia counts on its orders being filled (and on its payments calling forth
@@ -255,9 +186,6 @@ def russia_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.n
     exposure = w.sanctions_exposure * (K.dynamics.sanctions_base + _bite(P, S)) * \
         S.sanctions_integrity * (1.0 - S.russia_circumvention)
     risk = w.proliferation_risk * (1.0 - K.dynamics.treaty_tech_discount * _treaty(S))
-    changes = switches(P, S, ("russia.arms", "russia.aid", "russia.tech", "russia.sanctions"))
-    # going back to enforcing a regime it has abandoned (vetoed monitoring) costs extra
-    reversal = P["russia.sanctions"][..., 0] * (getattr(S, previous_key("russia.sanctions")) == 1)
     return {
         "munitions_value": w.munitions_value * S.war_demand * delivered,
         "reputation_cost": -(lv.russia_reputation_cost * arms),
@@ -267,12 +195,12 @@ def russia_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.n
         "evasion_gain": w.evasion_gain * S.isolation_russia * evade,
         "sanctions_exposure": -(exposure * (arms + evade)),
         "west_forfeit": -(w.west_forfeit * lv.russia_west_relations * (arms + evade)),
-        "switching_cost": -(w.switching_cost * changes),
-        "reversal_cost": -(w.reversal_cost * reversal),
+        **(inertia_terms(Actor.RUSSIA, P, S, K) if inertia else {}),
     }
 
 
-def north_korea_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
+def north_korea_terms(P: dict, S: SimpleNamespace, K: KernelParams, *, inertia: bool = True
+                      ) -> dict[str, np.ndarray]:
     """North Korea: aid and technology received, and what it earns by selling shells, net of
     its outside option through China (restraint raises its cost of defying the regime)."""
     w = K.north_korea
@@ -298,12 +226,12 @@ def north_korea_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str,
         "production_cost": -(w.production_cost * supply_sq),
         "sanctions_exposure": -(exposure * supply),
         "partnership": w.partnership_value * S.isolation_north_korea * sold,
-        "switching_cost": -(w.switching_cost * switching(P, S, "north_korea.munitions")),
+        **(inertia_terms(Actor.NORTH_KOREA, P, S, K) if inertia else {}),
     }
 
 
-def united_states_terms(P: dict, S: SimpleNamespace, K: KernelParams
-                        ) -> dict[str, np.ndarray]:
+def united_states_terms(P: dict, S: SimpleNamespace, K: KernelParams, *,
+                        inertia: bool = True) -> dict[str, np.ndarray]:
     """United States: harm from this month's trade and transfers, which sanctions rounds
     deter (concavely) at a convex cost, and the standing it loses to the alliance."""
     w = K.united_states
@@ -317,11 +245,12 @@ def united_states_terms(P: dict, S: SimpleNamespace, K: KernelParams
         "standing_loss": -(w.standing_loss * S.alliance_strength),
         "pressure_cost": -(w.pressure_cost * expect(Pp, [p * p for p in PRESSURE])),
         "regime_defence": w.regime_defence * (1.0 - S.sanctions_integrity) * expect(Pp, PRESSURE),
-        "switching_cost": -(w.switching_cost * switching(P, S, "united_states.pressure")),
+        **(inertia_terms(Actor.UNITED_STATES, P, S, K) if inertia else {}),
     }
 
 
-def china_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.ndarray]:
+def china_terms(P: dict, S: SimpleNamespace, K: KernelParams, *, inertia: bool = True
+                ) -> dict[str, np.ndarray]:
     """China: counter-US gains of enabling against instability and sanctions risk."""
     w = K.china
     Pc = P["china.stance"]
@@ -334,7 +263,7 @@ def china_terms(P: dict, S: SimpleNamespace, K: KernelParams) -> dict[str, np.nd
         "secondary_sanctions_risk": -(w.secondary_sanctions_risk * pressure
                                       * Pc[..., CHINA_ENABLES]),
         "influence_loss": -(w.influence_loss * S.alliance_strength * Pc[..., CHINA_RESTRAINS]),
-        "switching_cost": -(w.switching_cost * switching(P, S, "china.stance")),
+        **(inertia_terms(Actor.CHINA, P, S, K) if inertia else {}),
     }
 
 
