@@ -21,7 +21,7 @@ README = ROOT / "README.md"
 DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 #: Sizes the README's commands are shrunk to: flag -> small value.
-SMALL_FLAGS = {"--runs": "3", "--n": "4", "--replicates": "2"}
+SMALL_FLAGS = {"--runs": "3", "--n": "4", "--replicates": "2", "--samples": "150"}
 
 
 def blocks(path: Path, language: str) -> list[tuple[int, str]]:
@@ -137,6 +137,8 @@ def shrink(args: list[str]) -> list[str]:
     command = out[0] if out and not out[0].startswith("-") else "run"
     if "--runs" not in out and "--replicates" not in out and accepts(command, "--runs"):
         out += ["--runs", SMALL_FLAGS["--runs"]]
+    if command == "discover" and "--samples" not in out:
+        out += ["--samples", SMALL_FLAGS["--samples"]]
     if command == "equilibria" and "--x" not in out:
         out += ["--x", "levers.international_pressure=0:1:2", "--y", "levers.war_demand=0:1:2"]
     return out
