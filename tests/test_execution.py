@@ -47,11 +47,6 @@ PY = sys.executable
 MONTHS = 12
 
 
-def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([PY, str(ROOT / "run.py"), *args], capture_output=True, text=True,
-                          timeout=300, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def scenario():
     # a parameter drawn per run, so the per-run parameter streams are exercised too
