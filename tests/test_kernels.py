@@ -453,8 +453,10 @@ def test_switching_picks_the_same_number_as_the_sum_over_options():
     last = rng.integers(0, 3, size=(50, 1))
     for play in (np.eye(3)[rng.integers(0, 3, 40)], rng.dirichlet(np.ones(3), size=40),
                  np.eye(3)):
-        fast = switching({"k": play}, SimpleNamespace(**{"last.k": last}), "k")
-        slow = switching({"k": play}, SimpleNamespace(**{"last.k": last.astype(float)}), "k")
+        fast = switching({"russia.arms": play}, SimpleNamespace(**{"last.russia.arms": last}),
+                         "russia.arms")
+        floats = SimpleNamespace(**{"last.russia.arms": last.astype(float)})
+        slow = switching({"russia.arms": play}, floats, "russia.arms")
         assert fast.shape == slow.shape == (50, len(play))
         assert np.array_equal(fast, slow)
 
@@ -467,23 +469,25 @@ def test_switches_of_several_dimensions_is_the_sum_in_order_bit_for_bit():
     from model.kernels.switching import switches, switching
 
     rng = np.random.default_rng(5)
-    sizes = {"a": 3, "b": 2, "c": 3}
+    sizes = {"russia.arms": 3, "russia.aid": 2, "russia.tech": 3}
+    keys = tuple(sizes)
     last = {k: rng.integers(0, m, size=(60, 1)) for k, m in sizes.items()}
     for pure in (True, False):
         play = {k: (np.eye(m)[rng.integers(0, m, 24)] if pure
                     else rng.dirichlet(np.ones(m), size=24)) for k, m in sizes.items()}
         state = SimpleNamespace(**{f"last.{k}": v for k, v in last.items()})
-        table = switches(play, state, ("a", "b", "c"))
-        in_order = (switching(play, state, "a") + switching(play, state, "b")
-                    + switching(play, state, "c"))
+        table = switches(play, state, keys)
+        in_order = (switching(play, state, "russia.arms") + switching(play, state, "russia.aid")
+                    + switching(play, state, "russia.tech"))
         as_floats = SimpleNamespace(**{f"last.{k}": v.astype(float) for k, v in last.items()})
         assert np.array_equal(table, in_order)
-        assert np.array_equal(table, switches(play, as_floats, ("a", "b", "c")))
+        assert np.array_equal(table, switches(play, as_floats, keys))
         # the runs last: play (profiles, 1, options) on a grid axis, last options (runs,)
         grid = {k: v[:, None, :] for k, v in play.items()}
         rows = SimpleNamespace(**{f"last.{k}": v[:, 0] for k, v in last.items()})
-        assert np.array_equal(switches(grid, rows, ("a", "b", "c")), table.T)
-        assert np.array_equal(switching(grid, rows, "b"), switching(play, state, "b").T)
+        assert np.array_equal(switches(grid, rows, keys), table.T)
+        assert np.array_equal(switching(grid, rows, "russia.aid"),
+                              switching(play, state, "russia.aid").T)
         if pure:
             assert set(np.unique(table)) <= {0.0, 1.0, 2.0, 3.0}
 

@@ -72,7 +72,7 @@ def switches(P: dict, S: SimpleNamespace, keys: tuple[str, ...]) -> np.ndarray:
     (:func:`exit_key`)."""
     lasts = [_last_option(S, key) for key in keys]
     frees = [_exit_free(S, key, last) for key, last in zip(keys, lasts)]
-    rests = [getattr(DIMENSION_BY_KEY.get(key), "rest", 0) for key in keys]
+    rests = [DIMENSION_BY_KEY[key].rest for key in keys]
     plays = [P[key] for key in keys]
     shared = {_shared_play(play, last) for play, last in zip(plays, lasts)}
     if shared == {_RUNS_FIRST} or shared == {_RUNS_LAST}:
