@@ -353,7 +353,8 @@ def test_events_are_numbered_at_the_records_month_with_a_key(drawn):
         number = {float(m.xy[0]): m.get_text() for m in markers}
         # R14 (reported 2 May 2024, the record's month 8: March oil) is under marker 7
         assert events["R14"].first == 8 and number[8.0] == str(months.index(8) + 1)
-        key = fig.axes[-1] if which == "plot_trajectories" else fig.axes[7]
+        key = next(ax for ax in fig.axes if ax.get_visible()
+                   and any(t.get_text().startswith("R01 ") for t in ax.texts))
         texts = [t.get_text() for t in key.texts]
         for event in events.values():
             assert any(t.startswith(f"{event.id} ") for t in texts), event.id
@@ -374,11 +375,11 @@ def test_the_end_of_the_record_and_the_calibration_window_are_marked(drawn):
     for ax in fig.axes[:7]:
         assert _vertical_xs(ax, "record-end") == [15.0]  # October 2024, R27
         (window,) = _by_gid(ax, "calibration-window")
-        # the fitted rules read months 1–14 (the autumn 2024 rules are report-only for now)
-        assert list(window.get_xdata()) == [0.5, 14.5]
+        # the fitted rules read months 1–15 (to the troops and shells of October 2024)
+        assert list(window.get_xdata()) == [0.5, 15.5]
     labels = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
     assert any(label.startswith("end of the record (Oct 2024)") for label in labels)
-    assert any(label.startswith("calibration window (Aug 2023–Sep 2024") for label in labels)
+    assert any(label.startswith("calibration window (Aug 2023–Oct 2024") for label in labels)
     assert any(label.startswith("event of the record") for label in labels)
     assert any(label.startswith("target months of a fitted rule") for label in labels)
 

@@ -16,9 +16,9 @@ from support import ARTICLE_ENV, ROOT, article_path
 
 from model import load_scenario
 from model.cli.params import parameter_rows
-from model.core.actions import ACTION_COLUMNS
+from model.core.actions import ACTION_COLUMNS, ESCALATION_COLUMNS
 from model.core.parameters import SPECS
-from model.core.state import STATE_COLUMNS
+from model.core.state import ESCALATION_STATE_COLUMNS, STATE_COLUMNS
 
 ODD = ROOT / "docs" / "ODD.md"
 
@@ -57,6 +57,10 @@ def test_every_state_column_is_described(odd_text):
 
 def test_every_action_column_is_described(odd_text):
     assert missing(ACTION_COLUMNS, odd_text) == []
+
+
+def test_the_escalation_modules_columns_are_described(odd_text):
+    assert missing((*ESCALATION_STATE_COLUMNS, *ESCALATION_COLUMNS), odd_text) == []
 
 
 @pytest.mark.parametrize("name", [parameter_keys()[0], STATE_COLUMNS[-1], ACTION_COLUMNS[3]])

@@ -22,7 +22,7 @@ from model.analysis.sensitivity import (
     sample_size,
     sobol_indices,
 )
-from model.core.parameters import SPECS
+from model.core.parameters import ESCALATION_PARAMS, SPECS, explored_keys
 
 # Ishigami (a=7, b=0.1) on [-π, π]³: analytical first-order and total Sobol' indices.
 A, B = 7.0, 0.1
@@ -88,7 +88,8 @@ def test_constant_output_is_a_clear_error():
 # --------------------------------------------------------------------------- ranges, problem
 
 def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
-    assert len(SENSITIVITY_RANGES) == 29
+    assert len(SENSITIVITY_RANGES) == 38
+    assert len(explored_keys(False)) == 29  # the escalation module's nine explored only with it
     # the calibration's priors are these ranges; the treaty decision's weights are covered
     from model.analysis.calibration_abc import PRIORS
 
@@ -98,7 +99,8 @@ def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
     assert {k for k in SENSITIVITY_RANGES if k.startswith("levers.")} == {
         f"levers.{k}" for k in ("war_demand", "international_pressure", "nk_food_crisis",
                                 "nk_tech_appetite", "russia_reputation_cost",
-                                "circumvention_learning", "russia_west_relations")}
+                                "circumvention_learning", "russia_west_relations",
+                                "russia_territory_attacked")}
     for key, (low, high, why) in SENSITIVITY_RANGES.items():
         spec = SPECS[key]
         assert spec.low <= low < high <= spec.high, key
@@ -108,8 +110,9 @@ def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
 
 def test_problem_defaults_to_all_ranges_and_rejects_bad_keys():
     prob = problem()
-    assert prob["num_vars"] == len(SENSITIVITY_RANGES)
-    assert prob["names"] == list(SENSITIVITY_RANGES)
+    assert prob["num_vars"] == len(explored_keys(False))
+    assert prob["names"] == list(explored_keys(False))
+    assert not set(prob["names"]) & ESCALATION_PARAMS
     assert prob["bounds"][0] == list(SENSITIVITY_RANGES[prob["names"][0]][:2])
     assert problem(LEVERS3)["names"] == LEVERS3
     with pytest.raises(ValueError, match="no sensitivity range for parameter 'levers.nope'"):
@@ -121,7 +124,8 @@ def test_problem_defaults_to_all_ranges_and_rejects_bad_keys():
 
 
 def test_sample_size():
-    assert sample_size("sobol", 512) == 512 * (len(SENSITIVITY_RANGES) + 2)
+    assert sample_size("sobol", 512) == 512 * (len(explored_keys(False)) + 2)
+    assert sample_size("sobol", 512, explored_keys(True)) == 512 * (len(SENSITIVITY_RANGES) + 2)
     assert sample_size("morris", 64, LEVERS3) == 64 * 4
     with pytest.raises(ValueError, match="unknown method"):
         sample_size("fast", 8)

@@ -7,11 +7,11 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
-from ..core.sampling import DRAWS_PER_MONTH, construction_draws, draw_parameters
+from ..core.actions import DIMENSION_BY_KEY, Actor, action_columns
+from ..core.sampling import construction_draws, draw_parameters, monthly_draws
 from ..core.scenario import Scenario, load_scenario
+from ..core.state import state_columns
 from ..kernels import (
-    STATE_COLUMNS,
     ActorPolicy,
     MonthGame,
     initial_beliefs,
@@ -67,9 +67,10 @@ class AllianceModel(mesa.Model):
         for policy in policies:
             StateActor(self, policy.actor, policy)
 
-        reporters = {col: (lambda m, c=col: m.state[c][0].item()) for col in STATE_COLUMNS}
+        reporters = {col: (lambda m, c=col: m.state[c][0].item())
+                     for col in state_columns(scenario.escalation)}
         reporters.update({key: (lambda m, k=key: DIMENSION_BY_KEY[k].options[m.choice[k][0]])
-                          for key in ACTION_COLUMNS})
+                          for key in action_columns(scenario.escalation)})
         reporters.update({key: (lambda m, k=key: m.drawn[k]) for key in self.drawn})
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
@@ -77,7 +78,7 @@ class AllianceModel(mesa.Model):
     def step(self) -> None:
         """One month (``model.kernels.month.step_month``, the ensemble's step too): every
         actor decides on the same state, then the world advances."""
-        uniforms = self.rng.random(DRAWS_PER_MONTH)[None, :]
+        uniforms = self.rng.random(monthly_draws(self.alliance_scenario.escalation))[None, :]
         play = step_month(self.setup, self.play, self.month + 1, uniforms,
                           choose=self._agents_decide)
         self.month += 1

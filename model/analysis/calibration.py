@@ -25,7 +25,7 @@ import pandas as pd
 from ..core.calendar import month_of
 from ..core.forecasts import Forecasts
 from ..core.record import Observations
-from ..core.sampling import construction_draws, derive_seeds
+from ..core.sampling import construction_draws, derive_seeds, monthly_draws
 from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
 from ..output.statistics import wilson_interval
@@ -36,9 +36,11 @@ from .score import fit_origin, forecast_origin, question_table, summary_table
 
 def predictive_met(scenario: Scenario, observations: Observations, runs: int, seed: int,
                    values: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Whether each of ``runs`` runs meets each rule: boolean ``(runs, rules)``."""
+    """Whether each of ``runs`` runs meets each rule: boolean ``(runs, rules)`` (the rules
+    the scenario's model can be held to: ``Observations.for_model``)."""
+    observations = observations.for_model(scenario.escalation)
     streams = make_streams(derive_seeds(seed, runs), construction_draws(scenario),
-                           observations.months)
+                           observations.months, monthly_draws(scenario.escalation))
     arrays = simulate(scenario, months=observations.months, streams=streams, values=values)
     return score_matrix(observations, arrays_from_ensemble(arrays)) == 0
 
@@ -78,6 +80,7 @@ class Check:
 def predictive_check(scenario: Scenario, observations: Observations, posterior: Posterior,
                      runs: int, seed: int) -> Check:
     """Baseline, prior and posterior predictive shares of every rule (same run seeds)."""
+    observations = observations.for_model(scenario.escalation)
     return Check(observations, {
         "baseline": predictive_met(scenario, observations, runs, seed),
         "prior": predictive_met(scenario, observations, runs, seed,
@@ -131,6 +134,8 @@ def run_calibration(scenario: Scenario, observations: Observations, *, particles
     ``python run.py score`` does; check both fits on ``runs`` runs (seed ``seed``)."""
     settings = dict(particles=particles, rounds=rounds, batch_size=batch_size, log=log,
                     client=client)
+    observations = observations.for_model(scenario.escalation)
+    forecasts = forecasts and forecasts.for_model(scenario.escalation)
     posterior = calibrate(scenario, observations, seed=seed, **settings)
     early = None
     if forecast:

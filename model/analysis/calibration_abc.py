@@ -37,7 +37,7 @@ import numpy as np
 
 from ..core.joint_sample import JointSample
 from ..core.record import Observations
-from ..core.sampling import DRAWS_PER_MONTH, construction_draws
+from ..core.sampling import construction_draws, monthly_draws
 from ..core.schema import Scenario
 from ..ensemble.driver import Streams, simulate
 from .calibration_observations import arrays_from_ensemble, distance, rule_weights, score_matrix
@@ -127,12 +127,12 @@ def run_scores(scenario: Scenario, observations: Observations, streams: Streams,
 
 
 def batch_streams(seed: int, batch_index: int, size: int, n_draws: int,
-                  months: int) -> Streams:
+                  months: int, draws: int) -> Streams:
     """The uniforms of calibration batch ``batch_index`` (``size`` runs): drawn from
     ``(seed, batch_index)`` alone, so a worker can draw them itself and keep its slice."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, batch_index]))
     return Streams(np.zeros(size, dtype=np.uint64), rng.random((size, n_draws)),
-                   rng.random((months, size, DRAWS_PER_MONTH)))
+                   rng.random((months, size, draws)))
 
 
 def slice_scores(scenario: Scenario, observations: Observations, seed: int, batch_index: int,
@@ -140,7 +140,7 @@ def slice_scores(scenario: Scenario, observations: Observations, seed: int, batc
     """:func:`run_scores` of the batch's runs ``runs`` (a slice), their uniforms drawn on
     the spot (:func:`batch_streams`) rather than shipped to a worker."""
     streams = batch_streams(seed, batch_index, size, construction_draws(scenario),
-                            observations.months)
+                            observations.months, monthly_draws(scenario.escalation))
     mine = Streams(streams.seeds[runs], streams.params[runs], streams.monthly[:, runs])
     return run_scores(scenario, observations, mine, values)
 
@@ -164,7 +164,7 @@ def batch_scores(scenario: Scenario, observations: Observations, keys: tuple[str
                   for j, key in enumerate(keys)}
         if client is None:
             streams = batch_streams(seed, batch_index, size, construction_draws(scenario),
-                                    observations.months)
+                                    observations.months, monthly_draws(scenario.escalation))
             return run_scores(scenario, observations, streams, values)
         slices = np.array_split(np.arange(size), max(1, len(client.nthreads())))
         futures = [client.submit(slice_scores, *shared, seed, batch_index, size,
@@ -194,6 +194,7 @@ def calibrate(scenario: Scenario, observations: Observations, *, particles: int 
     from .abc_batches import BatchSampler, BoxPrior, FallingQuantile, NormalKernel, OneModel
 
     priors = dict(PRIORS if priors is None else priors)
+    observations = observations.for_model(scenario.escalation)
     if particles < minimum_particles(priors):
         raise ValueError(f"particles: {particles}; ABC-SMC over {len(priors)} parameters "
                          f"needs at least {minimum_particles(priors)}")

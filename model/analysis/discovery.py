@@ -164,7 +164,7 @@ def run_discovery(scenario: Any, metric: Any, *, above: float | None = None,
 
     started = time.perf_counter()
     months = scenario.horizon if months is None else int(months)
-    ranges = default_ranges(keys)
+    ranges = default_ranges(keys, scenario.escalation)
     categories = {CHINA: CHINA_LEVELS} if china else {}
     inputs = sample_futures(samples, seed, ranges, categories, joint)
     outcome = evaluate_futures(scenario, inputs, [metric], runs, seed, months, progress,

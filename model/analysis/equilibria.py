@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 
 from ..abm.model import AllianceModel
 from ..core.actions import DIMENSION_BY_KEY, Actor
-from ..core.sampling import construction_draws
+from ..core.sampling import construction_draws, monthly_draws
 from ..core.scenario import Scenario, ScenarioError
 from ..ensemble.driver import make_streams, simulate
 from ..games import logit_qre, qre_branch, regret
@@ -196,7 +196,7 @@ def regime_map(scenario: Scenario, month: int, seed: int, x: Axis, y: Axis) -> R
     gx, gy = np.meshgrid(x.values, y.values)
     cells = gx.size
     streams = make_streams(np.array([seed], dtype=np.uint64), construction_draws(scenario),
-                           max(month, 1)).tile(cells)
+                           max(month, 1), monthly_draws(scenario.escalation)).tile(cells)
     values = {x.key: gx.ravel(), y.key: gy.ravel()}
     arrays = simulate(scenario, months=month, streams=streams, values=values)
     choice = {k: arrays.choice[k][month].astype(np.int64) for k in arrays.choice}

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..core.actions import DIMENSION_BY_KEY
+from ..core.parameters import explored_keys
 from ..core.scenario import Scenario, check_keys, validated
 from ..execution import Executor, evaluate_points
 from .sensitivity import SENSITIVITY_RANGES
@@ -33,9 +34,11 @@ ADAPTIVE = "adaptive"
 CHINA_LEVELS: tuple[str, ...] = (ADAPTIVE, *DIMENSION_BY_KEY["china.stance"].options)
 
 
-def default_ranges(keys: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
-    """``{key: (low, high)}`` from ``SENSITIVITY_RANGES`` (all keys by default)."""
-    keys = tuple(SENSITIVITY_RANGES) if keys is None else tuple(keys)
+def default_ranges(keys: Sequence[str] | None = None, escalation: bool = False
+                   ) -> dict[str, tuple[float, float]]:
+    """``{key: (low, high)}`` from ``SENSITIVITY_RANGES``; by default every explored
+    parameter a model with (``escalation``) or without the escalation module reads."""
+    keys = explored_keys(escalation) if keys is None else tuple(keys)
     for key in keys:
         if key not in SENSITIVITY_RANGES:
             raise ValueError(f"no documented range for parameter {key!r}; allowed: "

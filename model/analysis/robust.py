@@ -290,7 +290,8 @@ def run_robust(scenario: Scenario, policies: Sequence[Policy], metrics: Sequence
                           "is used twice")
     months = scenario.horizon if months is None else int(months)
     set_keys = {k for p in policies for k in p.overrides}
-    ranges = {k: v for k, v in default_ranges(keys).items() if k not in set_keys}
+    ranges = {k: v for k, v in default_ranges(keys, scenario.escalation).items()
+              if k not in set_keys}
     if not ranges and joint is None:
         raise RobustError("every sampled parameter is set by a policy; nothing is uncertain")
     if joint is not None:

@@ -45,7 +45,7 @@ from ..core.calendar import calendar_month, month_of, year_month
 from ..core.errors import UserError
 from ..core.forecasts import Forecast, Forecasts, window_test
 from ..core.record import Observations, Rule
-from ..core.sampling import construction_draws, derive_seeds
+from ..core.sampling import construction_draws, derive_seeds, monthly_draws
 from ..core.schema import Scenario
 from ..ensemble.driver import make_streams, simulate
 from .calibration_abc import Posterior, calibrate, with_posterior
@@ -231,11 +231,13 @@ def forecast_origin(scenario: Scenario, forecasts: Forecasts, origin: int,
     known at the origin (``condition="record"``) or not (``"none"``)."""
     if condition not in CONDITIONS:
         raise ScoreError(f"--condition {condition}: allowed: {', '.join(CONDITIONS)}")
+    forecasts = forecasts.for_model(scenario.escalation)
     observations = forecasts.observations
     questions = forecasts.after(origin)
     months = max(observations.months, forecasts.last_month)
     sampled = with_posterior(scenario, posterior)
-    streams = make_streams(derive_seeds(seed, runs), construction_draws(sampled), months)
+    streams = make_streams(derive_seeds(seed, runs), construction_draws(sampled), months,
+                           monthly_draws(sampled.escalation))
     data = arrays_from_ensemble(simulate(sampled, months=months, streams=streams))
     facts = (known_facts(observations, origin_cutoff(scenario.start, origin))
              if condition == "record" else ())
@@ -348,16 +350,18 @@ def run_score(scenario: Scenario, forecasts: Forecasts, origins: Sequence[str], 
     """For each origin: fit to the rules dated by it (seed ``seed + i``), forecast the
     questions after it from ``runs`` posterior-predictive runs, score them against
     persistence and the base rate; then summarise per origin and over all."""
+    forecasts = forecasts.for_model(scenario.escalation)
     months = check_origins(forecasts, scenario.start, origins)
     results, tables = [], []
     for i, month in enumerate(months):
         cutoff = origin_cutoff(scenario.start, month)
-        subset = forecasts.observations.up_to(cutoff)
+        observations = forecasts.observations
+        subset = observations.up_to(cutoff)
         log(f"origin {calendar_month(scenario.start, month)}: fitting to "
             f"{len(subset.fitted())} rules dated by {cutoff}, then forecasting "
             f"{len(forecasts.after(month))} questions")
         started = time.perf_counter()
-        posterior = fit_origin(scenario, forecasts.observations, cutoff, particles=particles,
+        posterior = fit_origin(scenario, observations, cutoff, particles=particles,
                                rounds=rounds, batch_size=batch_size, seed=seed + i,
                                client=client, log=log)
         result = forecast_origin(scenario, forecasts, month, posterior, runs=runs, seed=seed,

@@ -38,7 +38,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from ..core.errors import UserError
-from ..core.parameters import EXPLORED_RANGES, SPECS
+from ..core.parameters import EXPLORED_RANGES, SPECS, explored_keys
 from ..core.scenario import Scenario, validated
 from ..execution import Executor, evaluate_points
 from .metrics import Metric
@@ -46,7 +46,9 @@ from .metrics import Metric
 #: The explored ranges, declared beside the parameters (``model.core.parameters``).
 SENSITIVITY_RANGES = EXPLORED_RANGES
 
-DEFAULT_KEYS: tuple[str, ...] = tuple(SENSITIVITY_RANGES)
+#: The keys varied by default in the article's model (a scenario with the escalation module
+#: on varies the module's too: :func:`model.core.parameters.explored_keys`).
+DEFAULT_KEYS: tuple[str, ...] = explored_keys(False)
 SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("parameter", "mu", "mu_star", "mu_star_conf", "sigma")
 #: Default base sample size of each method (Sobol': a power of 2; Morris: trajectories).
@@ -117,7 +119,7 @@ def problem(keys: Sequence[str] | None = None) -> dict[str, Any]:
     for key in keys:
         if key not in SENSITIVITY_RANGES:
             raise SensitivityError(f"no sensitivity range for parameter {key!r}; allowed: "
-                                   + ", ".join(DEFAULT_KEYS))
+                                   + ", ".join(SENSITIVITY_RANGES))
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
         raise SensitivityError(f"parameter {duplicates[0]!r} is listed twice in keys")
@@ -255,7 +257,7 @@ def _prepare(scenario: Scenario, metric: Metric, keys: Sequence[str] | None,
     if not isinstance(metric, Metric):
         raise ValueError(f"metric must be a model.metrics.Metric (e.g. METRICS['treaty_by_24']),"
                          f" got {metric!r}")
-    prob = problem(keys)
+    prob = problem(explored_keys(scenario.escalation) if keys is None else keys)
     keys = tuple(prob["names"])
     _check_int("replicates", replicates, 1)
     months = scenario.horizon if months is None else _check_int("months", months, 1)
@@ -286,7 +288,8 @@ def run_sobol(scenario: Scenario, metric: Metric, n: int = DEFAULT_N["sobol"], r
               executor: Executor | None = None) -> SensitivityResult:
     """Sobol' first-order and total indices of ``metric`` in ``scenario``.
 
-    Varies ``keys`` (default: all of ``SENSITIVITY_RANGES``) uniformly over their ranges:
+    Varies ``keys`` (default: every explored parameter the scenario's model reads,
+    ``model.core.parameters.explored_keys``) uniformly over their ranges:
     ``n · (len(keys) + 2)`` points (``n`` a power of 2), each the mean of ``metric`` over
     ``replicates`` runs with common seeds derived from ``seed``, for ``months`` months
     (default: the scenario's horizon). ``progress`` is called with the number of points

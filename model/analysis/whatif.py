@@ -26,7 +26,7 @@ from ..core.errors import UserError
 from ..core.sampling import derive_seeds
 from ..core.scenario import validated
 from ..core.schema import Distribution, Scenario, ScenarioError
-from ..core.state import STATE_COLUMNS, AllianceLevel
+from ..core.state import AllianceLevel
 from ..ensemble.driver import EnsembleArrays, simulate
 from ..kernels import initial_beliefs, kernel_params, month_inputs, update_beliefs, with_memory
 from ..kernels.exits import with_exits
@@ -192,7 +192,7 @@ def decision_inputs(scenario: Scenario, arrays: EnsembleArrays, start: int):
     state = {}
     for month in months:
         last = {k: arrays.choice[k][month - 1] for k in arrays.choice}
-        row = with_memory({c: arrays.state[c][month - 1] for c in STATE_COLUMNS}, last)
+        row = with_memory({c: arrays.state[c][month - 1] for c in arrays.state}, last)
         row, K_month = month_inputs(row, K, month)
         row = with_exits(row, K_month.as_columns())
         for key, value in row.items():

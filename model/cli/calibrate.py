@@ -82,6 +82,7 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     forecasts = load_forecasts(args.forecasts) if args.forecast else None
     scenario = load_scenario(args.scenario)
+    observations = observations.for_model(scenario.escalation)
     if scenario.sample is not None:
         raise UsageError(f"--scenario {args.scenario}: already carries a joint sample; "
                          "calibrate a scenario without one (e.g. baseline)")

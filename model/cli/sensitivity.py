@@ -7,6 +7,7 @@ import time
 
 from ..analysis.reports.sensitivity import write_sensitivity
 from ..analysis.sensitivity import DEFAULT_N, run_morris, run_sobol, sample_size
+from ..core.parameters import explored_keys
 from .common import (
     UsageError,
     add_common,
@@ -67,7 +68,8 @@ def execute(args: argparse.Namespace) -> int:
     replicates = replicates_from(args)
     run = run_sobol if args.method == "sobol" else run_morris
     require_months(metric, scenario, args.months)
-    require_points_memory(scenario, sample_size(args.method, n), replicates, args.months,
+    keys = explored_keys(scenario.escalation)
+    require_points_memory(scenario, sample_size(args.method, n, keys), replicates, args.months,
                           chunk_runs=args.chunk_runs)
     out = args.out or default_out(f"sensitivity_{args.method}_{metric.name}", args)
     with claim_folder(out) as claim:  # checked and locked before simulating

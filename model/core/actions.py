@@ -77,8 +77,28 @@ DIMENSIONS: tuple[Dimension, ...] = (
               "China — stance toward the pair", rest=1),
 )
 
-DIMENSION_BY_KEY: dict[str, Dimension] = {d.key: d for d in DIMENSIONS}
+#: The escalation module's dimensions (``escalation = true`` in a scenario; off in the
+#: article's world): what the alliance became past the article. Decided each month after
+#: the exchange above (``model.kernels.escalation``). A labour deployment is a smaller,
+#: safer commitment than a combat one; a combat deployment of about 10,000 soldiers (R28)
+#: is the unit of manpower, strategic help the unit of military technology.
+ESCALATION_DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension(Actor.NORTH_KOREA, "manpower", ("none", "labour", "combat"), (0.0, 0.3, 1.0),
+              "North Korea — soldiers and workers sent to Russia"),
+    Dimension(Actor.RUSSIA, "mil_tech", ("none", "conventional", "strategic"), (0.0, 0.5, 1.0),
+              "Russia — military technology (air defence, EW; submarine, missile help)"),
+)
+
+DIMENSION_BY_KEY: dict[str, Dimension] = {d.key: d for d in (*DIMENSIONS,
+                                                             *ESCALATION_DIMENSIONS)}
 ACTION_COLUMNS: tuple[str, ...] = tuple(d.key for d in DIMENSIONS)
+ESCALATION_COLUMNS: tuple[str, ...] = tuple(d.key for d in ESCALATION_DIMENSIONS)
+
+
+def action_columns(escalation: bool = False) -> tuple[str, ...]:
+    """The option columns of a result table: the exchange's, and the escalation module's
+    when it is on."""
+    return ACTION_COLUMNS + ESCALATION_COLUMNS if escalation else ACTION_COLUMNS
 
 
 @cache
@@ -86,6 +106,13 @@ def dimensions_of(actor: Actor | str) -> tuple[Dimension, ...]:
     """The action dimensions of one actor, in table order."""
     actor = Actor(actor)
     return tuple(d for d in DIMENSIONS if d.actor is actor)
+
+
+@cache
+def escalation_dimensions_of(actor: Actor | str) -> tuple[Dimension, ...]:
+    """The escalation module's dimensions of one actor (none for the US and China)."""
+    actor = Actor(actor)
+    return tuple(d for d in ESCALATION_DIMENSIONS if d.actor is actor)
 
 
 #: Option indices of China's stance that the payoffs and the dynamics single out.

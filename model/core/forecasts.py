@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .actions import ESCALATION_COLUMNS
 from .errors import UserError
 from .names import entry_id
 from .record import RECORD_DIR, Condition, Observations, load_observations, parse_condition
+from .state import ESCALATION_STATE_COLUMNS
 
 FORECASTS_FILE = RECORD_DIR / "forecasts.toml"
 #: How a forecast's condition is tested over its window ``[from, to]``:
@@ -127,6 +129,16 @@ class Forecasts:
     def after(self, origin: int) -> tuple[Forecast, ...]:
         """The forecasts an origin at month ``origin`` can score: windows starting later."""
         return tuple(f for f in self.forecasts if f.start > origin)
+
+    def for_model(self, escalation: bool) -> Forecasts:
+        """The forecasts a model can make: without the escalation module, not those about
+        its columns (troops, military technology); the record's rules likewise."""
+        if escalation:
+            return self
+        keep = tuple(f for f in self.forecasts
+                     if f.when.column not in (*ESCALATION_COLUMNS, *ESCALATION_STATE_COLUMNS))
+        return replace(self, forecasts=keep,
+                       observations=self.observations.for_model(escalation))
 
 
 def _integer(entry: dict, key: str, where: str, low: int, high: int) -> int:

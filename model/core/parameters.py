@@ -36,6 +36,8 @@ class ParamSpec:
     high: float
     unit: str
     meaning: str
+    #: the optional module that reads it (``"escalation"``), None for the article's model
+    module: str | None = None
 
     def allowed(self) -> str:
         """The range as users read it in error messages, e.g. ``0 ≤ value ≤ 1``, or
@@ -46,6 +48,8 @@ class ParamSpec:
 
 
 INF = float("inf")
+#: The optional module of the alliance past the article (``escalation = true``).
+ESCALATION = "escalation"
 W = (0.0, 50.0)  # payoff weights: utility units per unit of the state × action product
 
 LEVERS: dict[str, ParamSpec] = {
@@ -63,6 +67,10 @@ LEVERS: dict[str, ParamSpec] = {
                                         "how fast Russia learns to get round sanctions"),
     "russia_west_relations": ParamSpec(0, 1, "index 0–1 (0 hostile, 1 normal)",
                                        "Russia's relations with the West: its outside option"),
+    "russia_territory_attacked": ParamSpec(0, 1, "index 0–1 (1 = a foreign ground force "
+                                           "on Russian soil)",
+                                           "Russian territory under attack: it makes combat "
+                                           "deployment possible", module=ESCALATION),
 }
 #: Every lever may also be a step schedule ``[[month, value], ...]`` (from month 0).
 
@@ -99,6 +107,17 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                  "entrapment and status cost of a formal alliance"),
         "west_forfeit": ParamSpec(*W, "utility per unit (arms + evasion) × West relations",
                                   "what Russia forfeits with the West by buying and evading"),
+        # the escalation module (read only with ``escalation = true``)
+        "manpower_value": ParamSpec(*W, "utility per unit military technology × war demand × "
+                                    "troops deployed",
+                                    "value of North Korean soldiers, paid for in military "
+                                    "technology", module=ESCALATION),
+        "mil_tech_cost": ParamSpec(*W, "utility per unit military technology",
+                                   "cost of giving away air defence, EW and missile know-how",
+                                   module=ESCALATION),
+        "strategic_risk": ParamSpec(*W, "utility per unit military technology²",
+                                    "risk of strategic (submarine, nuclear-adjacent) help",
+                                    module=ESCALATION),
     },
     "north_korea": {
         "food_value": ParamSpec(*W, "utility per month of aid × food gap",
@@ -121,6 +140,23 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
         "treaty_value": ParamSpec(*W, "utility per unit strength × isolation",
                                   "insurance a treaty gives against abandonment"),
         "treaty_cost": ParamSpec(*W, "utility", "autonomy a formal alliance costs"),
+        # the escalation module (read only with ``escalation = true``)
+        "manpower_pay": ParamSpec(*W, "utility per unit manpower × war demand",
+                                  "oil and cash Russia pays for soldiers and workers",
+                                  module=ESCALATION),
+        "casualty_cost": ParamSpec(*W, "utility per month of combat × war demand",
+                                   "cost of losses in combat", module=ESCALATION),
+        "experience_value": ParamSpec(*W, "utility per month of combat × war demand × "
+                                      "experience gap",
+                                      "value of modern combat experience", module=ESCALATION),
+        "defence_obligation": ParamSpec(*W, "utility per month of combat × war demand while "
+                                        "a treaty ally is attacked",
+                                        "value of honouring the treaty's defence clause: its "
+                                        "own insurance is only as good as its word",
+                                        module=ESCALATION),
+        "china_friction": ParamSpec(*W, "utility per unit manpower × China's restraint",
+                                    "friction with Beijing from sending soldiers",
+                                    module=ESCALATION),
     },
     "united_states": {
         "munitions_harm": ParamSpec(*W, "utility per unit delivered",
@@ -137,6 +173,9 @@ WEIGHTS: dict[str, dict[str, ParamSpec]] = {
                                     "value of shoring up an eroding sanctions regime"),
         "switching_cost": ParamSpec(*W, "utility per change",
                                     "cost of changing the pressure level from last month's"),
+        "troops_harm": ParamSpec(*W, "utility per unit troops in combat",
+                                 "harm of North Korean soldiers fighting for Russia, which "
+                                 "pressure deters like the trade's", module=ESCALATION),
     },
     "china": {
         "rivalry": ParamSpec(*W, "utility per unit stance", "baseline counter-US value of enabling"
@@ -232,6 +271,22 @@ DYNAMICS: dict[str, ParamSpec] = {
                                           "isolation Russia sheds with normal relations"),
     "isolation_relief_by_partner": ParamSpec(*RATE, "per unit strength",
                                              "isolation North Korea sheds through the alliance"),
+    # the escalation module (read only with ``escalation = true``)
+    "troop_buildup": ParamSpec(*RATE, "per month",
+                               "share of the gap between the troops in Russia and the "
+                               "deployment chosen that closes each month (arrivals, "
+                               "withdrawals)", module=ESCALATION),
+    "troop_attrition": ParamSpec(*RATE, "per month of combat",
+                                 "share of a deployment in combat lost each month",
+                                 module=ESCALATION),
+    "experience_gain": ParamSpec(*RATE, "per month of combat",
+                                 "share of the combat-experience gap a month of fighting "
+                                 "closes", module=ESCALATION),
+    "experience_decay": ParamSpec(*RATE, "per month", "experience lost per month out of combat",
+                                  module=ESCALATION),
+    "treaty_ratification": ParamSpec(0, 36, "months",
+                                     "months from a treaty's signature to its entry into force "
+                                     "(ratification by both sides)", module=ESCALATION),
 }
 
 INITIAL: dict[str, ParamSpec] = {
@@ -350,5 +405,36 @@ EXPLORED_RANGES: dict[str, tuple[float, float, str]] = {
     "dynamics.reciprocity": (
         0.25, 0.75, "±50% around the baseline 0.5: the share of the deal's terms each side "
         "counts on rather than judging from the other's recent play"),
+    # the escalation module (explored only where a scenario turns it on)
+    "levers.russia_territory_attacked": (
+        0.0, 1.0, "from no attack on Russia to a foreign force holding Russian soil (the "
+        "escalation scenario has 1 from August 2024, R22)"),
+    "north_korea.weights.manpower_pay": (
+        0.2, 0.6, "±50% around the baseline 0.4: the oil and cash a deployment earns"),
+    "north_korea.weights.casualty_cost": (
+        0.4, 1.2, "±50% around the baseline 0.8: what losses cost Pyongyang"),
+    "north_korea.weights.defence_obligation": (
+        0.4, 1.2, "±50% around the baseline 0.8: the value of honouring the defence clause"),
+    "north_korea.weights.experience_value": (
+        0.3, 0.9, "±50% around the baseline 0.6: the value of combat experience"),
+    "russia.weights.manpower_value": (
+        1.0, 3.0, "±50% around the baseline 2.0: what a foreign soldier is worth to Moscow"),
+    "russia.weights.strategic_risk": (
+        0.75, 2.25, "±50% around the baseline 1.5: the risk of strategic military help"),
+    "dynamics.troop_buildup": (
+        0.2, 0.5, "a deployment built in about five months to in two (baseline 0.35, R28)"),
+    "dynamics.treaty_ratification": (
+        2.0, 12.0, "a treaty in force within two months of signature to within a year "
+        "(baseline 6)"),
 }
+
+#: The escalation module's parameters (read only with ``escalation = true``).
+ESCALATION_PARAMS: frozenset[str] = frozenset(k for k, spec in SPECS.items()
+                                              if spec.module == ESCALATION)
+
+
+def explored_keys(escalation: bool = False) -> tuple[str, ...]:
+    """The parameters with an explored range that a model reads: all of them with the
+    escalation module on, the article's without it (the module's would move nothing)."""
+    return tuple(k for k in EXPLORED_RANGES if escalation or k not in ESCALATION_PARAMS)
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY
+from .actions import ACTION_COLUMNS, DIMENSION_BY_KEY, ESCALATION_COLUMNS
 from .names import entry_id
 from .record_events import RECORD_DIR, Event, RecordError, load_events
-from .state import STATE_COLUMNS, AllianceLevel
+from .state import ESCALATION_STATE_COLUMNS, STATE_COLUMNS, AllianceLevel
 
 __all__ = ["RECORD_DIR", "OBSERVATIONS_FILE", "Event", "RecordError", "Condition", "Rule", "Scale",
            "Observations", "load_events", "load_observations", "parse_condition"]
@@ -91,6 +91,11 @@ class Rule:
         """The result-table column the rule reads."""
         return self.when.column if self.when is not None else self.column
 
+    @property
+    def needs_escalation(self) -> bool:
+        """Whether the rule reads a column only the escalation module records."""
+        return self.column_name in (*ESCALATION_COLUMNS, *ESCALATION_STATE_COLUMNS)
+
     def describe(self) -> str:
         """The rule in a few words, e.g. ``first munitions_flow >= 0.5 in months 1–3``."""
         lo, hi = self.window
@@ -127,6 +132,15 @@ class Observations:
     def fitted(self) -> tuple[Rule, ...]:
         """Rules that enter the distance (weight > 0)."""
         return tuple(r for r in self.rules if r.weight > 0)
+
+    def for_model(self, escalation: bool) -> Observations:
+        """The rules a model can be held to: without the escalation module, not those that
+        read its columns (troops, military technology), which no run of it can meet or miss."""
+        if escalation:
+            return self
+        keep = tuple(r for r in self.rules if not r.needs_escalation)
+        return Observations(self.path, self.events, keep, self.scales, self.unexpressed,
+                            self.months, self.forecast_cutoff, self.record_path)
 
     def up_to(self, cutoff: dt.date) -> Observations:
         """The rules whose events are all dated on or before ``cutoff`` (report-only rules
@@ -166,10 +180,10 @@ def parse_condition(text: Any) -> Condition:
             raise ValueError(f"unknown option {raw!r} of {column}; allowed: "
                              f"{', '.join(dim.options)}")
         return Condition(column, op, float(dim.index(raw)), text.strip())
-    if column not in STATE_COLUMNS:
+    if column not in (*STATE_COLUMNS, *ESCALATION_STATE_COLUMNS):
         raise ValueError(f"unknown column {column!r}; allowed: a state column "
-                         f"({', '.join(STATE_COLUMNS)}) or an option column "
-                         f"({', '.join(ACTION_COLUMNS)})")
+                         f"({', '.join((*STATE_COLUMNS, *ESCALATION_STATE_COLUMNS))}) or an "
+                         f"option column ({', '.join((*ACTION_COLUMNS, *ESCALATION_COLUMNS))})")
     levels = {level.label: int(level) for level in AllianceLevel}
     if column == "alliance_level" and raw in levels:
         return Condition(column, op, float(levels[raw]), text.strip())

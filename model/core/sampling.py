@@ -10,7 +10,10 @@ is consumed in a fixed layout, identical in both drivers:
    scenario's for the sample's keys, except keys overridden or set again below it;
 2. every month, ``DRAWS_PER_MONTH`` uniforms: one per action dimension (in
    ``DIMENSIONS`` order; rules that need no randomness still consume theirs), one for
-   interdiction and one for the pair's treaty decision.
+   interdiction and one for the pair's treaty decision; with the escalation module on
+   (``escalation = true``), ``ESCALATION_DRAWS`` more after them, one per escalation
+   dimension (in ``ESCALATION_DIMENSIONS`` order). With it off the layout is the
+   article's, so those runs are bit-identical to runs of a model without the module.
 
 Because the layout never depends on the batch size, on the rules or on other runs,
 run i of an ensemble equals a Mesa run with the same seed by construction.
@@ -21,13 +24,19 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from .actions import ACTION_COLUMNS
+from .actions import ACTION_COLUMNS, ESCALATION_COLUMNS
 from .parameters import SPECS
 from .schema import HORIZON_MAX, Distribution, Scenario
 
 DRAWS_PER_MONTH = len(ACTION_COLUMNS) + 2
 INTERDICTION_SLOT = len(ACTION_COLUMNS)
 TREATY_SLOT = len(ACTION_COLUMNS) + 1
+ESCALATION_DRAWS = len(ESCALATION_COLUMNS)
+
+
+def monthly_draws(escalation: bool = False) -> int:
+    """Uniforms a run draws each month: ``DRAWS_PER_MONTH``, plus the escalation module's."""
+    return DRAWS_PER_MONTH + (ESCALATION_DRAWS if escalation else 0)
 
 
 def derive_seeds(seed: int, runs: int) -> np.ndarray:

@@ -222,7 +222,9 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, origin: str) -> N
         return
     optional = {"action", "rule"}  # actor keys that may be absent from a file
     pins = len(parts) == 3 and parts[1] == "action"  # the schema checks the dimension
-    if leaf not in node and not (leaf in optional and len(parts) == 2) and not pins:
+    switch = len(parts) == 1 and leaf == "escalation"  # a top-level switch, default off
+    if (leaf not in node and not (leaf in optional and len(parts) == 2) and not pins
+            and not switch):
         _unknown_key(origin, key, value, node)
     if isinstance(target, dict):
         allowed = ", ".join(f"{key}.{k}" for k in target)

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from .actions import Actor, dimensions_of
+from .actions import Actor, dimensions_of, escalation_dimensions_of
 from .calendar import parse_start
 from .errors import UserError
 from .joint_sample import SAMPLE_SUMMARY, JointSample
@@ -243,6 +243,9 @@ Initial = _section("Initial", INITIAL)
 def _actor_model(actor: Actor) -> type[BaseModel]:
     weights = _section(f"{actor.value}_weights", WEIGHTS[actor.value])
     dims = dimensions_of(actor)
+    # an action may also pin the escalation module's dimensions (checked against the
+    # scenario's ``escalation`` switch by the scenario)
+    pinnable = dims + escalation_dimensions_of(actor)
 
     class ActorConfig(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -271,10 +274,10 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                 action = {dims[0].name: action}
             if not isinstance(action, dict):
                 raise ValueError(f"expected a table of dimension = option, got {action!r}")
-            schedules = {k: option_schedule(dims, k, v) for k, v in action.items()
+            schedules = {k: option_schedule(pinnable, k, v) for k, v in action.items()
                          if isinstance(v, list)}
             plain = {k: v for k, v in action.items() if k not in schedules}
-            return {**check_posture(dims, plain, partial=True), **schedules}
+            return {**check_posture(pinnable, plain, partial=True), **schedules}
 
         @model_validator(mode="after")
         def _fixed_needs_action(self):
@@ -286,8 +289,9 @@ def _actor_model(actor: Actor) -> type[BaseModel]:
                     raise ValueError(f"rule 'fixed' needs one option per dimension, got a "
                                      f"schedule for {scheduled[0]!r}; allowed: a schedule "
                                      "pins a dimension for another rule (e.g. logit)")
+                names = {d.name for d in dims}
                 try:
-                    check_posture(dims, self.action)
+                    check_posture(dims, {k: v for k, v in self.action.items() if k in names})
                 except ValueError as exc:
                     raise ValueError(f"rule 'fixed' needs an option for every dimension in "
                                      f"'action': {exc}") from None
@@ -309,6 +313,9 @@ class Scenario(BaseModel):
     horizon: int = Field(ge=1, le=HORIZON_MAX)
     #: the calendar month of month 0, ``YYYY-MM``
     start: str = "2023-07"
+    #: the escalation module (troops, military technology, the treaty in force): off in
+    #: the article's world, inherited by the scenarios that extend one that turns it on
+    escalation: bool = False
     levers: Levers  # type: ignore[valid-type]
     russia: _ActorModels[Actor.RUSSIA]  # type: ignore[valid-type]
     north_korea: _ActorModels[Actor.NORTH_KOREA]  # type: ignore[valid-type]
@@ -356,6 +363,20 @@ class Scenario(BaseModel):
                 raise ValueError(f"key dynamics.{name}: level thresholds must increase, so it "
                                  f"must exceed dynamics.{lower} ({a:g}) "
                                  f"(got {b:g}); allowed: " + " < ".join(names))
+        return self
+
+    @model_validator(mode="after")
+    def _escalation_pins_need_the_module(self) -> Scenario:
+        if self.escalation:
+            return self
+        for actor in Actor:
+            action = self.actor(actor).action or {}
+            for dim in escalation_dimensions_of(actor):
+                if dim.name in action:
+                    raise ValueError(f"key {actor.value}.action.{dim.name}: the escalation "
+                                     f"module's dimension needs escalation = true (got "
+                                     f"{action[dim.name]!r}); allowed: set escalation = true "
+                                     "or leave it out")
         return self
 
     def actor(self, actor: Actor | str):

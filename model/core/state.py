@@ -60,5 +60,27 @@ STATE_VARIABLES: tuple[StateVariable, ...] = (
     StateVariable("coalition", "Enforcement coalition built"),
 )
 
+#: The escalation module's state (``escalation = true``; absent from the article's world).
+ESCALATION_VARIABLES: tuple[StateVariable, ...] = (
+    StateVariable("russia_territory_attacked", "Russian territory under attack (lever)"),
+    StateVariable("troops_deployed", "North Korean troops in Russia",
+                  "index, 0–1 (1 = a combat deployment of about 10,000)"),
+    StateVariable("troops_in_combat", "Share of the deployment in combat"),
+    StateVariable("troop_losses", "North Korean losses since the first deployment",
+                  "deployments (1 = about 10,000)", 0.0, 100.0),
+    StateVariable("combat_experience", "North Korean combat experience"),
+    StateVariable("mil_tech_flow", "Russian military technology to North Korea"),
+    StateVariable("treaty_in_force", "Treaty in force (ratified)", "0 or 1"),
+    StateVariable("treaty_age", "Months since the treaty was signed", "months", 0.0, 600.0),
+)
+
 STATE_COLUMNS: tuple[str, ...] = tuple(v.name for v in STATE_VARIABLES)
-STATE_BY_NAME: dict[str, StateVariable] = {v.name: v for v in STATE_VARIABLES}
+ESCALATION_STATE_COLUMNS: tuple[str, ...] = tuple(v.name for v in ESCALATION_VARIABLES)
+STATE_BY_NAME: dict[str, StateVariable] = {v.name: v for v in (*STATE_VARIABLES,
+                                                               *ESCALATION_VARIABLES)}
+
+
+def state_columns(escalation: bool = False) -> tuple[str, ...]:
+    """The state columns of a result table: the article's, and the escalation module's
+    when it is on."""
+    return STATE_COLUMNS + ESCALATION_STATE_COLUMNS if escalation else STATE_COLUMNS

@@ -23,7 +23,7 @@ ACTOR_NAMES = {Actor.RUSSIA: "Russia", Actor.NORTH_KOREA: "North Korea",
 
 
 def lever_sliders(settings: Settings) -> dict[str, Slider]:
-    """Mesa ``Slider`` user parameters for the six levers at their current values."""
+    """Mesa ``Slider`` user parameters for every lever at its current value."""
     sliders = {}
     for name in LEVERS:
         key = f"levers.{name}"
@@ -81,6 +81,14 @@ def _Fields(settings: Settings, on_settings: Callable[[Settings], None],
     with solara.Card("Levers", margin=0):
         def on_change(key: str, value: float) -> None:
             on_settings(settings.with_value(key, float(value)))
+
+        solara.Checkbox(label="escalation module (troops, military technology, the treaty "
+                              "in force)", value=bool(settings.values["escalation"]),
+                        on_value=lambda v: on_settings(settings.with_value("escalation",
+                                                                           bool(v))))
+        solara.Text("off: the article's world; on: North Korea may send soldiers and Russia "
+                    "military technology (russia_territory_attacked acts only with it on)",
+                    style=HINT)
 
         for key, slider in lever_sliders(settings).items():
             name = key.split(".")[1]

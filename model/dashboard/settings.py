@@ -83,7 +83,7 @@ def same_value(value: Any, default: Any) -> bool:
 
 def control_defaults(scenario: Scenario) -> dict[str, Any]:
     """Every control's value as the scenario file sets it, by dotted key."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"escalation": scenario.escalation}
     for name in LEVERS:
         values[f"levers.{name}"] = representative(getattr(scenario.levers, name).value)
     for actor in Actor:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.actions import ACTION_COLUMNS, DIMENSION_BY_KEY, Actor
+from ..core.actions import DIMENSION_BY_KEY, Actor, action_columns
 from ..core.sampling import (
     DRAWS_PER_MONTH,
     check_months,
@@ -21,10 +21,11 @@ from ..core.sampling import (
     construction_draws,
     derive_seeds,
     draw_parameters,
+    monthly_draws,
 )
 from ..core.scenario import Scenario
+from ..core.state import state_columns
 from ..kernels import (
-    STATE_COLUMNS,
     ActorPolicy,
     initial_beliefs,
     initial_state,
@@ -57,7 +58,8 @@ class Streams:
     """Each run's uniforms in the layout of ``model.core.sampling``.
 
     ``params`` is ``(runs, n_distributions)`` (drawn at construction), ``monthly`` is
-    ``(months, runs, DRAWS_PER_MONTH)``.
+    ``(months, runs, draws)``: ``DRAWS_PER_MONTH``, plus the escalation module's when it
+    is on (``model.core.sampling.monthly_draws``).
     """
 
     seeds: np.ndarray
@@ -71,17 +73,19 @@ class Streams:
                        np.tile(self.monthly, (1, points, 1)))
 
 
-def make_streams(seeds: np.ndarray, n_dists: int, months: int) -> Streams:
-    """Draw each run's uniforms from its own generator, ``default_rng(seed)``."""
+def make_streams(seeds: np.ndarray, n_dists: int, months: int,
+                 draws: int = DRAWS_PER_MONTH) -> Streams:
+    """Draw each run's uniforms from its own generator, ``default_rng(seed)``: ``draws``
+    a month (``monthly_draws(scenario.escalation)``)."""
     seeds = np.asarray(seeds, dtype=np.uint64)
     runs = len(seeds)
     params = np.empty((runs, n_dists))
-    monthly = np.empty((months, runs, DRAWS_PER_MONTH))
+    monthly = np.empty((months, runs, draws))
     for i, seed in enumerate(seeds):
         rng = np.random.default_rng(int(seed))
         if n_dists:
             params[i] = rng.random(n_dists)
-        monthly[:, i, :] = rng.random((months, DRAWS_PER_MONTH))
+        monthly[:, i, :] = rng.random((months, draws))
     return Streams(seeds, params, monthly)
 
 
@@ -96,9 +100,15 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     """
     months = scenario.horizon if months is None else months
     n_dists = construction_draws(scenario)
+    draws = monthly_draws(scenario.escalation)
     if streams is None:
-        streams = make_streams(seeds, n_dists, months)
+        streams = make_streams(seeds, n_dists, months, draws)
     seeds, monthly = streams.seeds, streams.monthly
+    if monthly.shape[-1] != draws:
+        raise ValueError(f"the streams hold {monthly.shape[-1]} uniforms a month but scenario "
+                         f"{scenario.name!r} draws {draws} (escalation = "
+                         f"{str(scenario.escalation).lower()}); allowed: streams made with "
+                         "make_streams(..., draws=monthly_draws(scenario.escalation))")
     runs = len(seeds)
     drawn = draw_parameters(scenario, streams.params) if n_dists else {}
     params = kernel_params(scenario, {**drawn, **(values or {})})
@@ -109,14 +119,15 @@ def simulate(scenario: Scenario, seeds: np.ndarray | None = None, months: int | 
     choice = posture_indices(scenario, runs)
     play = Play(initial_state(params, choice, runs), choice, initial_beliefs(choice))
     out_state = {c: np.empty((months + 1, runs), dtype=np.int8 if c == "alliance_level"
-                             else np.float64) for c in STATE_COLUMNS}
-    out_choice = {k: np.empty((months + 1, runs), dtype=np.int8) for k in ACTION_COLUMNS}
+                             else np.float64) for c in state_columns(scenario.escalation)}
+    out_choice = {k: np.empty((months + 1, runs), dtype=np.int8)
+                  for k in action_columns(scenario.escalation)}
 
     def record(month: int) -> None:
-        for c in STATE_COLUMNS:
-            out_state[c][month] = play.state[c]
-        for k in ACTION_COLUMNS:
-            out_choice[k][month] = play.choice[k]
+        for c, out in out_state.items():
+            out[month] = play.state[c]
+        for k, out in out_choice.items():
+            out[month] = play.choice[k]
 
     record(0)
     for month in range(1, months + 1):
@@ -129,10 +140,10 @@ def table_columns(arrays: EnsembleArrays) -> dict[str, np.ndarray]:
     """The result table's columns for one chunk of runs, run-major (``run``, ``month``)."""
     months1 = arrays.months + 1
     columns = {"seed": np.repeat(arrays.seeds, months1)}
-    for c in STATE_COLUMNS:
-        columns[c] = arrays.state[c].T.reshape(-1)
-    for key in ACTION_COLUMNS:
-        columns[key] = arrays.choice[key].T.reshape(-1)
+    for c, values in arrays.state.items():
+        columns[c] = values.T.reshape(-1)
+    for key, values in arrays.choice.items():
+        columns[key] = values.T.reshape(-1)
     for key, values in arrays.drawn.items():
         columns[key] = np.repeat(values, months1)
     return columns

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.sampling import check_months, check_runs, construction_draws
+from ..core.sampling import check_months, check_runs, construction_draws, monthly_draws
 from ..core.schema import Scenario
 from ..ensemble.driver import EnsembleArrays, make_streams, simulate, table_columns, to_table
 from ..ensemble.streaming import MonthlyStatistics
@@ -205,7 +205,8 @@ class PointsJob:
         scenario = _scenario(self.scenario)
         block = self.points[chunk.point_start:chunk.point_stop]
         seeds = chunk_seeds(self.seed, chunk)
-        streams = make_streams(seeds, construction_draws(scenario), self.months)
+        streams = make_streams(seeds, construction_draws(scenario), self.months,
+                               monthly_draws(scenario.escalation))
         values = {key: np.repeat(block[:, j], chunk.n_runs) for j, key in enumerate(self.keys)}
         arrays = simulate(scenario, months=self.months, streams=streams.tile(len(block)),
                           values=values)

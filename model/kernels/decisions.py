@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..core.actions import Actor, dimensions_of
+from ..core.actions import ACTION_COLUMNS, Actor, dimensions_of, escalation_dimensions_of
 from ..core.rules import RULE_INFO
 from ..core.schema import FREE
 from .choice import sample, softmax
@@ -158,10 +158,10 @@ class ActorPolicy:
     @classmethod
     def from_scenario(cls, scenario, actor: Actor) -> ActorPolicy:
         """The actor's rule, pinned options and option schedules as its scenario table
-        gives them."""
+        gives them (the escalation module's dimensions included)."""
         config = scenario.actor(actor)
         fixed, schedules = {}, {}
-        for d in dimensions_of(actor):
+        for d in dimensions_of(actor) + escalation_dimensions_of(actor):
             value = (config.action or {}).get(d.name)
             if isinstance(value, list):
                 schedules[d.key] = tuple((month, None if option == FREE else d.index(option))
@@ -174,7 +174,8 @@ class ActorPolicy:
 def pinned_options(policies: list[ActorPolicy]) -> dict[str, int]:
     """Every dimension pinned by the month's policies (key → option index): what restricts
     the stage game that ``nash`` and ``qre`` solve."""
-    return {key: index for policy in policies for key, index in policy.fixed.items()}
+    return {key: index for policy in policies for key, index in policy.fixed.items()
+            if key in ACTION_COLUMNS}
 
 
 def decide(policy: ActorPolicy, beliefs: dict[str, np.ndarray], S, K: KernelParams,

@@ -40,8 +40,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.actions import CHINA_ENABLES, CHINA_RESTRAINS, DIMENSION_BY_KEY, DIMENSIONS
-from ..core.state import STATE_COLUMNS, AllianceLevel
+from ..core.actions import (
+    CHINA_ENABLES,
+    CHINA_RESTRAINS,
+    DIMENSION_BY_KEY,
+    DIMENSIONS,
+    ESCALATION_DIMENSIONS,
+)
+from ..core.state import ESCALATION_STATE_COLUMNS, STATE_COLUMNS, AllianceLevel
 from .params import KernelParams
 
 TREATY = int(AllianceLevel.TREATY)
@@ -52,13 +58,20 @@ US_COALITION = DIMENSION_BY_KEY["united_states.pressure"].size - 1
 MEMORY_KEYS: tuple[str, ...] = tuple("last." + d.key for d in DIMENSIONS)
 #: State columns that are levers in force this month (recorded, read by the payoffs).
 LEVER_COLUMNS: tuple[str, ...] = ("war_demand",)
+#: The escalation module's lever columns (recorded only with the module on).
+ESCALATION_LEVER_COLUMNS: tuple[str, ...] = ("russia_territory_attacked",)
 
 
 def with_memory(state: dict[str, np.ndarray], choice: dict[str, np.ndarray]
                 ) -> dict[str, np.ndarray]:
-    """The state's columns plus last month's options ``choice`` under :data:`MEMORY_KEYS`."""
+    """The state's columns (the escalation module's too, where present) plus last month's
+    options ``choice`` under :data:`MEMORY_KEYS` (and the escalation module's options, where
+    ``choice`` holds them)."""
+    escalation = [d for d in ESCALATION_DIMENSIONS if d.key in choice]
     return {**{k: state[k] for k in STATE_COLUMNS},
-            **{"last." + d.key: np.asarray(choice[d.key]).astype(np.int64) for d in DIMENSIONS}}
+            **{k: state[k] for k in ESCALATION_STATE_COLUMNS if k in state},
+            **{"last." + d.key: np.asarray(choice[d.key]).astype(np.int64)
+               for d in (*DIMENSIONS, *escalation)}}
 
 
 def intensity(key: str, choice: np.ndarray) -> np.ndarray:
@@ -82,7 +95,8 @@ def month_inputs(state: dict[str, np.ndarray], K: KernelParams, month: int):
     if K_month is K:
         return state, K
     runs = state["alliance_strength"].shape[0]
-    lever_columns = {c: runs_of(K_month.lever(c, month), runs) for c in LEVER_COLUMNS}
+    levers = LEVER_COLUMNS + (ESCALATION_LEVER_COLUMNS if K.escalation else ())
+    lever_columns = {c: runs_of(K_month.lever(c, month), runs) for c in levers}
     return {**state, **lever_columns}, K_month
 
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.actions import DIMENSIONS
+from ..core.actions import DIMENSIONS, ESCALATION_DIMENSIONS
 from ..core.schema import Scenario
 from .dynamics import alliance_level, flows, runs_of, with_memory
+from .escalation import initial_escalation
 from .params import KernelParams
 
 
 def posture_indices(scenario: Scenario, runs: int = 1) -> dict[str, np.ndarray]:
-    """The month-0 posture as option indices ``(runs,)`` by dimension key."""
+    """The month-0 posture as option indices ``(runs,)`` by dimension key (with the
+    escalation module on, its dimensions at ``none``: no troops, no military technology)."""
     posture = scenario.posture
-    return {d.key: np.full(runs, d.index(getattr(posture, d.actor.value)[d.name]),
-                           dtype=np.int64) for d in DIMENSIONS}
+    indices = {d.key: np.full(runs, d.index(getattr(posture, d.actor.value)[d.name]),
+                              dtype=np.int64) for d in DIMENSIONS}
+    if scenario.escalation:
+        indices.update({d.key: np.zeros(runs, dtype=np.int64) for d in ESCALATION_DIMENSIONS})
+    return indices
 
 
 def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
@@ -41,7 +46,8 @@ def initial_state(K: KernelParams, posture: dict[str, np.ndarray],
         "coalition": runs_of(0.0, runs),
     }
     state["alliance_level"] = alliance_level(state["alliance_strength"], None, K)
-    return with_memory(state, posture)
+    state = with_memory(state, posture)
+    return {**state, **initial_escalation(K, runs)} if K.escalation else state
 
 
 def initial_beliefs(posture: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

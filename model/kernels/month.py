@@ -23,9 +23,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core.actions import ACTION_COLUMNS
-from ..core.sampling import INTERDICTION_SLOT, TREATY_SLOT
+from ..core.sampling import DRAWS_PER_MONTH, INTERDICTION_SLOT, TREATY_SLOT
 from .decisions import ActorPolicy, decide, pinned_options
 from .dynamics import advance, month_inputs, update_beliefs
+from .escalation import advance_escalation, escalation_choice
 from .exits import with_exits
 from .game_rules import GameMemory, MonthGame
 from .params import KernelParams
@@ -113,12 +114,19 @@ def open_month(setup: Setup, play: Play, number: int,
 def step_month(setup: Setup, play: Play, number: int, uniforms: np.ndarray,
                choose: Callable[[Month], dict[str, np.ndarray]] | None = None) -> Play:
     """Play month ``number`` (≥ 1) after ``play``: every actor decides on the same month
-    (``choose(month)``; by default :meth:`Month.decide_all`), then the world advances
-    with the month's interdiction and treaty draws and the beliefs update."""
+    (``choose(month)``; by default :meth:`Month.decide_all`), then, with the escalation
+    module on, its stage (``model.kernels.escalation``); the world advances with the
+    month's interdiction and treaty draws and the beliefs update."""
     month = open_month(setup, play, number, uniforms)
     choice = month.decide_all() if choose is None else choose(month)
+    if setup.params.escalation:  # the escalation stage, on the month's exchange
+        choice = {**choice, **escalation_choice(month.view, month.view_params, choice,
+                                                month.policies,
+                                                uniforms[:, DRAWS_PER_MONTH:])}
     state = advance(month.state, choice, uniforms[:, INTERDICTION_SLOT], month.params,
                     number, uniforms[:, TREATY_SLOT])
+    if setup.params.escalation:
+        state = advance_escalation(month.state, state, choice, month.params, number)
     beliefs = (update_beliefs(play.beliefs, choice, setup.params) if setup.track_beliefs
                else play.beliefs)
     return Play(state, choice, beliefs)

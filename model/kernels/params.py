@@ -32,6 +32,8 @@ class KernelParams:
     lam: dict[str, float | np.ndarray]
     #: Scheduled levers: name → (months, values), a step function from month 0.
     schedules: dict[str, tuple[np.ndarray, np.ndarray]]
+    #: Whether the escalation module is on (``model.kernels.escalation``).
+    escalation: bool = False
 
     def lever(self, name: str, month: int) -> float | np.ndarray:
         """Lever ``name`` in force at ``month`` (its step schedule, or its value)."""
@@ -102,4 +104,4 @@ def kernel_params(scenario: Scenario,
                     np.array([v for _, v in sched], dtype=float))
              for name, sched in schedules.items() if f"levers.{name}" not in drawn}
     return KernelParams(**{k: SimpleNamespace(**v) for k, v in sections.items()}, lam=lam,
-                        schedules=steps)
+                        schedules=steps, escalation=scenario.escalation)

@@ -240,6 +240,8 @@ def united_states_terms(P: dict, S: SimpleNamespace, K: KernelParams, *,
     tech = expect(P["russia.tech"], TECH)
     flow_harm = (w.munitions_harm * delivered * (1.0 - K.dynamics.interdiction * S.coalition)
                  + w.tech_harm * tech)
+    if K.escalation:  # North Korean soldiers fighting for Russia, deterred alike
+        flow_harm = flow_harm + w.troops_harm * S.troops_in_combat
     return {
         "flow_harm": -flow_harm * (1.0 - w.deterrence * _bite(P, S)),
         "standing_loss": -(w.standing_loss * S.alliance_strength),

@@ -13,11 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.actions import DIMENSIONS
+from ..core.actions import DIMENSIONS, ESCALATION_DIMENSIONS
 from ..core.state import UNIT_INDEX, AllianceLevel
 from ..ensemble.streaming import MonthlyStatistics
 
 FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
+#: The escalation module's panel (drawn when the runs carry its columns): means across
+#: runs, as the flows.
+ESCALATION_PANEL = (
+    "North Korean troops, Russian military technology, the treaty in force "
+    "(mean across runs, 95% interval)",
+    "mean, index 0–1 (troops: 1 = about 10,000)", "means",
+    (("troops_deployed", "tab:brown"), ("troops_in_combat", "tab:red"),
+     ("mil_tech_flow", "tab:blue"), ("treaty_in_force", "tab:gray")))
+ESCALATION_MEANS = tuple(c for c, _ in ESCALATION_PANEL[3])
+#: Every option dimension a figure may draw (the escalation module's where present).
+ALL_DIMENSIONS = (*DIMENSIONS, *ESCALATION_DIMENSIONS)
 LEVEL_COLUMN = "alliance_level"
 
 #: Panels of plot_trajectories: (title, y label, kind, [(column, colour), ...]). Kinds:
@@ -130,7 +141,7 @@ def monthly_stats(table: pd.DataFrame | MonthlyStatistics) -> MonthlyStats:
         return _streamed_stats(table)
     banded = BANDED
     shares = {dim.key: option_shares(table, dim.key, dim.options)
-              for dim in DIMENSIONS if dim.key in table}
+              for dim in ALL_DIMENSIONS if dim.key in table}
     if LEVEL_COLUMN in table:
         names = table[LEVEL_COLUMN].round().map(
             {float(level): level.label for level in AllianceLevel})
@@ -140,7 +151,8 @@ def monthly_stats(table: pd.DataFrame | MonthlyStatistics) -> MonthlyStats:
         months=np.sort(pd.unique(table["month"].to_numpy())),
         runs=int(table["run"].nunique()),
         bands={c: quantile_bands(table, c) for c in banded if c in table},
-        means={c: mean_band(table, c) for c in FLOW_COLUMNS if c in table},
+        means={c: mean_band(table, c) for c in (*FLOW_COLUMNS, *ESCALATION_MEANS)
+               if c in table},
         shares=shares)
 
 
@@ -168,12 +180,12 @@ def _streamed_stats(stats: MonthlyStatistics) -> MonthlyStats:
         return pd.DataFrame(counts / totals, index=index, columns=labels)
 
     share_maps = {dim.key: shares(stats.option_counts(dim.key), dim.options)
-                  for dim in DIMENSIONS if dim.key in stats.options}
+                  for dim in ALL_DIMENSIONS if dim.key in stats.options}
     if LEVEL_COLUMN in stats.levels:
         share_maps[LEVEL_COLUMN] = shares(stats.level_counts(LEVEL_COLUMN),
                                           [lv.label for lv in AllianceLevel])
     return MonthlyStats(
         months=index.to_numpy(), runs=stats.runs,
         bands={c: bands(c) for c in BANDED if c in available},
-        means={c: means(c) for c in FLOW_COLUMNS if c in available},
+        means={c: means(c) for c in (*FLOW_COLUMNS, *ESCALATION_MEANS) if c in available},
         shares=share_maps)

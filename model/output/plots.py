@@ -45,6 +45,8 @@ from .figures import (
     title_lines,
 )
 from .monthly_stats import (
+    ALL_DIMENSIONS,
+    ESCALATION_PANEL,
     LEVEL_COLUMN,
     TRAJECTORY_PANELS,
     MonthlyStats,
@@ -59,6 +61,7 @@ __all__ = ["plot_trajectories", "plot_option_shares", "monthly_stats", "MonthlyS
 
 #: What a mean of each flow is: aid is given or not, so its mean is a share of runs.
 _MEAN_LABELS = {"aid_flow": "Food and energy aid (share of runs giving it)",
+                "treaty_in_force": "Treaty in force (share of runs)",
                 "tech_flow": "Technology transfer (mean index)",
                 "munitions_flow": "Munitions delivered (mean index)"}
 
@@ -179,7 +182,7 @@ def plot_trajectories(
     overlay: Callable[[dict[str, Axes]], None] | None = None,
     thresholds: Mapping[str, float] | None = None,
 ) -> Figure:
-    """Seven panels of state trajectories over months, across the ensemble's runs.
+    """Seven (eight) panels of state trajectories over months, across the ensemble's runs.
 
     Each line is the median across runs at each month; the dark shading is the 50% band
     (25th–75th percentile) and the light shading the 90% band (5th–95th). Panels:
@@ -187,7 +190,9 @@ def plot_trajectories(
     the share of runs at each alliance level (stacked); munitions delivered; aid (the
     share of runs giving it) and technology transfer; sanctions integrity and Russian
     circumvention; North Korea's food gap and tech level; isolation of Russia and North
-    Korea and Russia's reputation. The flow panels show the mean across runs with the 95%
+    Korea and Russia's reputation; with the escalation module's columns, an eighth: North
+    Korean troops (in Russia, in combat), Russian military technology and the treaty in
+    force. The flow panels show the mean across runs with the 95%
     interval of the mean (a month's flow is all or nothing, so quantiles only jump).
     ``table`` is a result table, a streamed run's ``MonthlyStatistics`` or their
     :class:`MonthlyStats`. ``start`` is the scenario's
@@ -197,10 +202,13 @@ def plot_trajectories(
     key. Returns the Figure; saves it as well when ``path`` is given.
     """
     stats = _stats(table)
-    fig, axes = new_figure(4, 2, (14, 14.6))
+    panels = TRAJECTORY_PANELS
+    if any(c in stats.means for c, _ in ESCALATION_PANEL[3]):  # the escalation module's
+        panels = (*panels, ESCALATION_PANEL)
+    rows = -(-(len(panels) + 1) // 2)
+    fig, axes = new_figure(rows, 2, (14, 3.65 * rows))
     by_column: dict[str, Axes] = {}
-    for i, (ax, (panel_title, unit, kind, series)) in enumerate(
-            zip(axes, TRAJECTORY_PANELS)):
+    for i, (ax, (panel_title, unit, kind, series)) in enumerate(zip(axes, panels)):
         if kind == "means":
             _mean_panel(ax, stats, series)
         elif kind == "bands":
@@ -211,10 +219,11 @@ def plot_trajectories(
             _threshold_axis(ax, thresholds or {})
         set_panel_title(ax, panel_title)
         ax.set_ylabel(unit)
-        format_time_axis(ax, stats.months, show_xlabel=i >= len(TRAJECTORY_PANELS) - 2,
-                         start=start)
+        format_time_axis(ax, stats.months, show_xlabel=i >= len(panels) - 2, start=start)
         by_column.update({c: ax for c in ([c for c, _ in series] or [LEVEL_COLUMN])})
-    key_ax = axes[len(TRAJECTORY_PANELS)]
+    key_ax = axes[len(panels)]
+    for ax in axes[len(panels) + 1:]:
+        ax.remove()
     if overlay is not None:
         overlay({**by_column, KEY_PANEL: key_ax})
     _finish_key_panel(key_ax)
@@ -238,9 +247,10 @@ def plot_option_shares(
     ``KEY_PANEL``). Returns the Figure; saves it as well when ``path`` is given.
     """
     stats = _stats(table)
-    rows = -(-(len(DIMENSIONS) + 1) // 2)
+    dims = tuple(d for d in ALL_DIMENSIONS if d in DIMENSIONS or d.key in stats.shares)
+    rows = -(-(len(dims) + 1) // 2)
     fig, axes = new_figure(rows, 2, (13, 3.2 * rows))
-    for i, (ax, dim) in enumerate(zip(axes, DIMENSIONS)):
+    for i, (ax, dim) in enumerate(zip(axes, dims)):
         if dim.key in stats.shares:
             shares = stats.shares[dim.key]
             cmap = colormaps[ACTOR_COLORMAPS[dim.actor]]
@@ -250,12 +260,12 @@ def plot_option_shares(
             no_data(ax, dim.key)
         set_panel_title(ax, dim.label)
         ax.set_ylabel("share of runs")
-        format_time_axis(ax, stats.months, show_xlabel=i >= len(DIMENSIONS) - 2, start=start)
-    key_ax = axes[len(DIMENSIONS)]
+        format_time_axis(ax, stats.months, show_xlabel=i >= len(dims) - 2, start=start)
+    key_ax = axes[len(dims)]
     if overlay is not None:
-        overlay({**{dim.key: ax for ax, dim in zip(axes, DIMENSIONS)}, KEY_PANEL: key_ax})
+        overlay({**{dim.key: ax for ax, dim in zip(axes, dims)}, KEY_PANEL: key_ax})
     _finish_key_panel(key_ax)
-    for ax in axes[len(DIMENSIONS) + 1:]:
+    for ax in axes[len(dims) + 1:]:
         ax.set_visible(False)
     fig.suptitle(title_lines(f"{title} — options chosen, {_runs_text(stats.runs)}",
                              subtitle), fontsize=14)

@@ -91,7 +91,12 @@ def summarize(table: pd.DataFrame, months: Iterable[int] = (12, 24, 36)) -> dict
       most common option over run-months of that window, its share and a conservative
       95% interval (Wilson over the runs).
 
-    Entries whose column is missing from the table are ``None``.
+    - with the escalation module's columns, ``troops_in_combat``, ``mil_tech`` and
+      ``treaty_in_force``: the share of runs with North Korean troops in combat, Russia
+      giving military technology and the treaty in force at the final month.
+
+    Entries whose column is missing from the table are ``None`` (the escalation module's
+    are absent).
     """
     if table.empty:
         raise ValueError("summarize needs a non-empty result table")
@@ -165,7 +170,20 @@ def _final_state(table: pd.DataFrame, at_first: pd.DataFrame, at_final: pd.DataF
         if "nk_tech_level" in table
         else None
     )
+    for key, (column, options) in ESCALATION_SHARES.items():
+        if column in table:
+            played = at_final[column].dropna().astype(str)
+            out[key] = _share(int(played.isin(options).sum()), len(played))
+    if "treaty_in_force" in table:
+        out["treaty_in_force"] = _share(int((at_final["treaty_in_force"] > 0).sum()),
+                                        len(at_final))
     return out
+
+
+#: Summary keys of the escalation module's shares at the final month: the option column
+#: and the options counted (present only with the module on).
+ESCALATION_SHARES = {"troops_in_combat": ("north_korea.manpower", ("combat",)),
+                     "mil_tech": ("russia.mil_tech", ("conventional", "strategic"))}
 
 
 #: Summary keys of the most common option of an ``actor.dimension`` column.
@@ -230,6 +248,14 @@ def summarize_statistics(stats: MonthlyStatistics, months: Iterable[int] = (12, 
                                 "start_band": start_band, "final_band": final_band}
     else:
         out["nk_tech_level"] = None
+    for key, (column, options) in ESCALATION_SHARES.items():
+        if has(column):
+            names = DIMENSION_BY_KEY[column].options
+            counts = stats.option_counts(column)[final]
+            out[key] = _share(int(sum(counts[names.index(o)] for o in options)), runs)
+    if has("treaty_in_force"):  # a 0/1 column: its mean is the share, exactly
+        out["treaty_in_force"] = _share(int(round(stats.mean("treaty_in_force")[final] * runs)),
+                                        runs)
     window_start = max(final - LAST_MONTHS_WINDOW + 1, min(1, final), first)
     out["last_window"] = (window_start, final)
     for key, column in MODE_COLUMNS.items():
@@ -317,6 +343,12 @@ def format_summary(summary: dict[str, Any], scenario_name: str, runs: int, seed:
             f"{tech['final']:.2f} at month {final} ({_band_text(tech['final_band'])}; "
             "index 0–1)"
         )
+    for key, label in (("troops_in_combat", "North Korean troops fight for Russia"),
+                       ("mil_tech", "Russia gives military technology"),
+                       ("treaty_in_force", "The treaty is in force")):
+        share = summary.get(key)
+        if share is not None:
+            lines.append(f"{label} at month {final} in {_of_runs(share)}")
     w0, w1 = summary["last_window"]
     for key, label in (("china_stance_mode", "China stance"), ("us_pressure_mode", "US pressure")):
         mode = summary.get(key)
