@@ -24,7 +24,7 @@ def test_score_end_to_end_with_quick_settings(tmp_path, capsys):
                  "posterior_Jun_2024.csv"):
         assert (out / name).exists(), name
     questions = pd.read_csv(out / "questions.csv")
-    forecasts = load_forecasts()
+    forecasts = load_forecasts().for_model(escalation=False)  # the baseline's model
     # each origin scores exactly the questions whose window starts after it
     for label, month in (("Mar 2024", 8), ("Jun 2024", 11)):
         scored = set(questions.loc[questions["origin"] == label, "forecast"])
