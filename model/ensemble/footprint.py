@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.sampling import DRAWS_PER_MONTH
+from ..core.sampling import DRAWS_PER_MONTH, monthly_draws
 from ..core.scenario import Scenario
 from .driver import simulate, to_table
 
@@ -65,7 +65,8 @@ def footprint(scenario: Scenario) -> Footprint:
         table_row=sum(_nbytes(table[c]) for c in table.columns),
         array_run_month=sum(a.itemsize for a in (*arrays.state.values(),
                                                   *arrays.choice.values())),
-        array_run=arrays.seeds.itemsize + sum(v.itemsize for v in arrays.drawn.values()))
+        array_run=arrays.seeds.itemsize + sum(v.itemsize for v in arrays.drawn.values()),
+        draws_run_month=monthly_draws(scenario.escalation) * 8)
 
 
 def _cgroup_room() -> int | None:

@@ -21,8 +21,7 @@ FLOW_COLUMNS = ("munitions_flow", "aid_flow", "tech_flow")
 #: The escalation module's panel (drawn when the runs carry its columns): means across
 #: runs, as the flows.
 ESCALATION_PANEL = (
-    "North Korean troops, Russian military technology, the treaty in force "
-    "(mean across runs, 95% interval)",
+    "Troops, military technology, treaty in force (mean across runs, 95% interval)",
     "mean, index 0–1 (troops: 1 = about 10,000)", "means",
     (("troops_deployed", "tab:brown"), ("troops_in_combat", "tab:red"),
      ("mil_tech_flow", "tab:blue"), ("treaty_in_force", "tab:gray")))
