@@ -191,3 +191,23 @@ def test_the_troop_forecast_is_asked_only_of_a_model_with_the_module():
     assert ids - kept == {"troops_in_russia_by_october_2024"}
     assert not {r.id for r in forecasts.for_model(False).observations.rules
                 if r.needs_escalation}
+
+
+def test_the_summary_says_where_the_troops_are_streamed_or_not():
+    from model.ensemble.driver import to_table
+    from model.ensemble.streaming import MonthlyStatistics
+    from model.output.summary import format_summary, summarize, summarize_statistics
+
+    arrays = simulate(_world(), derive_seeds(6, 60), 30)
+    stats = MonthlyStatistics(30)
+    stats.add(arrays.state, arrays.choice)
+    exact, streamed = summarize(to_table(arrays)), summarize_statistics(stats)
+    final = arrays.choice["north_korea.manpower"][30]
+    assert exact["troops_in_combat"]["successes"] == int((final == COMBAT).sum())
+    for key in ("troops_in_combat", "mil_tech", "treaty_in_force"):
+        assert streamed[key] == exact[key], key
+    text = format_summary(exact, "escalation", 60, 6, "2023-07")
+    assert "North Korean troops fight for Russia at month 30 in" in text
+    assert "North Korean troops" not in format_summary(
+        summarize(run_ensemble(load_scenario("baseline"), runs=5, months=6)), "baseline", 5, 0,
+        "2023-07")

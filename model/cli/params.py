@@ -41,7 +41,9 @@ def parameter_rows(scenario: Scenario) -> list[dict[str, str]]:
         elif scenario.sample is not None and key in scenario.sample.active_keys():
             value += " (median; runs draw from the sample)"
         rows.append({"key": key, "value": value, "range": spec.allowed(), "unit": spec.unit,
-                     "provenance": param.provenance(), "meaning": spec.meaning,
+                     "provenance": param.provenance(),
+                     "meaning": spec.meaning + (f" (read only with the {spec.module} module "
+                                                f"on)" if spec.module else ""),
                      "article_only": ASSUMPTION not in param.source
                      and RECORD not in param.source})
     return rows
