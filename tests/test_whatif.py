@@ -21,6 +21,7 @@ from model.analysis.whatif import (
     branch_overrides,
     carried,
     decision_inputs,
+    headlines,
     paired_differences,
     run_whatif,
     term_sums,
@@ -192,6 +193,10 @@ def test_whatif_command_writes_its_folder(tmp_path):
     report = (out / "report.md").read_text()
     assert "North Korean food gap" in report and "What carried it" in report
     assert len(HEADLINES) == 6
+    # a world with the escalation module reports its troops, technology and treaty too
+    assert [h.name for h in headlines(load_scenario("calibrated"))][6:] == [
+        "troops_in_combat", "mil_tech", "treaty_in_force"]
+    assert headlines(load_scenario("baseline")) == HEADLINES
 
 
 def test_rebuilt_decision_inputs_are_what_the_actors_decided_on():

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.actions import DIMENSION_BY_KEY, DIMENSIONS, Actor, dimensions_of
+from ..core.actions import (
+    DIMENSION_BY_KEY,
+    DIMENSIONS,
+    Actor,
+    dimensions_of,
+    escalation_dimensions_of,
+)
 from ..core.calendar import calendar_month, month_of
 from ..core.errors import UserError
 from ..core.sampling import derive_seeds
@@ -63,7 +69,7 @@ def _option_at_least(key: str, option: str) -> Callable[[EnsembleArrays], np.nda
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("treaty", "Treaty in force", "share of runs",
+    Headline("treaty", "Treaty signed (not denounced)", "share of runs",
              lambda a: (a.state["alliance_level"] == AllianceLevel.TREATY).astype(float)),
     Headline("russia_buying", "Russia buying munitions", "share of runs",
              _option_at_least("russia.arms", "limited")),
@@ -76,6 +82,21 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("us_coalition", "US coalition enforcement", "share of runs",
              _option_at_least("united_states.pressure", "coalition_enforcement")),
 )
+#: The escalation module's headlines, added where it is on.
+ESCALATION_HEADLINES: tuple[Headline, ...] = (
+    Headline("troops_in_combat", "North Korean troops in combat", "share of runs",
+             _option_at_least("north_korea.manpower", "combat")),
+    Headline("mil_tech", "Russian military technology", "share of runs",
+             _option_at_least("russia.mil_tech", "conventional")),
+    Headline("treaty_in_force", "Treaty in force (ratified)", "share of runs",
+             lambda a: a.state["treaty_in_force"].astype(float)),
+)
+
+
+def headlines(scenario: Scenario) -> tuple[Headline, ...]:
+    """The headlines a what-if of ``scenario`` reports (the escalation module's too where
+    it is on)."""
+    return HEADLINES + (ESCALATION_HEADLINES if scenario.escalation else ())
 
 
 # ------------------------------------------------------------------ the branch
@@ -142,9 +163,11 @@ def branch_overrides(scenario: Scenario, month: int, changes: dict[str, Any]
                 raise BranchError(f"--set {key}: {actor.value} has several dimensions; allowed: "
                                  + ", ".join(f"{actor_key}.{d.name}" for d in dims))
             name = dims[0].name if len(parts) == 2 else parts[2]
-            if name not in [d.name for d in dims]:
+            # the escalation module's dimensions can be pinned where the module is on
+            pinnable = dims + (escalation_dimensions_of(actor) if scenario.escalation else ())
+            if name not in [d.name for d in pinnable]:
                 raise BranchError(f"--set {key}: unknown dimension {name!r}; allowed: "
-                                 + ", ".join(f"{actor_key}.{d.name}" for d in dims))
+                                 + ", ".join(f"{actor_key}.{d.name}" for d in pinnable))
             config = scenario.actor(actor)
             if config.rule == "fixed":
                 raise BranchError(f"--set {key}: {actor.value} plays rule 'fixed', which pins "
@@ -306,7 +329,7 @@ def paired_differences(result: WhatIf) -> pd.DataFrame:
     w = result.conditioning.weights
     start = result.base.scenario.start
     rows = []
-    for h in HEADLINES:
+    for h in headlines(result.base.scenario):
         base, changed = h.series(result.base.arrays), h.series(result.changed.arrays)
         for label, month in offsets(result):
             b, c = base[month], changed[month]

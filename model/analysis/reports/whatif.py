@@ -16,9 +16,9 @@ from ...output.report_header import header
 from ...output.results import manifest, output_folder
 from ..conditioning import months_needed
 from ..whatif import (
-    HEADLINES,
     WhatIf,
     carried,
+    headlines,
     paired_differences,
     pinned_by_change,
     weighted_bands,
@@ -37,14 +37,25 @@ def _branch_line(ax, result: WhatIf) -> None:
                label=f"branch ({calendar_month(result.base.scenario.start, result.month)})")
 
 
+def _grid(panels: int) -> tuple[Figure, list]:
+    """A figure with ``panels`` panels, three to a row (sharing the time axis); panels
+    left over in the last row are removed."""
+    rows = -(-panels // 3)
+    fig = Figure(figsize=(13, 3.75 * rows), dpi=DPI, layout="constrained")
+    axes = list(fig.subplots(rows, 3, sharex=True).ravel())
+    for ax in axes[panels:]:
+        ax.remove()
+    return fig, axes[:panels]
+
+
 def plot_worlds(result: WhatIf, path) -> Figure:
     """Each headline in both worlds: medians with 50% and 90% bands (shares: the weighted
     share of runs), the branch month marked."""
     w = result.conditioning.weights
     months = np.arange(result.horizon + 1)
-    fig = Figure(figsize=(13, 7.5), dpi=DPI, layout="constrained")
-    axes = fig.subplots(2, 3, sharex=True).ravel()
-    for ax, h in zip(axes, HEADLINES):
+    shown = headlines(result.base.scenario)
+    fig, axes = _grid(len(shown))
+    for ax, h in zip(axes, shown):
         for world, color, name in ((result.base, BASE_COLOR, "as projected"),
                                    (result.changed, CHANGED_COLOR, "changed")):
             series = h.series(world.arrays)
@@ -63,7 +74,7 @@ def plot_worlds(result: WhatIf, path) -> Figure:
         ax.set_ylim(-0.02, 1.02)
         ax.set_ylabel(h.unit)
         set_panel_title(ax, h.label)
-        format_time_axis(ax, months, show_xlabel=ax in axes[3:], start=result.base.scenario.start)
+        format_time_axis(ax, months, show_xlabel=ax in axes[-3:], start=result.base.scenario.start)
     axes[0].legend(loc="upper left", fontsize=8, frameon=False)
     kept = result.conditioning.effective_runs
     fig.suptitle(f"What if — {_changes_text(result)} — from "
@@ -79,10 +90,10 @@ def plot_differences(result: WhatIf, path) -> Figure:
     interval; zero before the branch by construction."""
     w = result.conditioning.weights
     months = np.arange(result.horizon + 1)
-    fig = Figure(figsize=(13, 7.5), dpi=DPI, layout="constrained")
-    axes = fig.subplots(2, 3, sharex=True).ravel()
+    shown = headlines(result.base.scenario)
+    fig, axes = _grid(len(shown))
     total = w.sum()
-    for ax, h in zip(axes, HEADLINES):
+    for ax, h in zip(axes, shown):
         diff = h.series(result.changed.arrays) - h.series(result.base.arrays)
         mean = weighted_means(diff, w)
         n = result.conditioning.effective_runs
@@ -95,7 +106,7 @@ def plot_differences(result: WhatIf, path) -> Figure:
         _branch_line(ax, result)
         ax.set_ylabel(f"changed − base ({h.unit})")
         set_panel_title(ax, h.label)
-        format_time_axis(ax, months, show_xlabel=ax in axes[3:], start=result.base.scenario.start)
+        format_time_axis(ax, months, show_xlabel=ax in axes[-3:], start=result.base.scenario.start)
     axes[0].legend(loc="lower left", fontsize=8, frameon=False)
     fig.suptitle(f"Paired differences (same seeds): {_changes_text(result)}", fontsize=11)
     return finish(fig, path)
@@ -132,7 +143,8 @@ def findings(differences: pd.DataFrame, explained: pd.DataFrame, top: int = 4,
                      f"{_level(rows.iloc[-1]['base'], first['unit'])} at the horizon): "
                      + "; ".join(parts) + ".")
     if explained.empty:
-        lines.append("- No actor's play moved by 2 points or more after the branch.")
+        lines.append("- No actor's play in the exchange (the dimensions the account below "
+                     "covers) moved by 2 points or more after the branch.")
         return lines
     lines.append("")
     lines.append("What carried it (the change in each payoff gap between the option that "
