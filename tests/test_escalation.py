@@ -211,3 +211,19 @@ def test_the_summary_says_where_the_troops_are_streamed_or_not():
     assert "North Korean troops" not in format_summary(
         summarize(run_ensemble(load_scenario("baseline"), runs=5, months=6)), "baseline", 5, 0,
         "2023-07")
+
+
+def test_the_figures_draw_the_modules_panels_only_where_it_is_on():
+    from model.output.plots import plot_option_shares, plot_trajectories
+
+    def titles(fig):
+        return [ax.get_title() for ax in fig.axes if ax.get_visible()]
+
+    for name, extra in (("baseline", False), ("escalation", True)):
+        table = run_ensemble(load_scenario(name), runs=8, seed=2, months=18)
+        paths = titles(plot_trajectories(table, name, start="2023-07"))
+        shares = titles(plot_option_shares(table, name, start="2023-07"))
+        assert any(t.startswith("Troops, military technology") for t in paths) is extra
+        assert ("North Korea — soldiers and workers sent to Russia" in shares) is extra
+        assert ("Russia — military technology (air defence, EW; submarine, missile help)"
+                in shares) is extra
