@@ -227,3 +227,14 @@ def test_the_figures_draw_the_modules_panels_only_where_it_is_on():
         assert ("North Korea — soldiers and workers sent to Russia" in shares) is extra
         assert ("Russia — military technology (air defence, EW; submarine, missile help)"
                 in shares) is extra
+
+
+def test_an_impossible_option_is_never_drawn_even_by_the_largest_uniform():
+    from model.kernels.escalation import draw_option
+
+    worth = np.array([[0.0, 0.1, 50.0], [0.3, 0.0, 9.0]])
+    possible = np.array([[True, True, False], [True, True, False]])
+    for u in (0.0, 0.5, np.nextafter(1.0, 0.0)):
+        picked = draw_option(worth, possible, 4.0, False, np.full(2, u))
+        assert (picked < 2).all()
+    assert (draw_option(worth, possible, 4.0, True, np.zeros(2)) == [1, 0]).all()

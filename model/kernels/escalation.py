@@ -49,7 +49,7 @@ from .dynamics import intensity, runs_of, sanctions_bite
 from .params import KernelParams
 from .switching import previous_key
 
-__all__ = ["escalation_choice", "advance_escalation", "initial_escalation",
+__all__ = ["escalation_choice", "advance_escalation", "initial_escalation", "draw_option",
            "manpower_payoffs", "mil_tech_payoffs", "combat_possible"]
 
 MANPOWER = DIMENSION_BY_KEY["north_korea.manpower"]
@@ -118,7 +118,7 @@ def _with_switching(worth: np.ndarray, possible: np.ndarray, last: np.ndarray,
     return worth - cost * change
 
 
-def _pick(worth: np.ndarray, possible: np.ndarray, lam, best: bool,
+def draw_option(worth: np.ndarray, possible: np.ndarray, lam, best: bool,
           uniforms: np.ndarray) -> np.ndarray:
     """An option per run among the possible ones: the logit draw at ``lam`` with the run's
     uniform, or (``best``) the best (first on ties)."""
@@ -129,7 +129,10 @@ def _pick(worth: np.ndarray, possible: np.ndarray, lam, best: bool,
     weight = np.where(possible, np.exp(np.where(possible, z - top, 0.0)), 0.0)
     cumulative = np.cumsum(weight / weight.sum(axis=-1, keepdims=True), axis=-1)
     index = (uniforms[:, None] >= cumulative[:, :-1]).sum(axis=-1)
-    return index.astype(np.int64)
+    # a uniform above a cumulative sum that rounds below 1 must not reach an impossible
+    # last option: the highest possible option caps the draw
+    highest = possible.shape[-1] - 1 - np.argmax(possible[:, ::-1], axis=-1)
+    return np.minimum(index, highest).astype(np.int64)
 
 
 def escalation_choice(S: SimpleNamespace, K: KernelParams, choice: dict[str, np.ndarray],
@@ -158,7 +161,7 @@ def escalation_choice(S: SimpleNamespace, K: KernelParams, choice: dict[str, np.
         value = _with_switching(np.broadcast_to(worth[dim.key], (runs, dim.size)),
                                 possible[dim.key], _last(S, dim.key),
                                 w.switching_cost)
-        out[dim.key] = _pick(value, possible[dim.key], K.lam[dim.actor.value],
+        out[dim.key] = draw_option(value, possible[dim.key], K.lam[dim.actor.value],
                              policy.rule.name == "best_response", uniforms[:, i])
     return out
 
