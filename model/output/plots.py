@@ -198,7 +198,7 @@ def plot_trajectories(
     :class:`MonthlyStats`. ``start`` is the scenario's
     month 0 (``YYYY-MM``) for the calendar axis; ``subtitle`` (seed, overrides) goes under
     the title. ``overlay`` (e.g. ``model.output.record_overlay.record_overlay``) is called with the
-    axes by the column they show, plus the spare eighth panel under ``KEY_PANEL`` for its
+    axes by the column they show, plus the spare panel after them under ``KEY_PANEL`` for its
     key. Returns the Figure; saves it as well when ``path`` is given.
     """
     stats = _stats(table)
