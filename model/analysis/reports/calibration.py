@@ -245,13 +245,14 @@ def scenario_text(posterior: Posterior, *, name: str, sample_file: str, extends:
                f"from the joint sample")
         sections.setdefault(section, []).append(
             f'{leaf} = {{ value = {med:.6g}, source = "record", why = "{why}" }}')
-    lines = ["# The baseline's incentives fitted to what happened July 2023 - October 2024 and "
-             "projected to December 2028.", f"# Written by `{command}`; the posterior "
+    lines = [f"# The {extends} scenario's incentives fitted to what happened July 2023 - "
+             "October 2024 and projected to December 2028.", f"# Written by `{command}`; the "
+             "posterior "
              f"({len(posterior.weights)} weighted particles) is {sample_file}:",
              "# every run draws one particle from its own seed. Rerun the command to refit.",
              f'extends = "{extends}"', f'name = "{name}"',
-             'description = "The baseline\'s incentives fitted to the record of July 2023 - '
-             'October 2024, projected to December 2028"', f'start = "{start}"',
+             f'description = "The {extends} scenario\'s incentives fitted to the record of '
+             'July 2023 - October 2024, projected to December 2028"', f'start = "{start}"',
              f"horizon = {horizon}", "", "[sample]", f'file = "{sample_file}"']
     for section, entries in sections.items():
         lines += ["", f"[{section}]", *entries]
