@@ -238,3 +238,20 @@ def test_an_impossible_option_is_never_drawn_even_by_the_largest_uniform():
         picked = draw_option(worth, possible, 4.0, False, np.full(2, u))
         assert (picked < 2).all()
     assert (draw_option(worth, possible, 4.0, True, np.zeros(2)) == [1, 0]).all()
+
+
+def test_troop_metrics_need_the_module_and_say_so_in_one_line(capsys):
+    from support import in_process
+
+    from model.analysis.metrics import METRICS
+
+    arrays = simulate(_world(), derive_seeds(8, 30), 24)
+    final = METRICS["troops_in_combat_final"](arrays)
+    np.testing.assert_array_equal(final, arrays.state["troops_in_combat"][-1])
+    assert (METRICS["troop_months"](arrays) >= final).all()
+    with pytest.raises(ValueError, match="only the escalation module records"):
+        METRICS["troop_months"](simulate(load_scenario("baseline"), derive_seeds(8, 3), 6))
+    status, _, err = in_process(capsys, "sweep", "baseline", "--x",
+                                "levers.war_demand=0.2:0.8:2", "--metric", "troop_months",
+                                "--runs", "2")
+    assert status == 2 and err.count("\n") == 1 and "escalation = true" in err

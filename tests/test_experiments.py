@@ -67,8 +67,9 @@ def test_metric_registry_names_and_values():
                 "alliance_strength_final"}
     assert required <= set(METRICS)
     arrays = simulate(load_scenario("baseline"), derive_seeds(1, 50), 36)
+    with_troops = simulate(load_scenario("escalation"), derive_seeds(1, 50), 36)
     for metric in METRICS.values():
-        values = metric(arrays)
+        values = metric(with_troops if metric.needs_escalation else arrays)
         assert values.shape == (50,) and np.isfinite(values).all()
         if metric.is_probability:
             assert set(np.unique(values)) <= {0.0, 1.0}

@@ -28,16 +28,24 @@ class Metric:
     is_probability: bool = False
     #: Months a run must last for the metric to be defined (e.g. 24 for treaty_by_24).
     months_needed: int = 1
+    #: Whether it reads a column only the escalation module records.
+    needs_escalation: bool = False
 
     def __call__(self, arrays: EnsembleArrays) -> np.ndarray:
+        self.require(arrays.months, "troops_in_combat" in arrays.state)
         return self.compute(arrays)
 
     def available(self, months: int) -> bool:
         """Whether runs of ``months`` months define this metric."""
         return months >= self.months_needed
 
-    def require(self, months: int) -> None:
-        """``ValueError`` (one line) when runs of ``months`` months do not define it."""
+    def require(self, months: int, escalation: bool = True) -> None:
+        """``ValueError`` (one line) when runs of ``months`` months do not define it, or
+        (``escalation`` False) when it needs the escalation module and the runs lack it."""
+        if self.needs_escalation and not escalation:
+            raise ValueError(f"metric {self.name} reads troops, which only the escalation "
+                             "module records; pick another metric or a scenario with "
+                             "escalation = true (e.g. escalation, calibrated)")
         if not self.available(months):
             raise ValueError(f"metric {self.name} needs runs of at least {self.months_needed} "
                              f"months, but they last {months}; pick another metric or "
@@ -99,6 +107,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            _evasion_months),
     Metric("alliance_strength_final", "alliance strength at the horizon", "index 0–1",
            _final("alliance_strength")),
+    Metric("troops_in_combat_final", "North Korean troops in combat at the horizon "
+           "(escalation module)", "index 0–1 (1 = about 10,000)", _final("troops_in_combat"),
+           needs_escalation=True),
+    Metric("troop_months", "North Korean troops in combat, summed over months 1 to the "
+           "horizon (escalation module)", "deployment-months",
+           lambda arrays: arrays.state["troops_in_combat"][1:].sum(axis=0),
+           needs_escalation=True),
 )}
 
 

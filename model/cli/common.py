@@ -281,13 +281,14 @@ def describe_configuration(scenario: Scenario, runs: int | None, seed: int) -> s
 def require_months(metric, scenario: Scenario, months: int | None,
                    flag: str = "--metric") -> None:
     """A one-line usage error (naming ``flag``, the option that named the metric) when runs
-    of ``months`` months do not define ``metric`` (``treaty_by_36`` in 12-month runs):
-    refused, never reported as 0."""
+    of ``months`` months do not define ``metric`` (``treaty_by_36`` in 12-month runs), or
+    the scenario's model does not record what it reads (troops without the escalation
+    module): refused, never reported as 0."""
     if months is not None and not 1 <= months <= HORIZON_MAX:
         raise UsageError(f"--months: expected a number of months from 1 to {HORIZON_MAX} "
                          f"(the longest horizon a scenario may have), got {months}")
     try:
-        metric.require(scenario.horizon if months is None else months)
+        metric.require(scenario.horizon if months is None else months, scenario.escalation)
     except ValueError as exc:
         raise UsageError(f"{flag}: {exc}") from None
 
