@@ -88,8 +88,8 @@ def test_constant_output_is_a_clear_error():
 # --------------------------------------------------------------------------- ranges, problem
 
 def test_ranges_lie_inside_the_allowed_parameter_ranges(baseline):
-    assert len(SENSITIVITY_RANGES) == 38
-    assert len(explored_keys(False)) == 29  # the escalation module's nine explored only with it
+    assert len(SENSITIVITY_RANGES) == 39
+    assert len(explored_keys(False)) == 29  # the escalation module's ten explored only with it
     # the calibration's priors are these ranges; the treaty decision's weights are covered
     from model.analysis.calibration_abc import PRIORS
 

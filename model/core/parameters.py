@@ -417,6 +417,9 @@ EXPLORED_RANGES: dict[str, tuple[float, float, str]] = {
         0.4, 1.2, "±50% around the baseline 0.8: the value of honouring the defence clause"),
     "north_korea.weights.experience_value": (
         0.3, 0.9, "±50% around the baseline 0.6: the value of combat experience"),
+    "north_korea.weights.china_friction": (
+        0.15, 0.45, "±50% around the baseline 0.3: the friction with a restraining Beijing "
+        "that sending soldiers causes"),
     "russia.weights.manpower_value": (
         1.0, 3.0, "±50% around the baseline 2.0: what a foreign soldier is worth to Moscow"),
     "russia.weights.strategic_risk": (
