@@ -184,7 +184,7 @@ def test_another_shipped_scenario_gets_its_own_default_folder(results_dir, capsy
     assert cli(capsys, "sweep", "calibrated", *sweep)[0] == 0
     names = sorted(p.name for p in results_dir.iterdir())
     assert len(names) == 2 and "calibrated" in names[1] and "calibrated" not in names[0]
-    discover = ("--outcome", "munitions_total", "--above", "0.5", "--samples", "20",
+    discover = ("--outcome", "munitions_total", "--above", "0.25", "--samples", "20",
                 "--runs", "1", "--months", "2", "--no-china")
     for scenario in ("baseline", "calibrated"):
         status, _, err = cli(capsys, "discover", scenario, *discover)
