@@ -255,3 +255,17 @@ def test_troop_metrics_need_the_module_and_say_so_in_one_line(capsys):
                                 "levers.war_demand=0.2:0.8:2", "--metric", "troop_months",
                                 "--runs", "2")
     assert status == 2 and err.count("\n") == 1 and "escalation = true" in err
+
+
+def test_calibrated_with_the_records_treaty_deploys_after_the_incursion():
+    """The issue's acceptance on the fitted model: runs that sign in June 2024 (month 11),
+    with Kursk from month 13, put 5,000 soldiers in combat in months 14-17 in most runs
+    and never before the incursion."""
+    arrays = simulate(load_scenario("calibrated"), derive_seeds(2026, 1000), 20)
+    level = arrays.state["alliance_level"]
+    signed = np.where((level == 4).any(0), (level == 4).argmax(0), -1)
+    fighting = arrays.state["troops_in_combat"] >= 0.5
+    start = np.where(fighting.any(0), fighting.argmax(0), 99)[signed == 11]
+    assert (signed == 11).sum() > 100
+    assert (start >= 14).all()
+    assert ((start >= 14) & (start <= 17)).mean() > 0.6
