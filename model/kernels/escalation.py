@@ -168,19 +168,19 @@ def escalation_choice(S: SimpleNamespace, K: KernelParams, choice: dict[str, np.
 
 def initial_escalation(K: KernelParams, runs: int) -> dict[str, np.ndarray]:
     """Month 0 of the module: no troops, no military technology, no treaty; the attack
-    lever at month 0; last month's options none."""
+    lever at month 0 (last month's options, none, are the posture's memory:
+    ``dynamics.with_memory``)."""
     state = {c: runs_of(0.0, runs) for c in ESCALATION_STATE_COLUMNS}
     state["russia_territory_attacked"] = runs_of(K.lever("russia_territory_attacked", 0), runs)
-    state.update({previous_key(d.key): np.zeros(runs, dtype=np.int64)
-                  for d in ESCALATION_DIMENSIONS})
     return state
 
 
 def advance_escalation(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
                        choice: dict[str, np.ndarray], K: KernelParams,
                        month: int) -> dict[str, np.ndarray]:
-    """``after`` (the exchange's state after ``month``) with the module's columns moved on
-    from ``before`` (the state the month's decisions read), given ``choice``.
+    """``after`` (the exchange's state after ``month``, whose memory already holds the
+    month's options: ``dynamics.with_memory``) with the module's columns moved on from
+    ``before`` (the state the month's decisions read), given ``choice``.
 
     Troops move toward the deployment chosen the month before (a decision takes a month
     to put soldiers on trains, and a withdrawal to start) by ``troop_buildup`` a month and,
@@ -219,7 +219,5 @@ def advance_escalation(before: dict[str, np.ndarray], after: dict[str, np.ndarra
         "mil_tech_flow": runs_of(given, runs),
         "treaty_in_force": (treaty & (age >= d.treaty_ratification)).astype(float),
         "treaty_age": age,
-        **{previous_key(dim.key): np.asarray(choice[dim.key]).astype(np.int64)
-           for dim in ESCALATION_DIMENSIONS},
     }
 
